@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Entry point of the `spin` CLI. Kept tiny: startup time is something users feel on every command.
+import {enableCompileCache} from 'node:module';
+
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 22) {
+  process.stderr.write(`error: spin needs Node.js 22 or newer; this is Node.js ${process.versions.node}\n` +
+    'hint: run scripts/setup.sh from the spin checkout, which installs Node.js 24 into .tools/node\n');
+  process.exit(2);
+}
+enableCompileCache?.();
+
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version')) {
+  // Answer without loading oclif: scripts call this often, and it is the startup benchmark.
+  const {readFileSync} = await import('node:fs');
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`spin/${pkg.version} ${process.platform}-${process.arch} node-v${process.versions.node}\n`);
+} else {
+  const {execute} = await import('@oclif/core');
+  await execute({dir: import.meta.url});
+}

@@ -1,0 +1,18 @@
+// Flags shared by every command that reads a compose project.
+import {Flags} from '@oclif/core';
+
+export const composeFlags = {
+  file: Flags.string({char: 'f', description: 'Compose file; repeat to merge several, later files win. Default: compose.yaml in the current folder.', multiple: true, helpValue: 'FILE'}),
+  'env-file': Flags.string({description: 'Read variables from this file instead of .env; repeatable.', multiple: true, helpValue: 'FILE'}),
+  profile: Flags.string({description: 'Enable services of this profile; repeatable (also COMPOSE_PROFILES).', multiple: true, helpValue: 'NAME'}),
+};
+
+export interface ComposeFlagValues {
+  file?: string[];
+  'env-file'?: string[];
+  profile?: string[];
+}
+
+export function loadOptionsFrom(flags: ComposeFlagValues) {
+  return {files: flags.file, envFiles: flags['env-file'], profiles: flags.profile, workingDir: process.cwd(), env: process.env};
+}

@@ -1,0 +1,30 @@
+// Prints a normalized project the way `docker compose config` does: sections in a fixed order,
+// names sorted, so the output diffs well between runs.
+
+import {stringify} from 'yaml';
+
+import type {Project} from './types.ts';
+
+const SECTIONS = ['name', 'services', 'networks', 'volumes', 'secrets', 'configs', 'models'];
+
+function sortedKeys<T>(map: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.keys(map).sort().map((k) => [k, map[k]]));
+}
+
+function ordered(project: Project): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of SECTIONS) {
+    const v = project[key];
+    if (v === undefined) continue;
+    if (key !== 'name' && v && typeof v === 'object' && Object.keys(v).length === 0) continue;
+    out[key] = key === 'name' ? v : sortedKeys(v as Record<string, unknown>);
+  }
+  for (const key of Object.keys(project).sort()) if (!SECTIONS.includes(key)) out[key] = project[key];
+  return out;
+}
+
+export function renderModel(project: Project, format: 'yaml' | 'json'): string {
+  const model = ordered(project);
+  if (format === 'json') return `${JSON.stringify(model, null, 2)}\n`;
+  return stringify(model, {lineWidth: 0, aliasDuplicateObjects: false});
+}

@@ -1,0 +1,38 @@
+// `spin validate` as a library call: load the compose project, then check it against the
+// platform policy. The agent runs the same function on every submission.
+
+import {hasErrors} from './compose/diagnostics.ts';
+import {loadProject, type LoadOptions, type LoadResult} from './compose/load.ts';
+import type {Diagnostic} from './compose/types.ts';
+
+export interface ValidateOptions extends LoadOptions {
+  /** A policy file; `false` checks compose validity only. */
+  policy?: string | false;
+  /** The platform project (team) the stack would run in; defaults to the compose project name. */
+  project?: string;
+  uid?: number;
+  gid?: number;
+  registry?: string;
+  /** Policy violations as warnings (a laptop's embedded agent), not errors. */
+  policyAsWarnings?: boolean;
+}
+
+export interface ValidateResult extends LoadResult {
+  valid: boolean;
+  errors: number;
+  warnings: number;
+}
+
+export async function validateStack(options: ValidateOptions): Promise<ValidateResult> {
+  const loaded = await loadProject(options);
+  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  if (loaded.project && !hasErrors(diagnostics) && options.policy !== false) {
+    const {loadPolicy, checkPolicy} = await import('./policy/index.ts');
+    const policy = await loadPolicy(options.policy);
+    const context = {project: options.project ?? loaded.project.name, stack: loaded.project.name, uid: options.uid, gid: options.gid, registry: options.registry};
+    const found = checkPolicy(loaded.project, policy, context, loaded.locations);
+    diagnostics.push(...(options.policyAsWarnings ? found.map((d) => ({...d, severity: 'warning' as const})) : found));
+  }
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  return {...loaded, diagnostics, valid: errors === 0, errors, warnings: diagnostics.length - errors};
+}
