@@ -195,10 +195,10 @@ export function parseYaml(text: string, file: string): ParseResult {
   const diagnostics: Diagnostic[] = [];
   const documents: ParsedDocument[] = [];
   for (const doc of docs) {
-    for (const e of doc.errors) diagnostics.push(yamlError(e, file, lines));
+    for (const e of doc.errors) diagnostics.push(yamlError(e, file, lines, text));
     for (const w of doc.warnings) {
       if (/Unresolved tag: !(reset|override)\b/.test(w.message)) continue;
-      diagnostics.push({...yamlError(w, file, lines), severity: 'warning'});
+      diagnostics.push({...yamlError(w, file, lines, text), severity: 'warning'});
     }
   }
   if (diagnostics.some((d) => d.severity === 'error')) return {documents, diagnostics};
@@ -233,12 +233,15 @@ const YAML_HINTS: Record<string, string> = {
   BLOCK_AS_IMPLICIT_KEY: 'check the indentation and for a missing `:` on the line before',
 };
 
-function yamlError(e: {message: string; code: string; pos: [number, number]}, file: string, lines: LineCounter): Diagnostic {
+function yamlError(e: {message: string; code: string; pos: [number, number]}, file: string, lines: LineCounter, source: string): Diagnostic {
   const {line, col} = lines.linePos(e.pos[0]);
   // The yaml package appends " at line N, column M:" and a source excerpt; we give the position ourselves.
   let message = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
   if (e.code === 'TAB_AS_INDENT') message = 'found a tab character that violates indentation';
-  if (e.code === 'DUPLICATE_KEY') message = message.replace('Map keys must be unique', 'mapping key already defined earlier in the same mapping');
+  if (e.code === 'DUPLICATE_KEY') {
+    const key = source.slice(e.pos[0], e.pos[1]).trim() || source.slice(e.pos[0]).split(/[:\n]/)[0].trim();
+    message = `mapping key "${key}" is defined twice in the same mapping`;
+  }
   const hint = YAML_HINTS[e.code];
   return {severity: 'error', source: 'yaml', message, location: {file, line, column: col}, ...(hint ? {hint} : {})};
 }
