@@ -35,9 +35,10 @@ expands every short syntax to its long form. The policy is not checked: use \`sp
       throw new InvalidInputError(`the compose project is invalid: ${summarize(errors, result.diagnostics.length - errors)}`, {hint: 'fix the problems above; `spin validate` lists them with the policy checks too'});
     }
     const project = result.project;
-    if (flags.services) return this.out(Object.keys(project.services).join('\n'));
+    const names = Object.keys(project.services).sort();
+    if (flags.services) return this.out(names.join('\n'));
     if (flags.images) {
-      return this.out(Object.entries(project.services).map(([name, s]) => s.image ?? `${project.name}-${name}`).join('\n'));
+      return this.out(names.map((name) => project.services[name].image ?? `${project.name}-${name}`).join('\n'));
     }
     const {renderModel} = await import('../lib/compose/render.ts');
     this.out(renderModel(project, flags.format as 'yaml' | 'json'));

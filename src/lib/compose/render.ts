@@ -11,13 +11,22 @@ function sortedKeys<T>(map: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.keys(map).sort().map((k) => [k, map[k]]));
 }
 
+const isEmpty = (v: unknown) => v !== null && typeof v === 'object' && Object.keys(v).length === 0;
+
+/** The canonical model keeps every collection present for its readers; people need not see empty ones. */
+function compactService(service: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(service).sort().filter((k) => !isEmpty(service[k])).map((k) => [k, service[k]]));
+}
+
 function ordered(project: Project): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of SECTIONS) {
     const v = project[key];
     if (v === undefined) continue;
     if (key !== 'name' && v && typeof v === 'object' && Object.keys(v).length === 0) continue;
-    out[key] = key === 'name' ? v : sortedKeys(v as Record<string, unknown>);
+    if (key === 'name') out[key] = v;
+    else if (key === 'services') out[key] = Object.fromEntries(Object.entries(sortedKeys(project.services)).map(([n, svc]) => [n, compactService(svc)]));
+    else out[key] = sortedKeys(v as Record<string, unknown>);
   }
   for (const key of Object.keys(project).sort()) if (!SECTIONS.includes(key)) out[key] = project[key];
   return out;

@@ -1,0 +1,51 @@
+// Runs the built CLI (bin/run.js) as a user would, piped or on a pseudo-terminal.
+
+import {spawn} from 'node:child_process';
+import {existsSync} from 'node:fs';
+import {dirname, join, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = join(ROOT, 'bin/run.js');
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  input?: string;
+  /** Run under a pseudo-terminal (util-linux `script`); stdout and stderr then arrive together in `stdout`. */
+  tty?: boolean;
+}
+
+/** The CLI is tested as built; `npm test` runs after `npm run build` (scripts/setup.sh). */
+export function assertBuilt(): void {
+  if (!existsSync(join(ROOT, 'dist/commands')) || !existsSync(join(ROOT, 'oclif.manifest.json'))) {
+    throw new Error('the CLI is not built: run `npm run build` (scripts/setup.sh does) before the command tests');
+  }
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
+export function runSpin(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  assertBuilt();
+  const env: Record<string, string | undefined> = {...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, CI: 'true', ...options.env};
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  const [cmd, argv] = options.tty
+    ? ['script', ['-qefc', [process.execPath, BIN, ...args].map(quote).join(' '), '/dev/null']]
+    : [process.execPath, [BIN, ...args]];
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, argv, {cwd: options.cwd ?? ROOT, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']});
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({code, stdout, stderr}));
+    child.stdin.end(options.input ?? '');
+  });
+}
