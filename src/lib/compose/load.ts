@@ -3,6 +3,7 @@
 // can report them all at once. Only a missing or unreadable file given on the command line throws.
 
 import {readFile, stat} from 'node:fs/promises';
+import {homedir} from 'node:os';
 import {basename, dirname, isAbsolute, resolve} from 'node:path';
 
 import {fileError, InvalidInputError} from '../errors.ts';
@@ -129,7 +130,7 @@ class Loader {
     let model = this.interpolate(parsed, lookup);
     model = await this.resolveIncludes(model, baseDir, [...stack, file], env);
     model = await this.resolveExtends(model, lookup, baseDir, env);
-    return {...model, value: resolvePaths(model.value, baseDir)};
+    return {...model, value: resolvePaths(model.value, baseDir, env.HOME ?? homedir())};
   }
 
   private async resolveIncludes(model: FileModel, baseDir: string, stack: string[], env: Record<string, string | undefined>): Promise<FileModel> {
@@ -247,7 +248,7 @@ class Loader {
       if (!parsed) return undefined;
       nextBaseDir = dirname(file);
       const interpolated = this.interpolate(parsed, lookup);
-      baseModel = {...interpolated, value: resolvePaths(interpolated.value, nextBaseDir)};
+      baseModel = {...interpolated, value: resolvePaths(interpolated.value, nextBaseDir, env.HOME ?? homedir())};
     }
     const baseServices = baseModel.value.services;
     if (!isMap(baseServices) || !Object.hasOwn(baseServices, spec.service)) {
@@ -381,7 +382,7 @@ export async function loadProject(options: LoadOptions = {}): Promise<LoadResult
   result.locations = merged.locations;
   let raw: RawMap = {...merged.value, name};
   raw = applyProfiles(raw, merged.locations, activeProfiles(options, projectEnv), loader.diagnostics);
-  raw = castTypes(raw);
+  raw = castTypes(raw, {locations: merged.locations, diagnostics: loader.diagnostics});
   result.raw = raw;
   loader.diagnostics.push(...validateSchema(raw, merged.locations));
   if (hasErrors(loader.diagnostics)) return result;
