@@ -110,7 +110,7 @@ class Loader {
     const {documents, diagnostics} = parseYaml(text, file);
     this.diagnostics.push(...diagnostics);
     if (hasErrors(diagnostics)) return undefined;
-    const merged = mergeAll(documents.map((d) => ({value: d.value, locations: d.locations})));
+    const merged = mergeAll(documents.map((d) => ({value: d.value, locations: d.locations})), true);
     return {...merged, file};
   }
 
@@ -243,7 +243,8 @@ class Loader {
     let baseModel = model;
     let nextBaseDir = baseDir;
     if (spec.file !== undefined) {
-      const file = resolve(dirname(model.file), String(spec.file));
+      // Relative to the model's project directory (an included file's is its project_directory).
+      const file = resolve(baseDir, String(spec.file));
       const parsed = await this.parse(file, true);
       if (!parsed) return undefined;
       nextBaseDir = dirname(file);
@@ -380,7 +381,8 @@ export async function loadProject(options: LoadOptions = {}): Promise<LoadResult
 
   const merged = mergeAll(models);
   result.locations = merged.locations;
-  let raw: RawMap = {...merged.value, name};
+  // An invalid `name:` stays for the schema phase to report.
+  let raw: RawMap = merged.value.name === undefined || typeof merged.value.name === 'string' ? {...merged.value, name} : merged.value;
   raw = applyProfiles(raw, merged.locations, activeProfiles(options, projectEnv), loader.diagnostics);
   raw = castTypes(raw, {locations: merged.locations, diagnostics: loader.diagnostics});
   result.raw = raw;

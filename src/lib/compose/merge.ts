@@ -99,12 +99,21 @@ const REMOVED = Symbol('removed');
 
 class Merger {
   readonly out = new Locations();
+  /** Leave `!reset`/`!override` on values that had nothing to act on, for a later merge. */
+  private readonly keepTags: boolean;
+
+  constructor(keepTags: boolean) {
+    this.keepTags = keepTags;
+  }
 
   /** Copies a value into the result, dropping `!reset` keys and unwrapping `!override`. */
   place(src: Sourced, srcPath: PathSegment[], outPath: PathSegment[]): unknown {
     const v = src.value;
-    if (v instanceof Reset) return REMOVED;
-    if (v instanceof Override) return this.place({...src, value: v.value}, srcPath, outPath);
+    if (v instanceof Reset) return this.keepTags ? v : REMOVED;
+    if (v instanceof Override) {
+      const inner = this.place({...src, value: v.value}, srcPath, outPath);
+      return this.keepTags ? new Override(inner) : inner;
+    }
     const loc = src.locations.get(srcPath);
     if (loc) this.out.set(outPath, loc);
     if (Array.isArray(v)) {
@@ -213,7 +222,8 @@ function asMap(src: Sourced, path: PathSegment[], rule: 'toMap' | 'toNullMap'): 
       key = eq < 0 ? item : item.slice(0, eq);
       val = eq < 0 ? null : item.slice(eq + 1);
     }
-    if (rule === 'toNullMap') val = null;
+    // A listed dependency means "started"; a listed network has no settings.
+    if (rule === 'toNullMap') val = path[path.length - 1] === 'depends_on' ? {condition: 'service_started', required: true} : null;
     value[key] = val;
     const loc = src.locations.get([...path, i]);
     if (loc) locations.set([...path, key], loc);
@@ -225,15 +235,18 @@ function asMap(src: Sourced, path: PathSegment[], rule: 'toMap' | 'toNullMap'): 
  * Merges `over` onto `base` (both compose models or both fragments rooted at `rootPath`), returning
  * the merged value with its source positions. Tags are resolved and gone from the result.
  */
-export function mergeModels(base: Sourced | undefined, over: Sourced, rootPath: PathSegment[] = []): {value: RawMap; locations: Locations} {
-  const m = new Merger();
+export function mergeModels(base: Sourced | undefined, over: Sourced, rootPath: PathSegment[] = [], keepTags = false): {value: RawMap; locations: Locations} {
+  const m = new Merger(keepTags);
   const r = m.merge(base, over, base?.path ?? [], over.path ?? [], [], rootPath);
   return {value: (r === REMOVED || r === undefined ? {} : r) as RawMap, locations: m.out};
 }
 
-/** Merges a list of models in order (later wins); the first is placed as is. */
-export function mergeAll(models: Sourced[]): {value: RawMap; locations: Locations} {
+/**
+ * Merges a list of models in order (later wins). With `keepTags`, tags with nothing to act on
+ * stay in the result (the documents of one file, before that file merges over another).
+ */
+export function mergeAll(models: Sourced[], keepTags = false): {value: RawMap; locations: Locations} {
   let acc: {value: RawMap; locations: Locations} | undefined;
-  for (const m of models) acc = mergeModels(acc, m);
+  for (const m of models) acc = mergeModels(acc, m, [], keepTags);
   return acc ?? {value: {}, locations: new Locations()};
 }

@@ -239,7 +239,7 @@ function yamlError(e: {message: string; code: string; pos: [number, number]}, fi
   let message = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
   if (e.code === 'TAB_AS_INDENT') message = 'found a tab character that violates indentation';
   if (e.code === 'DUPLICATE_KEY') {
-    const key = source.slice(e.pos[0], e.pos[1]).trim() || source.slice(e.pos[0]).split(/[:\n]/)[0].trim();
+    const key = source.slice(e.pos[0]).split(/[:\n]/)[0].trim();
     message = `mapping key "${key}" is defined twice in the same mapping`;
   }
   const hint = YAML_HINTS[e.code];
