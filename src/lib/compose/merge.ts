@@ -97,6 +97,15 @@ export function isMap(v: unknown): v is RawMap {
 
 const REMOVED = Symbol('removed');
 
+function hasTags(v: unknown): boolean {
+  if (v instanceof Reset || v instanceof Override) return true;
+  if (Array.isArray(v)) return v.some(hasTags);
+  if (v !== null && typeof v === 'object') {
+    for (const k in v) if (hasTags((v as RawMap)[k])) return true;
+  }
+  return false;
+}
+
 class Merger {
   readonly out = new Locations();
   /** Leave `!reset`/`!override` on values that had nothing to act on, for a later merge. */
@@ -246,6 +255,11 @@ export function mergeModels(base: Sourced | undefined, over: Sourced, rootPath: 
  * stay in the result (the documents of one file, before that file merges over another).
  */
 export function mergeAll(models: Sourced[], keepTags = false): {value: RawMap; locations: Locations} {
+  // The common case, one file with one document and no tags, needs no copy.
+  const [only] = models;
+  if (models.length === 1 && (only.path ?? []).length === 0 && isMap(only.value) && (keepTags || !hasTags(only.value))) {
+    return {value: only.value, locations: only.locations};
+  }
   let acc: {value: RawMap; locations: Locations} | undefined;
   for (const m of models) acc = mergeModels(acc, m, [], keepTags);
   return acc ?? {value: {}, locations: new Locations()};
