@@ -155,7 +155,7 @@ class Normalizer {
       mem_limit: bytes,
       mem_reservation: bytes,
       memswap_limit: bytes,
-      models: (v) => this.namedMap(v),
+      models: (v) => this.namedMap(v, {}),
       networks: (v) => this.namedMap(v),
       ports: (v, p) => this.ports(v, p),
       pull_policy: (v) => (v === 'if_not_present' ? 'missing' : v),
@@ -323,10 +323,11 @@ class Normalizer {
   }
 
   /** A list of names or a map of name → settings (networks, models). */
-  private namedMap(value: unknown): unknown {
+  private namedMap(value: unknown, empty: null | Record<string, never> = null): unknown {
     if (!Array.isArray(value)) return value;
-    const out: Record<string, null> = {};
-    for (const n of value) setOwn(out, scalarText(n), null);
+    const out: Record<string, unknown> = {};
+    // The schema allows a null network entry but wants a mapping for a model.
+    for (const n of value) setOwn(out, scalarText(n), empty === null ? null : {});
     return out;
   }
 

@@ -32,8 +32,34 @@ function ordered(project: Project): Record<string, unknown> {
   return out;
 }
 
+/** Values were interpolated already; `$$` keeps a literal `$` literal when the document is loaded again. */
+function escapeDollars(v: unknown): unknown {
+  if (typeof v === 'string') return v.includes('$') ? v.replaceAll('$', '$$$$') : v;
+  if (Array.isArray(v)) return v.map(escapeDollars);
+  if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = escapeDollars(x);
+  }
+  return v;
+}
+
+/**
+ * The project as a compose document that loads back to the same project: the few canonical
+ * values the schema types differently (deploy memory is a string there) are written its way.
+ * `spin config` prints this, and the CLI submits it to the agent, which loads it again.
+ */
+export function toComposeDocument(project: Project): Record<string, unknown> {
+  const doc = escapeDollars(structuredClone(project)) as Project;
+  for (const service of Object.values(doc.services)) {
+    const resources = service.deploy?.resources;
+    for (const part of [resources?.limits, resources?.reservations]) {
+      if (part && typeof part.memory === 'number') (part as Record<string, unknown>).memory = String(part.memory);
+    }
+  }
+  return ordered(doc);
+}
+
 export function renderModel(project: Project, format: 'yaml' | 'json'): string {
-  const model = ordered(project);
+  const model = toComposeDocument(project);
   if (format === 'json') return `${JSON.stringify(model, null, 2)}\n`;
   return stringify(model, {lineWidth: 0, aliasDuplicateObjects: false});
 }

@@ -1,0 +1,179 @@
+// The orchestrator interface the agent drives. One implementation per backend: the Docker
+// Engine on one host (docker.ts) now, Docker Swarm later. The agent owns users, policy and
+// revisions; a backend only turns a checked model into running containers and reports on them.
+
+import type {Project} from '../compose/types.ts';
+
+export interface StackRef {
+  /** The platform project (team), e.g. `genomics`. */
+  project: string;
+  /** The stack name inside the project, e.g. `portal`. */
+  stack: string;
+}
+
+/** Labels on every engine object Spin creates; they let the agent reconcile after a crash. */
+export const LABELS = {
+  managed: 'org.spin.managed',
+  project: 'org.spin.project',
+  stack: 'org.spin.stack',
+  service: 'org.spin.service',
+  replica: 'org.spin.replica',
+  revision: 'org.spin.revision',
+  configHash: 'org.spin.config-hash',
+  oneShot: 'org.spin.one-shot',
+} as const;
+
+export type ServiceAction = 'create' | 'recreate' | 'keep' | 'scale' | 'remove';
+
+export interface ServicePlan {
+  service: string;
+  action: ServiceAction;
+  /** Replicas running now → replicas wanted. */
+  replicas: {from: number; to: number};
+  configHash: string;
+  /** Why, in words: "image changed", "new service", "2 → 3 replicas". */
+  reason: string;
+}
+
+export interface Plan {
+  services: ServicePlan[];
+  /** Networks and volumes to create (names as on the engine). */
+  create: {networks: string[]; volumes: string[]};
+  /** True when applying the plan changes nothing. */
+  noop: boolean;
+}
+
+export type DeployEventType = 'plan' | 'pull' | 'create' | 'start' | 'stop' | 'remove' | 'waiting' | 'healthy' | 'done' | 'failed' | 'log';
+
+export interface DeployEvent {
+  type: DeployEventType;
+  time: string;
+  service?: string;
+  replica?: number;
+  message: string;
+}
+
+export interface DeployRequest {
+  ref: StackRef;
+  /** Normalized, validated and policy-checked; policy defaults applied. */
+  model: Project;
+  revision: number;
+  /** Secret values by the name the model uses (the agent resolves them); never logged. */
+  secrets: Record<string, Buffer>;
+  /** How long to wait for everything to be healthy. */
+  timeoutMs: number;
+  /** Do not wait for health (`spin deploy --no-wait`). */
+  noWait?: boolean;
+  onEvent?: (event: DeployEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface ReplicaStatus {
+  replica: number;
+  container: string;
+  id: string;
+  /** Docker's state: created, running, exited, restarting, dead, paused. */
+  state: string;
+  /** healthy, unhealthy, starting, or none when no healthcheck. */
+  health: 'healthy' | 'unhealthy' | 'starting' | 'none';
+  exitCode?: number;
+  startedAt?: string;
+  revision?: number;
+  configHash?: string;
+}
+
+export interface ServiceStatus {
+  service: string;
+  image: string;
+  imageDigest?: string;
+  desired: number;
+  running: number;
+  healthy: number;
+  ports: {published: string; target: number; protocol: string; hostIp?: string}[];
+  replicas: ReplicaStatus[];
+}
+
+export interface StackStatus {
+  ref: StackRef;
+  services: ServiceStatus[];
+  /** The revision label found on the containers (highest), if any. */
+  revision?: number;
+}
+
+export interface FailureDetail {
+  service: string;
+  replica?: number;
+  reason: string;
+  /** The failing container's last log lines. */
+  logs: string[];
+}
+
+export interface DeployResult {
+  plan: Plan;
+  outcome: 'healthy' | 'failed' | 'timeout' | 'started';
+  status: StackStatus;
+  /** Image digests in use per service (`repo@sha256:…` or image id when local only). */
+  images: Record<string, string>;
+  failure?: FailureDetail;
+}
+
+export interface LogOptions {
+  services?: string[];
+  follow?: boolean;
+  /** Unix seconds. */
+  since?: number;
+  tail?: number;
+  timestamps?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface LogLine {
+  service: string;
+  replica: number;
+  stream: 'stdout' | 'stderr';
+  timestamp: string;
+  line: string;
+}
+
+export interface ExecOptions {
+  service: string;
+  /** 1-based replica index. */
+  index?: number;
+  cmd: string[];
+  tty?: boolean;
+  stdin?: boolean;
+  user?: string;
+  workdir?: string;
+  env?: string[];
+}
+
+export interface ExecSession {
+  /** Duplex stream: write stdin; read stdout (and stderr when tty). */
+  stdin: NodeJS.WritableStream;
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Resolves with the exit code when the process ends. */
+  wait(): Promise<number>;
+  kill(): void;
+}
+
+export interface Orchestrator {
+  readonly name: string;
+  /** Checks the engine answers; throws UnreachableError when it does not. */
+  ping(): Promise<void>;
+  plan(ref: StackRef, model: Project, secrets?: Record<string, Buffer>): Promise<Plan>;
+  deploy(request: DeployRequest): Promise<DeployResult>;
+  status(ref: StackRef): Promise<StackStatus>;
+  /** Every stack that has engine objects, optionally in one project. */
+  stacks(project?: string): Promise<StackRef[]>;
+  stop(ref: StackRef, services?: string[]): Promise<void>;
+  start(ref: StackRef, services?: string[]): Promise<void>;
+  restart(ref: StackRef, services?: string[]): Promise<void>;
+  remove(ref: StackRef, options?: {volumes?: boolean}): Promise<void>;
+  logs(ref: StackRef, options: LogOptions): AsyncIterable<LogLine>;
+  exec(ref: StackRef, options: ExecOptions): Promise<ExecSession>;
+  /** Project volumes on the engine. */
+  volumes(project: string): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]>;
+  removeVolume(project: string, name: string): Promise<void>;
+}
