@@ -384,15 +384,53 @@ export async function loadProject(options: LoadOptions = {}): Promise<LoadResult
   // An invalid `name:` stays for the schema phase to report.
   let raw: RawMap = merged.value.name === undefined || typeof merged.value.name === 'string' ? {...merged.value, name} : merged.value;
   raw = applyProfiles(raw, merged.locations, activeProfiles(options, projectEnv), loader.diagnostics);
-  raw = castTypes(raw, {locations: merged.locations, diagnostics: loader.diagnostics});
   result.raw = raw;
-  loader.diagnostics.push(...validateSchema(raw, merged.locations));
-  if (hasErrors(loader.diagnostics)) return result;
-
-  const normalized = await normalize(raw, {workingDir, projectName: name, locations: merged.locations, lookup, readText});
-  loader.diagnostics.push(...normalized.diagnostics);
-  if (hasErrors(normalized.diagnostics)) return result;
-  result.project = normalized.project;
-  if (options.consistency !== false) loader.diagnostics.push(...checkConsistency(normalized.project, merged.locations));
+  const checked = await checkModel(raw, {workingDir, projectName: name, locations: merged.locations, lookup, readText, consistency: options.consistency});
+  loader.diagnostics.push(...checked.diagnostics);
+  result.project = checked.project;
   return result;
+}
+
+interface CheckContext {
+  workingDir: string;
+  projectName: string;
+  locations: Locations;
+  lookup: Lookup;
+  readText: (path: string) => Promise<string | undefined>;
+  consistency?: boolean;
+}
+
+/** Phases 10-13 on a merged model: cast, schema, normalize, consistency. */
+async function checkModel(raw: RawMap, ctx: CheckContext): Promise<{project?: Project; diagnostics: Diagnostic[]}> {
+  const diagnostics: Diagnostic[] = [];
+  const cast = castTypes(raw, {locations: ctx.locations, diagnostics});
+  diagnostics.push(...validateSchema(cast, ctx.locations));
+  if (hasErrors(diagnostics)) return {diagnostics};
+  const normalized = await normalize(cast, {workingDir: ctx.workingDir, projectName: ctx.projectName, locations: ctx.locations, lookup: ctx.lookup, readText: ctx.readText});
+  diagnostics.push(...normalized.diagnostics);
+  if (hasErrors(normalized.diagnostics)) return {diagnostics};
+  if (ctx.consistency !== false) diagnostics.push(...checkConsistency(normalized.project, ctx.locations));
+  return {project: normalized.project, diagnostics};
+}
+
+export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+/**
+ * Loads a compose document that is already resolved (what `spin config` prints and the CLI
+ * submits to the agent): no files, no environment, only `$$` escapes to undo. The agent runs
+ * this on every submission: it never trusts the client's own checks.
+ */
+export async function loadDocument(document: unknown, projectName: string): Promise<{project?: Project; diagnostics: Diagnostic[]}> {
+  if (!isMap(document)) {
+    return {diagnostics: [diagnostic(undefined, {source: 'schema', message: 'the compose model must be a mapping'})]};
+  }
+  const locations = new Locations();
+  const noEnv: Lookup = () => undefined;
+  const interpolated = interpolate(document, noEnv);
+  const diagnostics = [...interpolated.diagnostics];
+  if (hasErrors(diagnostics)) return {diagnostics};
+  const raw = {...(interpolated.value as RawMap), name: projectName};
+  // Every path in a resolved model is absolute, and env files were folded in: nothing to read.
+  const checked = await checkModel(raw, {workingDir: '/', projectName, locations, lookup: noEnv, readText: async () => undefined});
+  return {project: checked.project, diagnostics: [...diagnostics, ...checked.diagnostics]};
 }
