@@ -23,6 +23,19 @@ export function formatPath(path: ModelPath): string {
   return out;
 }
 
+/** The inverse of formatPath: `services.web.cap_add[1]` → `['services', 'web', 'cap_add', 1]`. */
+export function parsePath(text: string): PathSegment[] {
+  const out: PathSegment[] = [];
+  const re = /\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]|\.?([A-Za-z_][A-Za-z0-9_-]*)/gy;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null && m[0] !== '') {
+    if (m[1] !== undefined) out.push(Number(m[1]));
+    else if (m[2] !== undefined) out.push(JSON.parse(`"${m[2]}"`) as string);
+    else out.push(m[3]);
+  }
+  return out;
+}
+
 export function formatLocation(loc: SourceLocation | undefined): string {
   return loc ? `${loc.file}:${loc.line}:${loc.column}` : '';
 }

@@ -1,0 +1,39 @@
+// What every command that talks to the agent shares: the flags naming the project and stack,
+// and the connection from the current context (or SPIN_URL/SPIN_TOKEN).
+
+import {basename} from 'node:path';
+
+import {Flags} from '@oclif/core';
+
+import {composeFlags, loadOptionsFrom, type ComposeFlagValues} from './flags.ts';
+
+export const projectFlag = {
+  project: Flags.string({char: 'p', description: 'Platform project (team). Default: SPIN_PROJECT, else the context\'s project.', helpValue: 'NAME'}),
+};
+
+export const stackFlags = {
+  ...projectFlag,
+  stack: Flags.string({char: 's', description: 'Stack name. Default: the compose project name (`name:` in the compose file, else the folder name).', helpValue: 'NAME'}),
+  file: composeFlags.file,
+};
+
+export async function connect(flags: {project?: string}) {
+  const {requireContext, requireProject} = await import('../lib/client/config.ts');
+  const {AgentClient} = await import('../lib/client/agent.ts');
+  const ctx = await requireContext();
+  const client = new AgentClient({url: ctx.url, token: ctx.token, ca: ctx.ca});
+  return {ctx, client, project: () => requireProject(ctx, flags.project)};
+}
+
+/** The stack a command acts on: --stack, else the compose project's name, like compose. */
+export async function stackName(flags: {stack?: string} & ComposeFlagValues): Promise<string> {
+  if (flags.stack) return flags.stack;
+  const {loadProject, normalizeProjectName} = await import('../lib/compose/load.ts');
+  try {
+    const loaded = await loadProject({...loadOptionsFrom(flags), consistency: false});
+    if (loaded.project) return loaded.project.name;
+  } catch {
+    // No compose file here: the folder name, as compose would name the project.
+  }
+  return normalizeProjectName(basename(process.cwd()));
+}

@@ -1,0 +1,261 @@
+// The CLI's client of the agent API (/tmp contract: schemas/agent-api.yaml). Plain node:http(s)
+// so a private CA works, NDJSON streams are read line by line, and errors become the CLI's
+// error classes with the right exit codes.
+
+import {readFileSync} from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+
+import type {Diagnostic} from '../compose/types.ts';
+import {AuthError, InvalidInputError, OperationError, SpinError, UnreachableError, UsageError} from '../errors.ts';
+import type {DeployResultJson, DeployEventJson, InfoJson, LogLineJson, RevisionJson, RevisionSummaryJson, SecretJson, StackDetailJson, StackSummaryJson, VolumeJson, WhoamiJson} from './api-types.ts';
+
+export interface AgentClientOptions {
+  url: string;
+  token?: string;
+  /** Path of a CA bundle (PEM) for an agent with a private certificate. */
+  ca?: string;
+  userAgent?: string;
+  /** Connection timeout; streams may run longer. */
+  connectTimeoutMs?: number;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string | number | boolean | string[] | undefined>;
+  signal?: AbortSignal;
+  accept?: string;
+}
+
+interface ErrorEnvelope {
+  error?: {code?: string; message?: string; hint?: string; diagnostics?: Diagnostic[]};
+}
+
+/** An error the agent answered with; keeps its code and any compose/policy diagnostics. */
+export interface RemoteFailure {
+  remoteCode?: string;
+  diagnostics?: Diagnostic[];
+}
+
+const MAX_JSON_BYTES = 32 * 1024 * 1024;
+
+function errorFromResponse(status: number, body: ErrorEnvelope, url: string): SpinError & RemoteFailure {
+  const e = body.error ?? {};
+  const message = e.message ?? `the agent answered ${status}`;
+  const options = {hint: e.hint};
+  let err: SpinError & RemoteFailure;
+  if (status === 401) err = new AuthError(message, {hint: e.hint ?? `log in again with \`spin login ${url} --token TOKEN\``});
+  else if (status === 403) err = new AuthError(message, options);
+  else if (status === 400 || status === 413 || status === 422) err = new InvalidInputError(message, options);
+  else if (status === 502 || status === 503) err = new UnreachableError(message, options);
+  else err = new OperationError(message, options);
+  err.remoteCode = e.code;
+  if (e.diagnostics) err.diagnostics = e.diagnostics;
+  return err;
+}
+
+function networkError(err: NodeJS.ErrnoException, url: string): SpinError {
+  const code = err.code ?? '';
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) || /certificate/i.test(err.message)) {
+    return new UnreachableError(`cannot verify the agent's certificate at ${url}: ${err.message}`, {hint: 'pass the CA that signed it: `spin login URL --token T --ca ca.pem` (or SPIN_CA)', cause: err});
+  }
+  return new UnreachableError(`cannot reach the Spin agent at ${url} (${code || err.message})`, {hint: `check that the agent is running and the URL is right: curl ${url}/v1/health`, cause: err});
+}
+
+export class AgentClient {
+  readonly url: string;
+  private readonly token?: string;
+  private readonly agent: http.Agent;
+  private readonly userAgent: string;
+  private readonly connectTimeoutMs: number;
+
+  constructor(options: AgentClientOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch {
+      throw new UsageError(`invalid agent URL "${options.url}"`, {hint: 'use the form https://host:port'});
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new UsageError(`invalid agent URL "${options.url}": only http and https are supported`, {hint: 'use the form https://host:port'});
+    }
+    this.url = parsed.origin;
+    this.token = options.token;
+    this.userAgent = options.userAgent ?? 'spin-cli';
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.agent = parsed.protocol === 'https:' ? new https.Agent({keepAlive: true, ca: options.ca ? readFileSync(options.ca) : undefined}) : new http.Agent({keepAlive: true});
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** Headers for any request, WebSocket upgrades included. */
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return {'user-agent': this.userAgent, ...(this.token ? {authorization: `Bearer ${this.token}`} : {}), ...extra};
+  }
+
+  /** The agent's URL for a path and query, e.g. for a WebSocket. */
+  endpoint(path: string, query?: RequestOptions['query']): URL {
+    const u = new URL(`/v1${path}`, this.url);
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v === undefined || v === false) continue;
+      for (const item of Array.isArray(v) ? v : [v]) u.searchParams.append(k, String(item));
+    }
+    return u;
+  }
+
+  get tlsCa(): Buffer | undefined {
+    return (this.agent as https.Agent).options?.ca as Buffer | undefined;
+  }
+
+  private open(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
+    const u = this.endpoint(path, options.query);
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers = this.headers({accept: options.accept ?? 'application/json', ...(payload ? {'content-type': 'application/json', 'content-length': String(payload.length)} : {})});
+    const lib = u.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(u, {method, headers, agent: this.agent, signal: options.signal}, resolve);
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error('connection timed out'), {code: 'ETIMEDOUT'})), this.connectTimeoutMs);
+      req.on('socket', (socket) => {
+        if (!socket.connecting) clearTimeout(timer);
+        else socket.once(u.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+      });
+      req.on('response', () => clearTimeout(timer));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        if (err.name === 'AbortError') reject(err);
+        else reject(networkError(err, this.url));
+      });
+      req.end(payload);
+    });
+  }
+
+  private async readBody(res: http.IncomingMessage): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res) {
+      size += chunk.length;
+      if (size > MAX_JSON_BYTES) throw new OperationError('the agent sent an unexpectedly large answer');
+      chunks.push(chunk);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (text === '') return {};
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new OperationError(`the agent at ${this.url} answered ${res.statusCode} with something that is not JSON`, {hint: 'check that the URL points at a Spin agent'});
+    }
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.open(method, path, options);
+    const body = await this.readBody(res);
+    if ((res.statusCode ?? 500) >= 400) throw errorFromResponse(res.statusCode ?? 500, body as ErrorEnvelope, this.url);
+    return body as T;
+  }
+
+  /** Reads an NDJSON answer one object at a time; an error status throws before the first. */
+  async *stream<T>(method: string, path: string, options: RequestOptions = {}): AsyncGenerator<T> {
+    const res = await this.open(method, path, {...options, accept: 'application/x-ndjson'});
+    if ((res.statusCode ?? 500) >= 400) throw errorFromResponse(res.statusCode ?? 500, (await this.readBody(res)) as ErrorEnvelope, this.url);
+    let buffered = '';
+    res.setEncoding('utf8');
+    try {
+      for await (const chunk of res as AsyncIterable<string>) {
+        buffered += chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line) yield JSON.parse(line) as T;
+        }
+      }
+    } catch (err) {
+      if ((err as Error).name === 'AbortError' || options.signal?.aborted) return;
+      throw networkError(err as NodeJS.ErrnoException, this.url);
+    }
+    if (buffered.trim()) yield JSON.parse(buffered) as T;
+  }
+
+  // ---- typed calls (one per route of the API)
+
+  health() {
+    return this.request<{ok: boolean; version: string}>('GET', '/health');
+  }
+
+  whoami() {
+    return this.request<WhoamiJson>('GET', '/whoami');
+  }
+
+  info() {
+    return this.request<InfoJson>('GET', '/info');
+  }
+
+  stacks(project: string) {
+    return this.request<{stacks: StackSummaryJson[]}>('GET', `/projects/${enc(project)}/stacks`);
+  }
+
+  stack(project: string, stack: string) {
+    return this.request<StackDetailJson>('GET', `/projects/${enc(project)}/stacks/${enc(stack)}`);
+  }
+
+  /** Deploys and streams progress; resolves with the final result. */
+  async deploy(project: string, stack: string, body: {model: unknown; secrets?: Record<string, string>; dryRun?: boolean; wait?: boolean; timeoutSeconds?: number}, onEvent?: (e: DeployEventJson) => void, signal?: AbortSignal): Promise<DeployResultJson> {
+    return this.resultOf(this.stream<DeployEventJson | {type: 'result'; result: DeployResultJson}>('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/deploy`, {body, signal}), onEvent);
+  }
+
+  async scale(project: string, stack: string, replicas: Record<string, number>, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
+    return this.resultOf(this.stream('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/scale`, {body: {replicas}}), onEvent);
+  }
+
+  private async resultOf(events: AsyncIterable<DeployEventJson | {type: 'result'; result: DeployResultJson}>, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
+    for await (const e of events) {
+      if (e.type === 'result') return (e as {result: DeployResultJson}).result;
+      onEvent?.(e as DeployEventJson);
+    }
+    throw new OperationError('the agent closed the connection before the deploy finished', {hint: 'check the stack with `spin ps`; the agent may have restarted'});
+  }
+
+  revisions(project: string, stack: string) {
+    return this.request<{revisions: RevisionSummaryJson[]}>('GET', `/projects/${enc(project)}/stacks/${enc(stack)}/revisions`);
+  }
+
+  revision(project: string, stack: string, n: number) {
+    return this.request<RevisionJson>('GET', `/projects/${enc(project)}/stacks/${enc(stack)}/revisions/${n}`);
+  }
+
+  lifecycle(project: string, stack: string, action: 'stop' | 'start' | 'restart', services?: string[]) {
+    return this.request<{status: StackDetailJson['status']}>('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/${action}`, {body: services?.length ? {services} : {}});
+  }
+
+  remove(project: string, stack: string, volumes: boolean) {
+    return this.request<{removed: boolean}>('DELETE', `/projects/${enc(project)}/stacks/${enc(stack)}`, {query: {volumes: volumes || undefined}});
+  }
+
+  logs(project: string, stack: string, query: {service?: string[]; follow?: boolean; since?: string; tail?: number; timestamps?: boolean}, signal?: AbortSignal) {
+    return this.stream<LogLineJson>('GET', `/projects/${enc(project)}/stacks/${enc(stack)}/logs`, {query, signal});
+  }
+
+  secrets(project: string) {
+    return this.request<{secrets: SecretJson[]}>('GET', `/projects/${enc(project)}/secrets`);
+  }
+
+  createSecret(project: string, name: string, value: Buffer) {
+    return this.request<SecretJson>('POST', `/projects/${enc(project)}/secrets`, {body: {name, value: value.toString('base64')}});
+  }
+
+  removeSecret(project: string, name: string) {
+    return this.request<{removed: boolean}>('DELETE', `/projects/${enc(project)}/secrets/${enc(name)}`);
+  }
+
+  volumes(project: string) {
+    return this.request<{volumes: VolumeJson[]}>('GET', `/projects/${enc(project)}/volumes`);
+  }
+
+  removeVolume(project: string, name: string) {
+    return this.request<{removed: boolean}>('DELETE', `/projects/${enc(project)}/volumes/${enc(name)}`);
+  }
+}
+
+const enc = encodeURIComponent;
