@@ -1,0 +1,118 @@
+// `spin deploy` as a library call: validate locally with the same code and policy the agent
+// runs (most mistakes never leave the laptop), read the secrets the compose file points at,
+// then send the resolved model to the agent and follow its progress.
+
+import {readFile, stat} from 'node:fs/promises';
+
+import {toComposeDocument} from '../compose/render.ts';
+import {parsePath, type Locations} from '../compose/locations.ts';
+import type {Diagnostic, Project} from '../compose/types.ts';
+import {InvalidInputError, OperationError, SpinError, TimeoutError} from '../errors.ts';
+import {validateStack, type ValidateOptions} from '../validate.ts';
+import type {AgentClient, RemoteFailure} from './agent.ts';
+import type {DeployEventJson, DeployResultJson} from './api-types.ts';
+
+export const MAX_SECRET_BYTES = 512 * 1024;
+
+/** Thrown when the compose project or the policy refuses the stack; carries every diagnostic. */
+export class StackRejectedError extends InvalidInputError {
+  readonly diagnostics: Diagnostic[];
+
+  constructor(message: string, diagnostics: Diagnostic[], hint?: string) {
+    super(message, {hint});
+    this.diagnostics = diagnostics;
+  }
+}
+
+export interface PreparedDeploy {
+  project: Project;
+  stack: string;
+  document: Record<string, unknown>;
+  secrets: Record<string, string>;
+  warnings: Diagnostic[];
+  locations: Locations;
+}
+
+/** Loads and checks the project and gathers the secret values it needs from files and env. */
+export async function prepareDeploy(options: ValidateOptions & {stack?: string; env?: NodeJS.ProcessEnv}): Promise<PreparedDeploy> {
+  const result = await validateStack(options);
+  if (!result.valid || !result.project) {
+    throw new StackRejectedError(`the stack is invalid: ${result.errors} error${result.errors === 1 ? '' : 's'}`, result.diagnostics, 'fix the problems above; nothing was sent to the agent');
+  }
+  const project = result.project;
+  const stack = options.stack ?? project.name;
+  const secrets: Record<string, string> = {};
+  const env = options.env ?? process.env;
+  for (const [name, def] of Object.entries(project.secrets)) {
+    if (def.external) continue;
+    if (typeof def.file === 'string') {
+      const info = await stat(def.file).catch(() => undefined);
+      if (!info?.isFile()) throw new InvalidInputError(`secret "${name}": file "${def.file}" does not exist`, {hint: 'create the file, or store the secret on the platform with `spin secret create` and mark it `external: true`'});
+      if (info.size > MAX_SECRET_BYTES) throw new InvalidInputError(`secret "${name}": file "${def.file}" is larger than 512 KiB`);
+      secrets[name] = (await readFile(def.file)).toString('base64');
+    } else if (typeof def.environment === 'string') {
+      const value = env[def.environment];
+      if (value === undefined) throw new InvalidInputError(`secret "${name}": environment variable ${def.environment} is not set`, {hint: `export ${def.environment}=… before deploying`});
+      secrets[name] = Buffer.from(value).toString('base64');
+    }
+  }
+  const document = toComposeDocument(project);
+  // The agent's copy needs no host file paths: their content travels in `secrets`.
+  for (const def of Object.values(document.secrets as Record<string, Record<string, unknown>> ?? {})) {
+    delete def.file;
+    delete def.environment;
+  }
+  return {project, stack, document, secrets, warnings: result.diagnostics.filter((d) => d.severity === 'warning'), locations: result.locations};
+}
+
+/** Points the agent's diagnostics (paths only) at the user's own files and lines. */
+export function locateRemote(diagnostics: Diagnostic[], locations: Locations): Diagnostic[] {
+  return diagnostics.map((d) => {
+    if (d.location || !d.path) return d;
+    const loc = locations.find(parsePath(d.path));
+    return loc ? {...d, location: loc} : d;
+  });
+}
+
+export interface DeployOptions {
+  client: AgentClient;
+  projectName: string;
+  prepared: PreparedDeploy;
+  dryRun?: boolean;
+  wait?: boolean;
+  timeoutSeconds?: number;
+  onEvent?: (e: DeployEventJson) => void;
+  signal?: AbortSignal;
+}
+
+export async function deploy(options: DeployOptions): Promise<DeployResultJson> {
+  const {client, prepared} = options;
+  try {
+    return await client.deploy(
+      options.projectName,
+      prepared.stack,
+      {model: prepared.document, secrets: prepared.secrets, dryRun: options.dryRun ?? false, wait: options.wait ?? true, timeoutSeconds: options.timeoutSeconds},
+      options.onEvent,
+      options.signal,
+    );
+  } catch (err) {
+    const remote = err as SpinError & RemoteFailure;
+    if (remote.diagnostics?.length) {
+      throw new StackRejectedError(remote.message, locateRemote(remote.diagnostics, prepared.locations), remote.hint);
+    }
+    throw err;
+  }
+}
+
+/** The error a finished deploy maps to, if it did not succeed (exit 1 failed, 5 timed out). */
+export function outcomeError(result: DeployResultJson): SpinError | undefined {
+  if (result.outcome === 'timeout') {
+    return new TimeoutError(result.failure?.reason ?? 'timed out waiting for the stack to become healthy', {hint: 'see `spin ps` and `spin logs`; raise the limit with --timeout'});
+  }
+  if (result.outcome === 'failed') {
+    const f = result.failure;
+    const where = f ? `service "${f.service}"${f.replica ? ` replica ${f.replica}` : ''}: ` : '';
+    return new OperationError(`deploy failed: ${where}${f?.reason ?? 'the stack did not become healthy'}`, {hint: 'the last log lines are above; `spin logs` shows more'});
+  }
+  return undefined;
+}
