@@ -16,3 +16,8 @@ export interface ComposeFlagValues {
 export function loadOptionsFrom(flags: ComposeFlagValues) {
   return {files: flags.file, envFiles: flags['env-file'], profiles: flags.profile, workingDir: process.cwd(), env: process.env};
 }
+
+/** The agent's state directory, shared by `spin agent start` and the identity commands. */
+export const dataDirFlag = {
+  'data-dir': Flags.string({description: "The agent's state directory (database, secret key). Default: $XDG_STATE_HOME/spin/agent, else ~/.local/state/spin/agent.", env: 'SPIN_DATA_DIR', helpValue: 'DIR'}),
+};
