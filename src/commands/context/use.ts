@@ -1,0 +1,27 @@
+import {Args} from '@oclif/core';
+
+import {SpinCommand} from '../../cli/base.ts';
+
+export default class ContextUse extends SpinCommand {
+  static override summary = 'Make a stored context the current one.';
+
+  static override description = `Later commands talk to this context's agent with its token and default project. For one command only, set SPIN_CONTEXT=NAME instead: parallel jobs then never change the file.`;
+
+  static override examples = [
+    {description: 'Switch to the "prod" context', command: '<%= config.bin %> <%= command.id %> prod'},
+    {description: 'One command against another context, without switching', command: 'SPIN_CONTEXT=dev <%= config.bin %> ps'},
+  ];
+
+  static override args = {
+    name: Args.string({description: 'The context name, as `spin context ls` shows it.', required: true, ignoreStdin: true}),
+  };
+
+  async run(): Promise<void> {
+    const {args} = await this.parse(ContextUse);
+    const {useContext} = await import('../../lib/client/contexts.ts');
+    const result = await useContext(args.name);
+    this.err(`context "${result.context}" (${result.url}) is now current`);
+    if (process.env.SPIN_URL || process.env.SPIN_TOKEN) this.err('note: SPIN_URL and SPIN_TOKEN are set and still win over it');
+    else if (process.env.SPIN_CONTEXT && process.env.SPIN_CONTEXT !== result.context) this.err(`note: SPIN_CONTEXT=${process.env.SPIN_CONTEXT} is set and still wins over it`);
+  }
+}

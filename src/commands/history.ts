@@ -1,0 +1,35 @@
+import {Flags} from '@oclif/core';
+
+import {SpinCommand} from '../cli/base.ts';
+import {connect, stackFlags, stackName} from '../cli/remote.ts';
+
+export default class History extends SpinCommand {
+  static override summary = "List a stack's revisions, newest first: who deployed what, when, and how it went.";
+
+  static override description = `Each deploy, scale or rollback records a revision with the image digests it ran (IMAGES shows service=first 12 hex digits). \`spin rollback --to N\` restores revision N exactly.`;
+
+  static override examples = [
+    {description: 'The revisions of the stack named after the current folder', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'The last good revision of stack "portal", for a rollback', command: '<%= config.bin %> <%= command.id %> --stack portal --json | jq "[.revisions[] | select(.outcome == \\"healthy\\")][0].number"'},
+  ];
+
+  static override flags = {
+    ...stackFlags,
+    json: Flags.boolean({description: 'Print the revisions as JSON on stdout.'}),
+  };
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(History);
+    const {client, project} = await connect(flags);
+    const stack = await stackName(flags);
+    const p = project();
+    const {revisions} = await client.revisions(p, stack);
+    if (flags.json) return this.out(JSON.stringify({project: p, stack, revisions}, null, 2));
+    if (revisions.length === 0) {
+      this.err(`stack "${stack}" in project "${p}" has no revisions yet`);
+      return;
+    }
+    const {renderHistory} = await import('../lib/ui/status.ts');
+    this.out(renderHistory(revisions, this.stdoutTerminal));
+  }
+}

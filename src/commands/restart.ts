@@ -1,0 +1,14 @@
+import {LifecycleCommand} from '../cli/lifecycle.ts';
+
+export default class Restart extends LifecycleCommand {
+  static override summary = "Restart a stack's containers, or only some services.";
+
+  static override description = `Stops and starts the same containers: configuration and image stay as they are. To change them, deploy again. A confirmation goes to stderr; --json prints the resulting status on stdout.`;
+
+  static override examples = [
+    {description: 'Restart every service of the stack', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Restart the web service of stack "portal"', command: '<%= config.bin %> <%= command.id %> web --stack portal'},
+  ];
+
+  protected readonly action = 'restart';
+}

@@ -1,0 +1,41 @@
+import {Flags} from '@oclif/core';
+
+import {SpinCommand} from '../cli/base.ts';
+import {connect, stackFlags, stackName} from '../cli/remote.ts';
+import {canPrompt} from '../lib/ui/terminal.ts';
+
+export default class Rm extends SpinCommand {
+  static override summary = "Remove a stack: its containers and networks, and with --volumes its volumes' data.";
+
+  static override description = `Asks for confirmation on a terminal. In scripts and CI nobody can answer, so pass --yes. The stack's revision history stays on the agent. Secrets belong to the project and are kept.`;
+
+  static override examples = [
+    {description: 'Remove the stack named after the current folder, after a question', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Remove stack "scratch" and its volumes without a question (CI)', command: '<%= config.bin %> <%= command.id %> --stack scratch --volumes --yes'},
+  ];
+
+  static override flags = {
+    ...stackFlags,
+    volumes: Flags.boolean({description: "Also remove the stack's volumes and the data in them."}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required when not on a terminal).'}),
+  };
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Rm);
+    const {client, project} = await connect(flags);
+    const stack = await stackName(flags);
+    const p = project();
+    const {confirmDestructive} = await import('../lib/ui/confirm.ts');
+    await confirmDestructive({
+      question: `Remove stack ${stack} in project ${p}${flags.volumes ? ' and its volumes' : ''}?`,
+      subject: `stack "${stack}" in project "${p}"`,
+      yes: flags.yes,
+      interactive: canPrompt(),
+      command: `spin rm --stack ${stack} --project ${p}${flags.volumes ? ' --volumes' : ''}`,
+      input: process.stdin,
+      output: process.stderr,
+    });
+    await client.remove(p, stack, flags.volumes);
+    this.err(`removed stack "${stack}" from project "${p}"${flags.volumes ? ' with its volumes' : ''}`);
+  }
+}

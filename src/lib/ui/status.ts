@@ -1,0 +1,143 @@
+// Tables for the read commands (ps, stacks, history, secrets, volumes, contexts) and the one-line
+// progress of deploy-like operations. Each takes the agent's JSON and the terminal, returns text.
+// Piped output keeps one token per cell (an empty cell is "-") so `awk '{print $N}'` stays right.
+
+import type {ContextInfo} from '../client/contexts.ts';
+import type {DeployEventJson, RevisionSummaryJson, SecretJson, StackSummaryJson, VolumeJson} from '../client/api-types.ts';
+import type {ServiceStatus, StackStatus} from '../engine/types.ts';
+import {formatTime, renderTable} from './table.ts';
+import {palette, type Palette, type Terminal} from './terminal.ts';
+
+export interface RenderOptions extends Terminal {
+  /** The clock for relative times on a TTY; tests pass a fixed one. */
+  now?: number;
+}
+
+const DIGEST = /sha256:([0-9a-f]{12})[0-9a-f]*/;
+
+/** `repo@sha256:3f2a…` or `sha256:3f2a…` → `3f2a9c1b7d4e`; anything else unchanged. */
+export function shortDigest(ref: string): string {
+  return DIGEST.exec(ref)?.[1] ?? ref;
+}
+
+/** The image a replica runs, named as the user wrote it, pinned by a short digest when known. */
+export function imageLabel(service: Pick<ServiceStatus, 'image' | 'imageDigest'>): string {
+  const name = service.image.replace(/@sha256:[0-9a-f]+$/, '');
+  return service.imageDigest ? `${name}@${shortDigest(service.imageDigest)}` : name;
+}
+
+/** `0.0.0.0:8080->80/tcp`, as `docker ps` shows a published port. */
+export function formatPorts(ports: ServiceStatus['ports']): string {
+  return ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.published}->${p.target}/${p.protocol}`).join(',') || '-';
+}
+
+function stateColor(c: Palette, state: string): string {
+  if (state === 'running') return c.green(state);
+  if (state === 'exited' || state === 'dead') return c.red(state);
+  return c.yellow(state);
+}
+
+function healthColor(c: Palette, health: string): string {
+  if (health === 'healthy') return c.green(health);
+  if (health === 'unhealthy') return c.red(health);
+  if (health === 'starting') return c.yellow(health);
+  return '-';
+}
+
+export const PS_HEADERS = ['NAME', 'SERVICE', 'STATE', 'HEALTH', 'PORTS', 'IMAGE'];
+
+/** One row per replica, sorted by service then replica number. */
+export function psRows(status: StackStatus, options: Pick<RenderOptions, 'color'>): string[][] {
+  const c = palette(options.color);
+  const services = [...status.services].sort((a, b) => a.service.localeCompare(b.service));
+  return services.flatMap((s) =>
+    [...s.replicas]
+      .sort((a, b) => a.replica - b.replica)
+      .map((r) => [
+        `${s.service}-${r.replica}`,
+        s.service,
+        stateColor(c, r.state) + (r.state === 'exited' && r.exitCode !== undefined ? `(${r.exitCode})` : ''),
+        healthColor(c, r.health),
+        formatPorts(s.ports),
+        imageLabel(s),
+      ]),
+  );
+}
+
+export function renderPs(status: StackStatus, options: RenderOptions): string {
+  return renderTable(PS_HEADERS, psRows(status, options), options);
+}
+
+export function countContainers(status: StackStatus): number {
+  return status.services.reduce((n, s) => n + s.replicas.length, 0);
+}
+
+export function renderStacks(stacks: StackSummaryJson[], options: RenderOptions): string {
+  const c = palette(options.color);
+  const rows = [...stacks]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((s) => {
+      const counts = `${s.running}/${s.desired}`;
+      return [s.name, s.running === s.desired ? counts : c.yellow(counts), s.currentRevision == null ? '-' : String(s.currentRevision), formatTime(s.updatedAt, options.tty, options.now)];
+    });
+  return renderTable(['NAME', 'SERVICES', 'REVISION', 'UPDATED'], rows, options);
+}
+
+function outcomeColor(c: Palette, outcome: string): string {
+  if (outcome === 'healthy' || outcome === 'started') return c.green(outcome);
+  if (outcome === 'failed' || outcome === 'timeout' || outcome === 'rolled-back') return c.red(outcome);
+  return c.yellow(outcome);
+}
+
+/** `web=3f2a9c1b7d4e,db=88aa01c2d3e4`, services in name order. */
+export function formatImages(images: Record<string, string>): string {
+  const entries = Object.entries(images).sort(([a], [b]) => a.localeCompare(b));
+  return entries.map(([service, ref]) => `${service}=${shortDigest(ref)}`).join(',') || '-';
+}
+
+export function renderHistory(revisions: RevisionSummaryJson[], options: RenderOptions): string {
+  const c = palette(options.color);
+  const rows = revisions.map((r) => [String(r.number), formatTime(r.createdAt, options.tty, options.now), r.user, outcomeColor(c, r.outcome), formatImages(r.images), oneLine(r.message)]);
+  return renderTable(['REV', 'CREATED', 'USER', 'OUTCOME', 'IMAGES', 'MESSAGE'], rows, options);
+}
+
+/** The message column is last, so it may hold spaces, but never a line break. */
+function oneLine(text: string | undefined): string {
+  const line = (text ?? '').replace(/\s+/g, ' ').trim();
+  return line.length > 72 ? `${line.slice(0, 71)}…` : line;
+}
+
+/** Bytes for scripts; KiB with one decimal for people. */
+export function formatSize(bytes: number, tty: boolean): string {
+  if (!tty || bytes < 1024) return String(bytes);
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+export function renderSecrets(secrets: SecretJson[], options: RenderOptions): string {
+  const rows = [...secrets]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((s) => [s.name, formatSize(s.size, options.tty), formatTime(s.createdAt, options.tty, options.now), formatTime(s.updatedAt, options.tty, options.now)]);
+  return renderTable(['NAME', 'SIZE', 'CREATED', 'UPDATED'], rows, options);
+}
+
+export function renderVolumes(volumes: VolumeJson[], options: RenderOptions): string {
+  const rows = [...volumes]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((v) => [v.name, v.driver, formatTime(v.createdAt, options.tty, options.now), [...v.stacks].sort().join(',') || '-']);
+  return renderTable(['NAME', 'DRIVER', 'CREATED', 'STACKS'], rows, options);
+}
+
+export function renderContexts(contexts: ContextInfo[], options: RenderOptions): string {
+  const rows = contexts.map((x) => [x.current ? '*' : options.tty ? '' : '-', x.name, x.url, x.user ?? '-', x.project ?? '-']);
+  return renderTable(['CURRENT', 'NAME', 'URL', 'USER', 'PROJECT'], rows, options);
+}
+
+/** One progress line of a deploy or scale: `web-2: container started`. */
+export function formatEvent(event: DeployEventJson, options: Pick<RenderOptions, 'color'>): string {
+  const c = palette(options.color);
+  const target = event.service ? `${event.service}${event.replica ? `-${event.replica}` : ''}: ` : '';
+  // A line of an unknown shape from a newer agent prints as what it has, never "undefined".
+  const text = event.message ?? event.type;
+  const message = event.type === 'failed' ? c.red(text) : event.type === 'healthy' ? c.green(text) : text;
+  return `${target ? c.dim(target) : ''}${message}`;
+}

@@ -1,0 +1,297 @@
+// The simple remote commands, run as built against a real agent (buildApp + SQLite store) that
+// listens on 127.0.0.1 and drives a small in-memory orchestrator instead of Docker.
+
+import assert from 'node:assert/strict';
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {after, before, describe, test} from 'node:test';
+
+import type {FastifyInstance} from 'fastify';
+
+import {buildApp} from '../../src/lib/agent/app.ts';
+import {openStore} from '../../src/lib/agent/store.ts';
+import {AgentClient} from '../../src/lib/client/agent.ts';
+import type {Project} from '../../src/lib/compose/types.ts';
+import type {DeployRequest, DeployResult, Orchestrator, Plan, StackRef, StackStatus} from '../../src/lib/engine/types.ts';
+import {loadPolicy} from '../../src/lib/policy/index.ts';
+import {runSpin} from '../helpers/cli.ts';
+
+const DIGEST = 'sha256:3f2a9c1b7d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcd';
+const key = (ref: StackRef) => `${ref.project}/${ref.stack}`;
+
+/** Containers in memory: deploy runs `deploy.replicas` of each service; `next` scripts an outcome. */
+class MemoryOrchestrator implements Orchestrator {
+  readonly name = 'memory';
+  next: 'healthy' | 'failed' | 'timeout' = 'healthy';
+  private readonly running = new Map<string, {model: Project; revision: number; stopped: Set<string>}>();
+
+  async ping() {}
+
+  async plan(ref: StackRef, model: Project): Promise<Plan> {
+    const before = this.running.get(key(ref))?.model.services ?? {};
+    const services = Object.entries(model.services).map(([service, s]) => {
+      const from = before[service]?.deploy?.replicas ?? 0;
+      const to = s.deploy?.replicas ?? 1;
+      return {service, action: from === to ? ('keep' as const) : from === 0 ? ('create' as const) : ('scale' as const), replicas: {from, to}, configHash: 'h', reason: `${from} → ${to} replicas`};
+    });
+    return {services, create: {networks: [], volumes: []}, noop: services.every((s) => s.action === 'keep')};
+  }
+
+  async deploy(request: DeployRequest): Promise<DeployResult> {
+    const plan = await this.plan(request.ref, request.model);
+    this.running.set(key(request.ref), {model: request.model, revision: request.revision, stopped: new Set()});
+    for (const s of plan.services) request.onEvent?.({type: 'start', time: new Date().toISOString(), service: s.service, replica: 1, message: `${s.replicas.to} replicas started`});
+    const outcome = this.next;
+    this.next = 'healthy';
+    const images = Object.fromEntries(Object.entries(request.model.services).map(([n, s]) => [n, `${s.image}@${DIGEST}`]));
+    const failure = outcome === 'healthy' ? undefined : {service: 'web', replica: 2, reason: outcome === 'failed' ? 'exited with code 1' : 'still starting', logs: ['listening on :80', 'panic: out of cheese']};
+    return {plan, outcome, status: await this.status(request.ref), images, ...(failure ? {failure} : {})};
+  }
+
+  async status(ref: StackRef): Promise<StackStatus> {
+    const state = this.running.get(key(ref));
+    const services = Object.entries(state?.model.services ?? {}).map(([service, s]) => {
+      const count = s.deploy?.replicas ?? 1;
+      const stopped = state?.stopped.has(service) ?? false;
+      const replicas = Array.from({length: count}, (_, i) => ({replica: i + 1, container: `${ref.project}-${ref.stack}-${service}-${i + 1}`, id: `id${i}`, state: stopped ? 'exited' : 'running', health: 'none' as const, ...(stopped ? {exitCode: 0} : {})}));
+      const ports = (s.ports ?? []).map((p) => ({published: String(p.published), target: p.target, protocol: p.protocol ?? 'tcp'}));
+      return {service, image: s.image ?? service, imageDigest: `${s.image}@${DIGEST}`, desired: count, running: stopped ? 0 : count, healthy: 0, ports, replicas};
+    });
+    return {ref, services, ...(state ? {revision: state.revision} : {})};
+  }
+
+  async stacks(project?: string): Promise<StackRef[]> {
+    return [...this.running.keys()].map((k) => ({project: k.split('/')[0], stack: k.split('/')[1]})).filter((r) => !project || r.project === project);
+  }
+
+  private services(ref: StackRef, services?: string[]): string[] {
+    return services ?? Object.keys(this.running.get(key(ref))?.model.services ?? {});
+  }
+
+  async stop(ref: StackRef, services?: string[]) {
+    for (const s of this.services(ref, services)) this.running.get(key(ref))?.stopped.add(s);
+  }
+
+  async start(ref: StackRef, services?: string[]) {
+    for (const s of this.services(ref, services)) this.running.get(key(ref))?.stopped.delete(s);
+  }
+
+  async restart(ref: StackRef, services?: string[]) {
+    await this.start(ref, services);
+  }
+
+  async remove(ref: StackRef) {
+    this.running.delete(key(ref));
+  }
+
+  logs(): AsyncIterable<never> {
+    throw new Error('not in this fake');
+  }
+
+  exec(): never {
+    throw new Error('not in this fake');
+  }
+
+  async volumes(project: string) {
+    return project === 'demo' ? [{name: 'demo-portal_data', driver: 'local', createdAt: '2025-06-01T10:00:00Z', stacks: ['portal']}] : [];
+  }
+
+  async removeVolume() {}
+}
+
+const DOCUMENT = {
+  name: 'portal',
+  services: {web: {image: 'busybox:1.36', cap_drop: ['ALL'], ports: [{target: 80, published: '8080', protocol: 'tcp'}], deploy: {replicas: 2}}},
+};
+
+let app: FastifyInstance;
+let dir: string;
+let env: Record<string, string>;
+const orchestrator = new MemoryOrchestrator();
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'spin-remote-'));
+  const store = openStore(join(dir, 'data'));
+  const {token} = store.addUser({name: 'alice', uid: 1000, gid: 1000, projects: ['demo']});
+  app = buildApp({store, orchestrator, policy: await loadPolicy(), version: '0.1.0'});
+  app.addHook('onClose', async () => store.close());
+  await app.listen({host: '127.0.0.1', port: 0});
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  env = {SPIN_URL: url, SPIN_TOKEN: token, SPIN_PROJECT: 'demo', SPIN_CONFIG: join(dir, 'config.json'), HOME: dir};
+  const client = new AgentClient({url, token});
+  const result = await client.deploy('demo', 'portal', {model: DOCUMENT});
+  assert.equal(result.outcome, 'healthy', JSON.stringify(result));
+  client.close();
+});
+
+after(async () => {
+  await app?.close();
+  await rm(dir, {recursive: true, force: true});
+});
+
+const spin = (args: string[], extra: {input?: string; env?: Record<string, string | undefined>; tty?: boolean} = {}) =>
+  runSpin(args, {cwd: dir, input: extra.input, tty: extra.tty, env: {...env, ...extra.env}});
+
+describe('remote commands against an agent', {concurrency: false}, () => {
+  test('whoami: user, ids, projects, context; never the token', async () => {
+    const r = await spin(['whoami', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {user: 'alice', uid: 1000, gid: 1000, admin: false, projects: ['demo'], project: 'demo', context: 'env', url: env.SPIN_URL});
+    const human = await spin(['whoami']);
+    assert.equal(human.stdout, `user:     alice\nuid:gid:  1000:1000\nprojects: demo\nproject:  demo\ncontext:  env\nurl:      ${env.SPIN_URL}\n`);
+    assert.ok(!human.stdout.includes(env.SPIN_TOKEN));
+  });
+
+  test('stacks: one row, piped ISO time', async () => {
+    const r = await spin(['stacks']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^NAME {5}SERVICES {3}REVISION {3}UPDATED\nportal {3}2\/2 {8}1 {10}\d{4}-\d\d-\d\dT[\d:.]+Z\n$/);
+    assert.equal(r.stderr, '');
+    const json = JSON.parse((await spin(['stacks', '--json'])).stdout);
+    assert.deepEqual(json.stacks.map((s: {name: string; running: number}) => [s.name, s.running]), [['portal', 2]]);
+  });
+
+  test('ps: one row per replica; --json is the status', async () => {
+    const r = await spin(['ps', '--stack', 'portal']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      'NAME    SERVICE   STATE     HEALTH   PORTS                  IMAGE\n' +
+        'web-1   web       running   -        0.0.0.0:8080->80/tcp   busybox:1.36@3f2a9c1b7d4e\n' +
+        'web-2   web       running   -        0.0.0.0:8080->80/tcp   busybox:1.36@3f2a9c1b7d4e\n',
+    );
+    const json = JSON.parse((await spin(['ps', '-s', 'portal', '--json'])).stdout);
+    assert.deepEqual(json.ref, {project: 'demo', stack: 'portal'});
+  });
+
+  test('ps: an unknown stack exits 1 with the agent hint', async () => {
+    const r = await spin(['ps', '--stack', 'nope']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error: stack "nope" not found in project "demo"\nhint: /);
+  });
+
+  test('inspect: YAML with the status and the deployed model', async () => {
+    const r = await spin(['inspect', 'web', '--stack', 'portal']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^name: portal\nproject: demo\ncurrentRevision: 1\n/);
+    assert.match(r.stdout, /\n {4}model:\n(.*\n)* {6}image: busybox:1\.36\n/);
+    const bad = await spin(['inspect', 'db', '--stack', 'portal']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /service "db" not found .*\nhint: services: web\n/);
+  });
+
+  test('stop and start: confirmation on stderr, status with --json', async () => {
+    const stop = await spin(['stop', 'web', '--stack', 'portal']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stdout, '');
+    assert.equal(stop.stderr, 'stopped "web" in stack "portal" of project "demo"\n');
+    assert.match((await spin(['ps', '-s', 'portal'])).stdout, /web-1 +web +exited\(0\)/);
+    const start = await spin(['start', '--stack', 'portal', '--json']);
+    assert.equal(start.code, 0, start.stderr);
+    assert.equal(JSON.parse(start.stdout).services[0].running, 2);
+    assert.equal(start.stderr, 'started stack "portal" of project "demo"\n');
+  });
+
+  test('scale: usage errors exit 2 before any request', async () => {
+    for (const arg of ['web=x', 'web=-1', 'web=101']) {
+      const r = await spin(['scale', arg, '--stack', 'portal']);
+      assert.equal(r.code, 2, arg);
+      assert.match(r.stderr, /^error: replica count .* is not a whole number from 0 to 100\nhint: /);
+    }
+  });
+
+  test('scale: progress on stderr, then the outcome; failed exits 1 with the logs; timeout exits 5', async () => {
+    const ok = await spin(['scale', 'web=3', '--stack', 'portal']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, '');
+    assert.equal(ok.stderr, 'web-1: 3 replicas started\nscaled stack "portal" of project "demo" to web=3: healthy (revision 2)\n');
+
+    orchestrator.next = 'failed';
+    const failed = await spin(['scale', 'web=4', '--stack', 'portal']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /last log lines of web-2:\n {2}listening on :80\n {2}panic: out of cheese\nerror: scaling stack "portal" to web=4 failed: service "web" replica 2: exited with code 1\n/);
+
+    orchestrator.next = 'timeout';
+    const slow = await spin(['scale', 'web=2', '--stack', 'portal', '--json']);
+    assert.equal(slow.code, 5);
+    assert.equal(JSON.parse(slow.stdout).outcome, 'timeout');
+  });
+
+  test('history: newest first, outcomes and short digests', async () => {
+    const r = await spin(['history', '--stack', 'portal']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[0], /^REV +CREATED +USER +OUTCOME +IMAGES +MESSAGE$/);
+    const rows = lines.slice(1).map((l) => l.split(/ +/));
+    assert.deepEqual(rows.map((r) => [r[0], r[2], r[4]]), [
+      ['4', 'alice', 'web=3f2a9c1b7d4e'],
+      ['3', 'alice', 'web=3f2a9c1b7d4e'],
+      ['2', 'alice', 'web=3f2a9c1b7d4e'],
+      ['1', 'alice', 'web=3f2a9c1b7d4e'],
+    ]);
+    // The agent may record a failed change as rolled back; either way not healthy.
+    assert.deepEqual(rows.map((r) => (r[3] === 'healthy' ? 'ok' : /^(failed|timeout|rolled-back)$/.test(r[3]) ? 'bad' : r[3])), ['bad', 'bad', 'ok', 'ok']);
+  });
+
+  test('ps: a stack without containers says so on stderr and exits 0', async () => {
+    assert.equal((await spin(['scale', 'web=0', '--stack', 'portal'])).code, 0);
+    const r = await spin(['ps', '--stack', 'portal']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'stack "portal" in project "demo" has no containers\nhint: deploy it with `spin deploy`, or scale a service up with `spin scale SERVICE=N`\n');
+    assert.equal((await spin(['scale', 'web=1', '--stack', 'portal'])).code, 0);
+  });
+
+  test('secrets: create from stdin without echoing, list without values, remove', async () => {
+    const create = await spin(['secret', 'create', 'db_password'], {input: 'hunter2-value'});
+    assert.equal(create.code, 0, create.stderr);
+    assert.equal(create.stdout, '');
+    assert.equal(create.stderr, 'secret "db_password" stored in project "demo" (13 bytes)\n');
+    const ls = await spin(['secret', 'ls']);
+    assert.match(ls.stdout, /^NAME +SIZE +CREATED +UPDATED\ndb_password +13 +\d{4}-/);
+    const json = await spin(['secret', 'ls', '--json']);
+    assert.doesNotMatch(json.stdout, /hunter2/);
+    assert.equal(JSON.parse(json.stdout).secrets[0].name, 'db_password');
+    const removed = await spin(['secret', 'rm', 'db_password']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal((await spin(['secret', 'ls'])).stderr, 'no secrets in project "demo"; add one with `spin secret create NAME FILE`\n');
+    const empty = await spin(['secret', 'create', 'x'], {input: ''});
+    assert.equal(empty.code, 3);
+  });
+
+  test('volume ls', async () => {
+    const r = await spin(['volume', 'ls']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'NAME               DRIVER   CREATED                STACKS\ndemo-portal_data   local    2025-06-01T10:00:00Z   portal\n');
+  });
+
+  test('rm: refuses without --yes when not interactive; removes with it', async () => {
+    const refused = await spin(['rm', '--stack', 'portal', '--volumes']);
+    assert.equal(refused.code, 2);
+    assert.equal(refused.stderr, 'error: removing stack "portal" in project "demo" needs confirmation, and there is no terminal to ask\nhint: pass --yes to confirm: `spin rm --stack portal --project demo --volumes --yes`\n');
+    const declined = await spin(['rm', '--stack', 'portal'], {tty: true, input: 'n\n', env: {CI: undefined}});
+    assert.equal(declined.code, 1, declined.stdout);
+    assert.match(declined.stdout, /Remove stack portal in project demo\? \[y\/N\] /);
+    assert.match(declined.stdout, /cancelled: stack "portal" in project "demo" was not removed/);
+    assert.equal((await spin(['ps', '--stack', 'portal'])).code, 0);
+    const removed = await spin(['rm', '--stack', 'portal', '--yes']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(removed.stderr, 'removed stack "portal" from project "demo"\n');
+    assert.equal((await spin(['ps', '--stack', 'portal'])).code, 1);
+    assert.equal((await spin(['stacks'])).stderr, 'no stacks in project "demo"; deploy one with `spin deploy`\n');
+  });
+
+  test('auth and reachability exit codes: 4 bad token or no login, 6 no agent', async () => {
+    const bad = await spin(['stacks'], {env: {SPIN_TOKEN: 'spin_wrong'}});
+    assert.equal(bad.code, 4);
+    const none = await spin(['stacks'], {env: {SPIN_URL: undefined, SPIN_TOKEN: undefined}});
+    assert.equal(none.code, 4);
+    assert.match(none.stderr, /^error: not logged in to a Spin agent\n/);
+    const down = await spin(['stacks'], {env: {SPIN_URL: 'http://127.0.0.1:9'}});
+    assert.equal(down.code, 6);
+    assert.match(down.stderr, /^error: cannot reach the Spin agent at http:\/\/127\.0\.0\.1:9/);
+  });
+});
