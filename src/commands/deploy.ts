@@ -35,7 +35,8 @@ the result to stdout. Exit status: 0 healthy, 1 failed, 3 invalid or refused by 
     const {parseDuration} = await import('../lib/compose/units.ts');
     const ns = parseDuration(/^\d+$/.test(flags.timeout) ? `${flags.timeout}s` : flags.timeout);
     if (ns === undefined || ns <= 0) throw new UsageError(`invalid --timeout "${flags.timeout}"`, {hint: 'use a duration such as 90s, 5m or 1h'});
-    const {prepareDeploy, deploy, outcomeError, StackRejectedError} = await import('../lib/client/deploy.ts');
+    const {prepareDeploy, deploy, StackRejectedError} = await import('../lib/client/deploy.ts');
+    const {outcomeError} = await import('../lib/client/outcome.ts');
     const {renderDiagnostics} = await import('../lib/ui/diagnostics.ts');
     const {createProgress} = await import('../lib/ui/progress.ts');
     const {renderPlan, renderResult} = await import('../lib/ui/deploy.ts');
@@ -62,7 +63,7 @@ the result to stdout. Exit status: 0 healthy, 1 failed, 3 invalid or refused by 
         if (result.failure?.logs.length) this.err(result.failure.logs.map((l) => `  ${result.failure!.service} | ${l}`).join('\n'));
         this.out(renderResult(projectName, prepared.stack, result, {color: this.stdoutTerminal.color}));
       }
-      const failure = outcomeError(result);
+      const failure = outcomeError(result, 'deploy');
       if (failure) throw failure;
     } catch (err) {
       if (err instanceof StackRejectedError && !flags.json) this.out(renderDiagnostics(err.diagnostics, {color: this.stdoutTerminal.color, cwd: process.cwd()}));

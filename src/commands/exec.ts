@@ -20,7 +20,7 @@ without it, -i pipes your standard input to the command.`;
   static override strict = false;
 
   static override args = {
-    service: Args.string({description: 'The service to run the command in.', required: true}),
+    service: Args.string({description: 'The service to run the command in.', required: true, ignoreStdin: true}),
   };
 
   static override flags = {

@@ -17,7 +17,7 @@ In CI, skip login: set SPIN_URL and SPIN_TOKEN (and SPIN_PROJECT) instead.`;
   ];
 
   static override args = {
-    url: Args.string({description: 'The agent URL, e.g. https://spin.example.org', required: true}),
+    url: Args.string({description: 'The agent URL, e.g. https://spin.example.org', required: true, ignoreStdin: true}),
   };
 
   static override flags = {

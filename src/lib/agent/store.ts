@@ -22,7 +22,8 @@ import type {AuditEntry, Revision, RevisionOutcome, SecretInfo, StackRecord, Sto
 
 export const DATABASE_FILE = 'spin.db';
 export const KEY_FILE = 'secret.key';
-export const MAX_SECRET_BYTES = 512 * 1024;
+export {MAX_SECRET_BYTES} from '../limits.ts';
+import {MAX_SECRET_BYTES} from '../limits.ts';
 /** Projects and stacks are DNS labels: they become parts of container and network names. */
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

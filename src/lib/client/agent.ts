@@ -44,6 +44,8 @@ function errorFromResponse(status: number, body: ErrorEnvelope, url: string): Sp
   const message = e.message ?? `the agent answered ${status}`;
   const options = {hint: e.hint};
   let err: SpinError & RemoteFailure;
+  // A stream that fails after its first line carries no status: the code decides.
+  if (status === 500 && e.code) status = ({'engine.unreachable': 502, 'compose.invalid': 422, 'policy.violation': 422, 'stack.locked': 409} as Record<string, number>)[e.code] ?? (e.code.startsWith('auth.') ? 401 : 500);
   if (status === 401) err = new AuthError(message, {hint: e.hint ?? `log in again with \`spin login ${url} --token TOKEN\``});
   else if (status === 403) err = new AuthError(message, options);
   else if (status === 400 || status === 413 || status === 422) err = new InvalidInputError(message, options);
@@ -212,6 +214,8 @@ export class AgentClient {
   private async resultOf(events: AsyncIterable<DeployEventJson | {type: 'result'; result: DeployResultJson}>, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
     for await (const e of events) {
       if (e.type === 'result') return (e as {result: DeployResultJson}).result;
+      // A failure after the stream started comes as one last line in the error envelope's shape.
+      if ((e as {type: string}).type === 'error') throw errorFromResponse(500, e as ErrorEnvelope, this.url);
       onEvent?.(e as DeployEventJson);
     }
     throw new OperationError('the agent closed the connection before the deploy finished', {hint: 'check the stack with `spin ps`; the agent may have restarted'});

@@ -7,12 +7,12 @@ import {readFile, stat} from 'node:fs/promises';
 import {toComposeDocument} from '../compose/render.ts';
 import {parsePath, type Locations} from '../compose/locations.ts';
 import type {Diagnostic, Project} from '../compose/types.ts';
-import {InvalidInputError, OperationError, SpinError, TimeoutError} from '../errors.ts';
+import {InvalidInputError, type SpinError} from '../errors.ts';
 import {validateStack, type ValidateOptions} from '../validate.ts';
 import type {AgentClient, RemoteFailure} from './agent.ts';
 import type {DeployEventJson, DeployResultJson} from './api-types.ts';
 
-export const MAX_SECRET_BYTES = 512 * 1024;
+import {MAX_SECRET_BYTES} from '../limits.ts';
 
 /** Thrown when the compose project or the policy refuses the stack; carries every diagnostic. */
 export class StackRejectedError extends InvalidInputError {
@@ -102,17 +102,4 @@ export async function deploy(options: DeployOptions): Promise<DeployResultJson> 
     }
     throw err;
   }
-}
-
-/** The error a finished deploy maps to, if it did not succeed (exit 1 failed, 5 timed out). */
-export function outcomeError(result: DeployResultJson): SpinError | undefined {
-  if (result.outcome === 'timeout') {
-    return new TimeoutError(result.failure?.reason ?? 'timed out waiting for the stack to become healthy', {hint: 'see `spin ps` and `spin logs`; raise the limit with --timeout'});
-  }
-  if (result.outcome === 'failed') {
-    const f = result.failure;
-    const where = f ? `service "${f.service}"${f.replica ? ` replica ${f.replica}` : ''}: ` : '';
-    return new OperationError(`deploy failed: ${where}${f?.reason ?? 'the stack did not become healthy'}`, {hint: 'the last log lines are above; `spin logs` shows more'});
-  }
-  return undefined;
 }

@@ -5,7 +5,8 @@ import {open} from 'node:fs/promises';
 
 import {fileError, InvalidInputError, UsageError} from '../errors.ts';
 
-export const MAX_SECRET_BYTES = 512 * 1024;
+export {MAX_SECRET_BYTES} from '../limits.ts';
+import {MAX_SECRET_BYTES} from '../limits.ts';
 
 const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
