@@ -1,0 +1,61 @@
+import {Flags} from '@oclif/core';
+
+import {SpinCommand} from '../../cli/base.ts';
+import {dataDirFlag} from '../../cli/flags.ts';
+
+export default class AgentStart extends SpinCommand {
+  static override summary = 'Run the agent: the API server that checks and deploys stacks on this host.';
+
+  static override description = `Opens the state directory, loads the policy, checks that the Docker engine answers, puts back
+any stack a previous agent left mid-deploy, then serves the API until SIGINT or SIGTERM.
+Logs are JSON lines on stderr. Plain HTTP is only served on a loopback address; anywhere else give
+a certificate, or --insecure when a TLS proxy in front of the agent terminates HTTPS.
+Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker engine unreachable.`;
+
+  static override examples = [
+    {description: 'Serve on 127.0.0.1:7878 with the default policy and state directory', command: '<%= config.bin %> <%= command.id %>'},
+    {description: "A site's policy, its registry, and HTTPS on every interface", command: '<%= config.bin %> <%= command.id %> --policy /etc/spin/policy.yaml --registry registry.example.org --listen 0.0.0.0:7878 --tls-cert /etc/spin/cert.pem --tls-key /etc/spin/key.pem'},
+    {description: 'Another engine and state directory, ports published on loopback only', command: '<%= config.bin %> <%= command.id %> --docker-host tcp://10.0.0.5:2375 --data-dir /srv/spin --publish-host-ip 127.0.0.1'},
+  ];
+
+  static override flags = {
+    ...dataDirFlag,
+    listen: Flags.string({description: 'Address to listen on, HOST:PORT.', default: '127.0.0.1:7878', helpValue: 'HOST:PORT'}),
+    policy: Flags.string({description: 'Policy file to enforce instead of the default policy.', helpValue: 'FILE'}),
+    'docker-host': Flags.string({description: 'Docker engine to drive (unix:///path or tcp://HOST:PORT). Default: DOCKER_HOST, else the local socket.', helpValue: 'URL'}),
+    registry: Flags.string({description: 'The platform registry (HOST[:PORT]); its images are always allowed.', env: 'SPIN_REGISTRY', helpValue: 'HOST'}),
+    'tls-cert': Flags.string({description: 'Serve HTTPS with this certificate (PEM).', dependsOn: ['tls-key'], helpValue: 'FILE'}),
+    'tls-key': Flags.string({description: 'Private key of --tls-cert (PEM).', dependsOn: ['tls-cert'], helpValue: 'FILE'}),
+    insecure: Flags.boolean({description: 'Allow plain HTTP on a non-loopback address (only behind a TLS proxy).'}),
+    'publish-host-ip': Flags.string({description: 'Host address published ports bind to when the compose file names none. Default 0.0.0.0.', helpValue: 'IP'}),
+    'log-level': Flags.option({options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, default: 'info', description: 'Least severe log level written to stderr.'})(),
+  };
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(AgentStart);
+    const [{startAgent}, {defaultDataDir}] = await Promise.all([import('../../lib/agent/server.ts'), import('../../lib/agent/paths.ts')]);
+    const dataDir = flags['data-dir'] ?? defaultDataDir();
+    const agent = await startAgent({
+      dataDir,
+      listen: flags.listen,
+      policyFile: flags.policy,
+      dockerHost: flags['docker-host'],
+      registry: flags.registry,
+      tlsCert: flags['tls-cert'],
+      tlsKey: flags['tls-key'],
+      insecure: flags.insecure,
+      publishHostIp: flags['publish-host-ip'],
+      version: this.config.version,
+      logLevel: flags['log-level'],
+    });
+    this.err(`spin agent listening on ${agent.url} (data: ${agent.dataDir})`);
+    await new Promise<void>((resolve, reject) => {
+      const stop = (signal: NodeJS.Signals) => {
+        this.err(`spin agent: ${signal} received, finishing requests in flight`);
+        agent.close().then(resolve, reject);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  }
+}

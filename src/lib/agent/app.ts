@@ -1,0 +1,114 @@
+// The agent's HTTP API as a fastify instance that is not listening: server.ts listens, tests use
+// inject(). Every request goes authn (bearer token) → path names → project membership → body
+// limit and schema (from schemas/agent-api.yaml) → route; every failure leaves as the error
+// envelope of errors.ts.
+
+import websocket from '@fastify/websocket';
+import Fastify, {type FastifyInstance, type FastifyRequest, type FastifyServerOptions} from 'fastify';
+
+import type {Orchestrator} from '../engine/types.ts';
+import type {Policy} from '../policy/index.ts';
+import {registerAuth} from './auth.ts';
+import {toEnvelope} from './errors.ts';
+import {DEFAULT_LIMITS, writeAudit, type AgentContext, type Limits} from './routes/context.ts';
+import {execRoutes} from './routes/exec.ts';
+import {logRoutes} from './routes/logs.ts';
+import {secretRoutes} from './routes/secrets.ts';
+import {loadApiSpec, pathParamChecks} from './routes/spec.ts';
+import {stackRoutes} from './routes/stacks.ts';
+import {systemRoutes} from './routes/system.ts';
+import {volumeRoutes} from './routes/volumes.ts';
+import type {Store} from './types.ts';
+
+export {DEFAULT_LIMITS, type Limits} from './routes/context.ts';
+
+export interface AppOptions {
+  store: Store;
+  orchestrator: Orchestrator;
+  policy: Policy;
+  /** The platform registry (`host[:port]`): reported by /v1/info and allowed by the registry rule. */
+  registry?: string;
+  version: string;
+  /** fastify's logger options (pino); off when absent. Headers and bodies are never logged. */
+  logger?: boolean | {level?: string; stream?: NodeJS.WritableStream};
+  limits?: Partial<Limits>;
+  clock?: () => Date;
+  /** Where the orchestrator writes secret files (lets scale re-read a `file` secret). */
+  secretsDir?: string;
+  /** The engine's version for /v1/info. */
+  engineVersion?: () => Promise<string | undefined>;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  https?: {cert: Buffer | string; key: Buffer | string};
+}
+
+/** Largest WebSocket frame a client may send to exec (stdin chunks are far smaller). */
+const MAX_WS_PAYLOAD = 1024 * 1024;
+
+/** What a log line says about a request: no headers (tokens), no query (exec commands), no body. */
+function requestSerializer(request: FastifyRequest) {
+  return {method: request.method, url: request.url.split('?')[0], remoteAddress: request.ip};
+}
+
+function loggerOptions(logger: AppOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return false;
+  const base = logger === true ? {} : logger;
+  return {level: base.level ?? 'info', ...(base.stream ? {stream: base.stream} : {}), serializers: {req: requestSerializer as never}};
+}
+
+export function buildApp(options: AppOptions): FastifyInstance {
+  const limits: Limits = {...DEFAULT_LIMITS, ...options.limits};
+  const spec = loadApiSpec();
+  const ctx: AgentContext = {
+    store: options.store,
+    orchestrator: options.orchestrator,
+    policy: options.policy,
+    registry: options.registry,
+    version: options.version,
+    limits,
+    clock: options.clock ?? (() => new Date()),
+    secretsDir: options.secretsDir,
+    engineVersion: options.engineVersion,
+    spec,
+  };
+  const app = Fastify({
+    logger: loggerOptions(options.logger),
+    bodyLimit: limits.body,
+    // Volume names on the engine reach 255 characters; fastify's default of 100 would 404 them.
+    routerOptions: {maxParamLength: 300},
+    ajv: {customOptions: {removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: false}},
+    return503OnClosing: true,
+    ...(options.https ? {https: options.https} : {}),
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((err, request, reply) => {
+    const {status, body} = toEnvelope(err);
+    if (status >= 500) request.log.error({err}, 'request failed');
+    else request.log.info({code: body.error.code}, body.error.message);
+    return reply.code(status).type('application/json').send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0].slice(0, 200);
+    return reply.code(404).send({
+      error: {code: 'route.not_found', message: `no route for ${request.method} ${path}`, hint: 'check the agent URL; the API is described in schemas/agent-api.yaml'},
+    });
+  });
+
+  registerAuth(app, {
+    store: options.store,
+    paramChecks: pathParamChecks(spec),
+    onDenied: (request, user, project) =>
+      writeAudit(ctx, request, {user: user.name, project, action: 'project.access', target: request.url.split('?')[0].slice(0, 200), outcome: 'denied'}),
+  });
+
+  void app.register(websocket, {options: {maxPayload: MAX_WS_PAYLOAD}});
+  // Routes go in a child context so they are declared once the WebSocket plugin is loaded.
+  void app.register(async (routes) => {
+    systemRoutes(routes, ctx);
+    stackRoutes(routes, ctx);
+    logRoutes(routes, ctx);
+    execRoutes(routes, ctx);
+    secretRoutes(routes, ctx);
+    volumeRoutes(routes, ctx);
+  });
+  return app;
+}

@@ -1,0 +1,311 @@
+// The deploy flow, the heart of the API interceptor. The agent never trusts the client:
+// every submission is loaded and policy-checked again here, with the caller's own identity, before
+// the orchestrator sees it. Each real deploy is recorded as a revision first (pending) and
+// finished with its outcome, so a crash mid-deploy leaves a trace reconcile.ts can act on.
+
+import {readFile} from 'node:fs/promises';
+
+import {loadDocument} from '../compose/load.ts';
+import type {Diagnostic, Project} from '../compose/types.ts';
+import {hostPath} from '../engine/files.ts';
+import type {DeployEvent, DeployResult, FailureDetail, Orchestrator, Plan, StackRef, StackStatus} from '../engine/types.ts';
+import {applyPolicyDefaults, checkPolicy, type Policy} from '../policy/index.ts';
+import {ApiError, checkServiceNames, diagnosticJson, stackNotFound, type DiagnosticJson} from './errors.ts';
+import type {Revision, RevisionOutcome, Store, User} from './types.ts';
+
+export interface DeployDeps {
+  store: Store;
+  orchestrator: Orchestrator;
+  policy: Policy;
+  /** The platform registry (`host[:port]`), always allowed by the registry rule. */
+  registry?: string;
+  /**
+   * Where the orchestrator keeps the stack's secret files. Scale, rollback and reconcile redeploy
+   * without the client, so a `file` secret's value is read back from there.
+   */
+  secretsDir?: string;
+  clock?: () => Date;
+}
+
+export interface DeployInput {
+  user: User;
+  ref: StackRef;
+  /** The compose document as the client sent it (toComposeDocument's output). */
+  document: unknown;
+  /** Values of the model's `file`/`environment` secrets by their key in the model. */
+  secrets?: Record<string, Buffer>;
+  dryRun?: boolean;
+  /** Wait for health (default); false returns once containers are started. */
+  wait?: boolean;
+  timeoutSeconds?: number;
+  onEvent?: (event: DeployEvent) => void;
+}
+
+export interface ScaleInput {
+  user: User;
+  ref: StackRef;
+  replicas: Record<string, number>;
+  wait?: boolean;
+  timeoutSeconds?: number;
+  onEvent?: (event: DeployEvent) => void;
+}
+
+export interface DeployResultJson {
+  /** Null for a dry run. */
+  revision: number | null;
+  outcome: DeployResult['outcome'] | 'planned';
+  plan: Plan;
+  status: StackStatus;
+  images: Record<string, string>;
+  failure?: FailureDetail;
+  /** Set when the deploy failed and the stack was put back on its last good revision. */
+  rollback?: {revision: number; outcome: DeployResult['outcome']};
+  warnings: DiagnosticJson[];
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+
+let lockSerial = 0;
+
+/**
+ * Runs `fn` holding the stack's deploy lock: one change per stack at a time, across requests and
+ * processes. The lock is released whatever happens.
+ */
+export async function withStackLock<T>(store: Store, ref: StackRef, user: User, fn: () => Promise<T>): Promise<T> {
+  const holder = `${user.name}#${process.pid}.${++lockSerial}`;
+  if (!store.lockStack(ref, holder)) {
+    throw new ApiError(409, 'stack.locked', `stack "${ref.stack}" in project "${ref.project}" is busy: another deploy or change is in progress`, {
+      hint: 'wait for it to finish (`spin history` shows it), then try again',
+    });
+  }
+  try {
+    return await fn();
+  } finally {
+    store.unlockStack(ref, holder);
+  }
+}
+
+/** Image per service as the model names it; the orchestrator reports digests once deployed. */
+export function modelImages(model: Project): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, service] of Object.entries(model.services)) if (service.image) out[name] = service.image;
+  return out;
+}
+
+const errorsOf = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error');
+const warningsOf = (ds: Diagnostic[]) => ds.filter((d) => d.severity !== 'error');
+
+function secretMissing(name: string, service: string, external: boolean): Diagnostic {
+  return {
+    severity: 'error',
+    source: 'secrets',
+    message: `secret "${name}" used by service "${service}" has no value`,
+    path: `secrets.${name}`,
+    hint: external
+      ? `create it in the project with \`spin secret create ${name}\``
+      : `deploy from the folder where its file or variable is available, or store it with \`spin secret create ${name}\` and mark it \`external: true\``,
+  };
+}
+
+/**
+ * Secret values by the key the model uses, for every secret a service mounts: `external` ones
+ * from the project's stored secrets, others from the request, the model's inline `content`, a
+ * stored secret of that name, or the file a previous deploy wrote. None → 422 with a hint.
+ */
+export async function resolveSecrets(deps: Pick<DeployDeps, 'store' | 'secretsDir'>, ref: StackRef, model: Project, provided: Record<string, Buffer>): Promise<Record<string, Buffer>> {
+  const out: Record<string, Buffer> = {};
+  const missing: Diagnostic[] = [];
+  for (const [serviceName, service] of Object.entries(model.services)) {
+    for (const use of service.secrets) {
+      const key = use.source;
+      if (Object.hasOwn(out, key)) continue;
+      const def = model.secrets[key];
+      const external = def?.external === true;
+      let value: Buffer | undefined;
+      if (external) value = deps.store.secretValue(ref.project, def?.name ?? key);
+      else if (Object.hasOwn(provided, key)) value = provided[key];
+      else if (typeof def?.content === 'string') value = Buffer.from(def.content);
+      else value = deps.store.secretValue(ref.project, key) ?? (await deployedSecret(deps.secretsDir, ref, model, key));
+      if (value === undefined) missing.push(secretMissing(key, serviceName, external));
+      else out[key] = value;
+    }
+  }
+  if (missing.length > 0) {
+    throw new ApiError(422, 'compose.invalid', missing.length === 1 ? missing[0].message : `${missing.length} secrets have no value`, {hint: missing[0].hint, diagnostics: missing});
+  }
+  return out;
+}
+
+/** The value a previous deploy wrote for a secret, if the stack still has it. */
+async function deployedSecret(dir: string | undefined, ref: StackRef, model: Project, key: string): Promise<Buffer | undefined> {
+  if (dir === undefined) return undefined;
+  for (const [name, service] of Object.entries(model.services)) {
+    if (!service.secrets.some((s) => s.source === key)) continue;
+    try {
+      return await readFile(hostPath(dir, ref, name, {kind: 'secret', name: key}));
+    } catch {
+      // not deployed for this service: try the next one that uses it
+    }
+  }
+  return undefined;
+}
+
+function revisionMessage(result: DeployResult): string | undefined {
+  const f = result.failure;
+  if (f) return `service "${f.service}"${f.replica === undefined ? '' : ` replica ${f.replica}`}: ${f.reason}`;
+  if (result.outcome === 'timeout') return 'timed out waiting for the services to become healthy';
+  return undefined;
+}
+
+interface ApplyInput {
+  user: User;
+  ref: StackRef;
+  model: Project;
+  secrets: Record<string, Buffer>;
+  warnings: Diagnostic[];
+  dryRun: boolean;
+  wait: boolean;
+  timeoutSeconds: number;
+  onEvent?: (event: DeployEvent) => void;
+}
+
+/** Policy, defaults, secrets, plan, then (unless a dry run) a recorded deploy. Holds no lock itself. */
+async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJson> {
+  const {store, orchestrator, policy} = deps;
+  const {ref, user} = input;
+  const checked = checkPolicy(input.model, policy, {project: ref.project, stack: ref.stack, uid: user.uid, gid: user.gid, registry: deps.registry});
+  const violations = errorsOf(checked);
+  if (violations.length > 0) {
+    const rules = [...new Set(violations.map((d) => d.rule).filter(Boolean))].join(', ');
+    throw new ApiError(422, 'policy.violation', `the platform policy refuses this stack: ${violations.length} violation${violations.length === 1 ? '' : 's'} (${rules})`, {
+      hint: violations.length === 1 && violations[0].hint ? violations[0].hint : 'fix each diagnostic; `spin validate` shows them with file:line:col',
+      diagnostics: violations,
+    });
+  }
+  const warnings = [...input.warnings, ...warningsOf(checked)].map(diagnosticJson);
+  const model = applyPolicyDefaults(input.model, policy);
+  const secrets = await resolveSecrets(deps, ref, model, input.secrets);
+  const plan = await orchestrator.plan(ref, model, secrets);
+  const images = modelImages(model);
+  if (input.dryRun) {
+    return {revision: null, outcome: 'planned', plan, status: await orchestrator.status(ref), images, warnings};
+  }
+  const previous = store.stack(ref)?.currentRevision;
+  const revision = store.addRevision(ref, {model, images, user: user.name, plan});
+  let result: DeployResult;
+  try {
+    result = await orchestrator.deploy({
+      ref,
+      model,
+      revision: revision.number,
+      secrets,
+      timeoutMs: input.timeoutSeconds * 1000,
+      noWait: !input.wait,
+      onEvent: input.onEvent,
+    });
+  } catch (err) {
+    store.finishRevision(ref, revision.number, 'failed', err instanceof Error ? err.message : String(err));
+    throw err;
+  }
+  const out: DeployResultJson = {revision: revision.number, outcome: result.outcome, plan: result.plan, status: result.status, images: result.images, warnings};
+  if (result.failure) out.failure = result.failure;
+  const failed = result.outcome === 'failed' || result.outcome === 'timeout';
+  const back = failed && previous !== undefined && wantsRollback(model) ? store.revision(ref, previous) : undefined;
+  if (!back) {
+    store.finishRevision(ref, revision.number, result.outcome satisfies RevisionOutcome, revisionMessage(result), result.images);
+    return out;
+  }
+  const rollback = await rollBack(deps, ref, back, input);
+  store.finishRevision(ref, revision.number, rollback.outcome === 'failed' ? result.outcome : 'rolled-back', `${revisionMessage(result) ?? result.outcome}; ${rollback.message}`, result.images);
+  out.rollback = {revision: back.number, outcome: rollback.outcome};
+  if (rollback.status) out.status = rollback.status;
+  return out;
+}
+
+/**
+ * DESIGN: a failed rollout rolls the whole stack back to the last good revision, unless the
+ * model asked otherwise (`update_config.failure_action: pause|continue` on a service).
+ */
+function wantsRollback(model: Project): boolean {
+  return Object.values(model.services).every((s) => !['pause', 'continue'].includes(String(s.deploy?.update_config?.failure_action ?? 'rollback')));
+}
+
+async function rollBack(
+  deps: DeployDeps,
+  ref: StackRef,
+  to: Revision,
+  input: ApplyInput,
+): Promise<{outcome: DeployResult['outcome']; message: string; status?: StackStatus}> {
+  const now = (deps.clock ?? (() => new Date()))().toISOString();
+  input.onEvent?.({type: 'log', time: now, message: `rolling back to revision ${to.number}`});
+  try {
+    const secrets = await resolveSecrets(deps, ref, to.model, input.secrets);
+    const r = await deps.orchestrator.deploy({ref, model: to.model, revision: to.number, secrets, timeoutMs: input.timeoutSeconds * 1000, onEvent: input.onEvent});
+    const ok = r.outcome === 'healthy' || r.outcome === 'started';
+    return {outcome: r.outcome, status: r.status, message: ok ? `rolled back to revision ${to.number}` : `rolling back to revision ${to.number} ended ${r.outcome}`};
+  } catch (err) {
+    return {outcome: 'failed', message: `rolling back to revision ${to.number} failed: ${err instanceof Error ? err.message : String(err)}`};
+  }
+}
+
+/** Loads, checks and deploys a compose document as one stack. */
+export async function deployStack(deps: DeployDeps, input: DeployInput): Promise<DeployResultJson> {
+  return withStackLock(deps.store, input.ref, input.user, async () => {
+    const loaded = await loadDocument(input.document, input.ref.stack);
+    const errors = errorsOf(loaded.diagnostics);
+    if (errors.length > 0 || !loaded.project) {
+      throw new ApiError(422, 'compose.invalid', `the compose model is invalid: ${errors.length === 1 ? errors[0].message : `${errors.length} errors`}`, {
+        hint: errors.length === 1 && errors[0].hint ? errors[0].hint : 'run `spin validate` to see every problem with its file and line',
+        diagnostics: errors,
+      });
+    }
+    return apply(deps, {
+      user: input.user,
+      ref: input.ref,
+      model: loaded.project,
+      secrets: input.secrets ?? {},
+      warnings: warningsOf(loaded.diagnostics),
+      dryRun: input.dryRun ?? false,
+      wait: input.wait ?? true,
+      timeoutSeconds: input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      onEvent: input.onEvent,
+    });
+  });
+}
+
+/** The revision a change starts from: the last healthy one, else the newest. */
+export function baseRevision(store: Store, ref: StackRef): Revision | undefined {
+  const record = store.stack(ref);
+  const number = record?.currentRevision ?? record?.latestRevision;
+  return number === undefined ? undefined : store.revision(ref, number);
+}
+
+/** The model with new replica counts; `scale:` goes, so it cannot disagree with deploy.replicas. */
+export function withReplicas(model: Project, replicas: Record<string, number>): Project {
+  const services = {...model.services};
+  for (const [name, count] of Object.entries(replicas)) {
+    const {scale: _scale, ...service} = services[name];
+    services[name] = {...service, deploy: {...service.deploy, replicas: count}};
+  }
+  return {...model, services};
+}
+
+/** A new revision from the current one with replica counts changed. */
+export async function scaleStack(deps: DeployDeps, input: ScaleInput): Promise<DeployResultJson> {
+  return withStackLock(deps.store, input.ref, input.user, async () => {
+    const base = baseRevision(deps.store, input.ref);
+    if (!base) throw stackNotFound(input.ref.project, input.ref.stack);
+    checkServiceNames(input.ref.stack, Object.keys(input.replicas), Object.keys(base.model.services));
+    return apply(deps, {
+      user: input.user,
+      ref: input.ref,
+      model: withReplicas(base.model, input.replicas),
+      secrets: {},
+      warnings: [],
+      dryRun: false,
+      wait: input.wait ?? true,
+      timeoutSeconds: input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      onEvent: input.onEvent,
+    });
+  });
+}

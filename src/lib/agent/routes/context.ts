@@ -1,0 +1,147 @@
+// What every route module gets: the agent's dependencies, the limits, and the helpers routes
+// share (registering an operation from the API document, the audit trail, stack lookups).
+
+import type {FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler} from 'fastify';
+import type {WebSocket} from 'ws';
+
+import type {Orchestrator, StackRef, StackStatus} from '../../engine/types.ts';
+import type {Policy} from '../../policy/index.ts';
+import {ApiError, stackNotFound} from '../errors.ts';
+import type {AuditEntry, StackRecord, Store, User} from '../types.ts';
+import {fastifyPath, operationSchemas, type HttpMethod, type OpenApiDocument} from './spec.ts';
+
+export interface Limits {
+  /** Bytes of a deploy request body. */
+  deployBody: number;
+  /** Bytes of a secret request body (the value is base64). */
+  secretBody: number;
+  /** Bytes of a secret value once decoded. */
+  secretValue: number;
+  /** Bytes of any other request body. */
+  body: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  deployBody: 4 * 1024 * 1024,
+  secretBody: 768 * 1024,
+  secretValue: 512 * 1024,
+  body: 64 * 1024,
+};
+
+export interface AgentContext {
+  store: Store;
+  orchestrator: Orchestrator;
+  policy: Policy;
+  registry?: string;
+  version: string;
+  limits: Limits;
+  clock: () => Date;
+  secretsDir?: string;
+  /** The engine's version for /v1/info; the Orchestrator interface does not report it. */
+  engineVersion?: () => Promise<string | undefined>;
+  spec: OpenApiDocument;
+}
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+export interface RouteExtras {
+  bodyLimit?: number;
+  /** Runs after validation, before the handler (and before a WebSocket upgrade). */
+  preHandler?: preHandlerAsyncHookHandler;
+  /** Makes the route a WebSocket endpoint; `handler` then answers plain HTTP requests. */
+  wsHandler?: (socket: WebSocket, request: FastifyRequest) => Promise<void>;
+}
+
+/**
+ * Registers one operation of schemas/agent-api.yaml: the body and query schemas come from the
+ * document. An optional body the client left out reads as `{}`.
+ */
+export function addRoute(app: FastifyInstance, ctx: AgentContext, method: HttpMethod, path: string, handler: Handler, extras: RouteExtras = {}): void {
+  const schemas = operationSchemas(ctx.spec, method, path);
+  const schema = {...(schemas.body ? {body: schemas.body} : {}), ...(schemas.querystring ? {querystring: schemas.querystring} : {})};
+  app.route({
+    ...extras,
+    method: method.toUpperCase() as 'GET' | 'POST' | 'DELETE',
+    url: fastifyPath(path),
+    schema,
+    preValidation: schemas.bodyOptional
+      ? async (request) => {
+          request.body ??= {};
+        }
+      : undefined,
+    handler,
+  });
+}
+
+export function caller(request: FastifyRequest): User {
+  if (!request.user) throw new ApiError(401, 'auth.unauthenticated', 'authentication required');
+  return request.user;
+}
+
+export function stackRef(request: FastifyRequest): StackRef {
+  const {project, stack} = request.params as {project: string; stack: string};
+  return {project, stack};
+}
+
+function deniedOrFailed(err: unknown): AuditEntry['outcome'] {
+  const code = err instanceof ApiError ? err.code : '';
+  return code.startsWith('auth.') || code === 'project.not_found' || code === 'policy.violation' ? 'denied' : 'failed';
+}
+
+/** Writes an audit entry; the log never breaks the answer, so a failure to write is only logged. */
+export function writeAudit(ctx: AgentContext, request: FastifyRequest, entry: Omit<AuditEntry, 'id' | 'time' | 'user'> & {user?: string}): void {
+  try {
+    ctx.store.audit({...entry, user: entry.user ?? request.user?.name ?? '-'});
+  } catch (err) {
+    request.log.error({err}, 'cannot write the audit log');
+  }
+}
+
+/**
+ * Runs a mutating operation and records it in the audit log with its outcome. `describe` can
+ * turn a result into its outcome and a detail (a deploy that ran but failed is `failed`).
+ */
+export async function audited<T>(
+  ctx: AgentContext,
+  request: FastifyRequest,
+  action: string,
+  target: string,
+  fn: () => Promise<T>,
+  describe?: (result: T) => {outcome?: AuditEntry['outcome']; detail?: string},
+): Promise<T> {
+  const project = (request.params as {project?: string}).project;
+  let result: T;
+  try {
+    result = await fn();
+  } catch (err) {
+    const detail = err instanceof Error ? `${err instanceof ApiError ? `${err.code}: ` : ''}${err.message}` : String(err);
+    writeAudit(ctx, request, {project, action, target, outcome: deniedOrFailed(err), detail});
+    throw err;
+  }
+  const d = describe?.(result) ?? {};
+  writeAudit(ctx, request, {project, action, target, outcome: d.outcome ?? 'ok', ...(d.detail ? {detail: d.detail} : {})});
+  return result;
+}
+
+export interface StackState {
+  record?: StackRecord;
+  status: StackStatus;
+}
+
+/** A stack exists when it has revisions or containers; a bare lock row does not count. */
+export async function findStack(ctx: AgentContext, ref: StackRef): Promise<StackState> {
+  const record = ctx.store.stack(ref);
+  const status = await ctx.orchestrator.status(ref);
+  const hasContainers = status.services.some((s) => s.replicas.length > 0);
+  if (record?.latestRevision === undefined && !hasContainers) throw stackNotFound(ref.project, ref.stack);
+  return {record, status};
+}
+
+/** Service names a request may name: those with containers and those in the current model. */
+export function knownServices(ctx: AgentContext, ref: StackRef, state: StackState): Set<string> {
+  const names = new Set(state.status.services.map((s) => s.service));
+  const number = state.record?.currentRevision ?? state.record?.latestRevision;
+  const model = number === undefined ? undefined : ctx.store.revision(ref, number)?.model;
+  for (const name of Object.keys(model?.services ?? {})) names.add(name);
+  return names;
+}

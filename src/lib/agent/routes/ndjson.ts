@@ -1,0 +1,68 @@
+// Newline-delimited JSON answers (`application/x-ndjson`): one object per line, each written as
+// soon as it exists so the client shows progress live.
+
+import {PassThrough, Readable} from 'node:stream';
+
+import type {FastifyReply, FastifyRequest} from 'fastify';
+
+import {toEnvelope} from '../errors.ts';
+
+export const NDJSON = 'application/x-ndjson';
+
+export function wantsNdjson(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').toLowerCase().includes(NDJSON);
+}
+
+const line = (value: unknown) => `${JSON.stringify(value)}\n`;
+
+function startStream(reply: FastifyReply, body: Readable): void {
+  void reply.code(200).header('content-type', `${NDJSON}; charset=utf-8`).header('cache-control', 'no-store').send(body);
+}
+
+/**
+ * A stream whose status line and headers are sent with the first object, not before: until then a
+ * failure can still be answered with the error envelope and its own status.
+ */
+export class LazyNdjson {
+  private readonly reply: FastifyReply;
+  private stream?: PassThrough;
+
+  constructor(reply: FastifyReply) {
+    this.reply = reply;
+  }
+
+  get started(): boolean {
+    return this.stream !== undefined;
+  }
+
+  write(value: unknown): void {
+    if (!this.stream) {
+      this.stream = new PassThrough();
+      // A client that went away leaves a destroyed stream; later writes are dropped, not thrown.
+      this.stream.on('error', () => {});
+      startStream(this.reply, this.stream);
+    }
+    if (!this.stream.destroyed) this.stream.write(line(value));
+  }
+
+  end(): void {
+    this.stream?.end();
+  }
+}
+
+/**
+ * Streams an async iterable as NDJSON with backpressure. A failure after the first line ends the
+ * stream with `{"error": {...}}`, since the status is gone by then.
+ */
+export function sendNdjson(reply: FastifyReply, items: AsyncIterable<unknown>, onError: (err: unknown) => void): FastifyReply {
+  async function* lines() {
+    try {
+      for await (const item of items) yield line(item);
+    } catch (err) {
+      onError(err);
+      yield line({error: toEnvelope(err).body.error});
+    }
+  }
+  startStream(reply, Readable.from(lines(), {objectMode: false}));
+  return reply;
+}

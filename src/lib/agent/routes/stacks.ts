@@ -1,0 +1,180 @@
+// Stacks: listing, status, revisions, deploy and scale, lifecycle, removal.
+
+import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
+
+import type {DeployEvent, StackStatus} from '../../engine/types.ts';
+import {deployStack, scaleStack, withStackLock, type DeployDeps, type DeployResultJson} from '../deploy.ts';
+import {ApiError, checkServiceNames, toEnvelope} from '../errors.ts';
+import type {Revision} from '../types.ts';
+import {addRoute, audited, caller, findStack, knownServices, stackRef, type AgentContext} from './context.ts';
+import {LazyNdjson, wantsNdjson} from './ndjson.ts';
+
+const STACK = '/v1/projects/{project}/stacks/{stack}';
+
+interface DeployBody {
+  model: unknown;
+  secrets?: Record<string, string>;
+  dryRun?: boolean;
+  wait?: boolean;
+  timeoutSeconds?: number;
+}
+
+interface ScaleBody {
+  replicas: Record<string, number>;
+  wait?: boolean;
+  timeoutSeconds?: number;
+}
+
+const nullable = <T>(v: T | undefined) => (v === undefined ? null : v);
+
+function totals(status: StackStatus) {
+  return {
+    services: status.services.length,
+    running: status.services.reduce((n, s) => n + s.running, 0),
+    desired: status.services.reduce((n, s) => n + s.desired, 0),
+  };
+}
+
+function revisionSummary(r: Revision) {
+  return {number: r.number, user: r.user, createdAt: r.createdAt, finishedAt: nullable(r.finishedAt), outcome: r.outcome, message: nullable(r.message), images: r.images};
+}
+
+function deployDeps(ctx: AgentContext): DeployDeps {
+  return {store: ctx.store, orchestrator: ctx.orchestrator, policy: ctx.policy, registry: ctx.registry, secretsDir: ctx.secretsDir, clock: ctx.clock};
+}
+
+/**
+ * Answers a deploy-like request, as NDJSON events and a result line when the client asked for
+ * them, else as one JSON result. Errors before the first event keep their status and envelope.
+ */
+async function answerDeploy(
+  ctx: AgentContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  action: string,
+  run: (onEvent?: (event: DeployEvent) => void) => Promise<DeployResultJson>,
+): Promise<unknown> {
+  const ref = stackRef(request);
+  const stream = wantsNdjson(request) ? new LazyNdjson(reply) : undefined;
+  const describe = (r: DeployResultJson) => ({
+    outcome: r.outcome === 'failed' || r.outcome === 'timeout' ? ('failed' as const) : ('ok' as const),
+    detail: r.revision === null ? 'dry run' : `revision ${r.revision}: ${r.outcome}`,
+  });
+  try {
+    const result = await audited(ctx, request, action, ref.stack, () => run(stream && ((e) => stream.write(e))), describe);
+    if (!stream) return result;
+    stream.write({type: 'result', result});
+    stream.end();
+    return reply;
+  } catch (err) {
+    if (!stream?.started) throw err;
+    const envelope = toEnvelope(err);
+    if (envelope.status >= 500) request.log.error({err}, `${action} failed`);
+    stream.write({type: 'error', error: envelope.body.error});
+    stream.end();
+    return reply;
+  }
+}
+
+export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
+  addRoute(app, ctx, 'get', '/v1/projects/{project}/stacks', async (request) => {
+    const {project} = request.params as {project: string};
+    const records = new Map(ctx.store.stacks(project).filter((r) => r.latestRevision !== undefined).map((r) => [r.stack, r]));
+    const names = new Set([...records.keys(), ...(await ctx.orchestrator.stacks(project)).filter((r) => r.project === project).map((r) => r.stack)]);
+    const stacks = await Promise.all(
+      [...names].sort().map(async (name) => {
+        const record = records.get(name);
+        const status = await ctx.orchestrator.status({project, stack: name});
+        return {name, currentRevision: nullable(record?.currentRevision), latestRevision: nullable(record?.latestRevision), updatedAt: nullable(record?.updatedAt), ...totals(status)};
+      }),
+    );
+    return {stacks};
+  });
+
+  addRoute(app, ctx, 'get', STACK, async (request) => {
+    const ref = stackRef(request);
+    const {record, status} = await findStack(ctx, ref);
+    return {name: ref.stack, project: ref.project, currentRevision: nullable(record?.currentRevision), latestRevision: nullable(record?.latestRevision), status};
+  });
+
+  addRoute(app, ctx, 'get', `${STACK}/revisions`, async (request) => {
+    const ref = stackRef(request);
+    const revisions = ctx.store.revisions(ref);
+    if (revisions.length === 0) await findStack(ctx, ref);
+    return {revisions: revisions.sort((a, b) => b.number - a.number).map(revisionSummary)};
+  });
+
+  addRoute(app, ctx, 'get', `${STACK}/revisions/{revision}`, async (request) => {
+    const ref = stackRef(request);
+    const number = Number((request.params as {revision: string}).revision);
+    const revision = ctx.store.revision(ref, number);
+    if (!revision) {
+      throw new ApiError(404, 'revision.not_found', `revision ${number} of stack "${ref.stack}" not found in project "${ref.project}"`, {hint: 'list revisions with `spin history`'});
+    }
+    return {...revisionSummary(revision), project: revision.project, stack: revision.stack, model: revision.model, ...(revision.plan ? {plan: revision.plan} : {})};
+  });
+
+  for (const action of ['stop', 'start', 'restart'] as const) {
+    addRoute(app, ctx, 'post', `${STACK}/${action}`, async (request) => {
+      const ref = stackRef(request);
+      const {services} = request.body as {services?: string[]};
+      return audited(ctx, request, `stack.${action}`, ref.stack, () =>
+        withStackLock(ctx.store, ref, caller(request), async () => {
+          checkServiceNames(ref.stack, services ?? [], knownServices(ctx, ref, await findStack(ctx, ref)));
+          await ctx.orchestrator[action](ref, services && services.length > 0 ? services : undefined);
+          return {status: await ctx.orchestrator.status(ref)};
+        }),
+      );
+    });
+  }
+
+  addRoute(app, ctx, 'delete', STACK, async (request) => {
+    const ref = stackRef(request);
+    const {volumes} = request.query as {volumes?: boolean};
+    return audited(
+      ctx,
+      request,
+      'stack.remove',
+      ref.stack,
+      () =>
+        withStackLock(ctx.store, ref, caller(request), async () => {
+          await findStack(ctx, ref);
+          await ctx.orchestrator.remove(ref, {volumes: volumes === true});
+          ctx.store.deleteStack(ref);
+          return {removed: true as const};
+        }),
+      () => ({detail: volumes ? 'with volumes' : undefined}),
+    );
+  });
+
+  addRoute(
+    app,
+    ctx,
+    'post',
+    `${STACK}/deploy`,
+    async (request, reply) => {
+      const body = request.body as DeployBody;
+      const secrets = Object.fromEntries(Object.entries(body.secrets ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+      return answerDeploy(ctx, request, reply, 'stack.deploy', (onEvent) =>
+        deployStack(deployDeps(ctx), {
+          user: caller(request),
+          ref: stackRef(request),
+          document: body.model,
+          secrets,
+          dryRun: body.dryRun,
+          wait: body.wait,
+          timeoutSeconds: body.timeoutSeconds,
+          onEvent,
+        }),
+      );
+    },
+    {bodyLimit: ctx.limits.deployBody},
+  );
+
+  addRoute(app, ctx, 'post', `${STACK}/scale`, async (request, reply) => {
+    const body = request.body as ScaleBody;
+    return answerDeploy(ctx, request, reply, 'stack.scale', (onEvent) =>
+      scaleStack(deployDeps(ctx), {user: caller(request), ref: stackRef(request), replicas: body.replicas, wait: body.wait, timeoutSeconds: body.timeoutSeconds, onEvent}),
+    );
+  });
+}

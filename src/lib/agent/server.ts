@@ -1,0 +1,144 @@
+// Running the agent: open the state, load the policy once, reach the engine, reconcile what a
+// previous process left behind, then listen. Refuses to serve tokens in clear text beyond the
+// loopback interface unless told that something else terminates TLS.
+
+import {readFile} from 'node:fs/promises';
+import {isIP} from 'node:net';
+import {join} from 'node:path';
+
+import type Docker from 'dockerode';
+
+import {fileError, UsageError} from '../errors.ts';
+import type {ReconcileReport} from './reconcile.ts';
+
+export interface AgentServerOptions {
+  dataDir: string;
+  /** `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (loopback). */
+  listen: string;
+  policyFile?: string;
+  /** `unix:///path`, `tcp://host:port`, `http(s)://host:port`; default DOCKER_HOST, else the local socket. */
+  dockerHost?: string;
+  registry?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Allow plain HTTP on a non-loopback address (a TLS proxy in front). */
+  insecure?: boolean;
+  publishHostIp?: string;
+  version: string;
+  logStream?: NodeJS.WritableStream;
+  logLevel?: string;
+  /** How long in-flight requests may take to finish on shutdown. Default 5000. */
+  graceMs?: number;
+}
+
+export interface RunningAgent {
+  url: string;
+  dataDir: string;
+  reconcile: ReconcileReport;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), closes the store. */
+  close(): Promise<void>;
+}
+
+export function parseListen(value: string): {host: string; port: number} {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):([0-9]{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new UsageError(`invalid listen address "${value}"`, {hint: 'use HOST:PORT, e.g. 127.0.0.1:7878, 0.0.0.0:7878 or [::1]:7878'});
+  }
+  return {host: m[1] ?? (m[2] || '127.0.0.1'), port};
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/** A dockerode client for a DOCKER_HOST-style URL; none means dockerode's own default (DOCKER_HOST, else the socket). */
+export async function dockerFromHost(url: string | undefined): Promise<Docker> {
+  const {default: DockerClass} = await import('dockerode');
+  if (!url) return new DockerClass();
+  if (url.startsWith('unix://')) return new DockerClass({socketPath: url.slice('unix://'.length)});
+  const m = /^(tcp|http|https):\/\/([^:/]+|\[[^\]]+\]):([0-9]{1,5})\/?$/.exec(url);
+  if (!m) {
+    throw new UsageError(`invalid Docker host "${url}"`, {hint: 'use unix:///var/run/docker.sock or tcp://HOST:PORT'});
+  }
+  return new DockerClass({host: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]), protocol: m[1] === 'https' ? 'https' : 'http'});
+}
+
+async function readPem(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw fileError(path, err);
+  }
+}
+
+export async function startAgent(options: AgentServerOptions): Promise<RunningAgent> {
+  const {host, port} = parseListen(options.listen);
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together', {hint: 'pass both the certificate and its private key (PEM files)'});
+  }
+  const tls = options.tlsCert !== undefined;
+  if (!tls && !isLoopback(host) && !options.insecure) {
+    throw new UsageError(`refusing to listen on ${host}:${port} without TLS: bearer tokens would cross the network in clear text`, {
+      hint: 'pass --tls-cert FILE --tls-key FILE, or --insecure when a TLS proxy in front of the agent terminates HTTPS',
+    });
+  }
+  const https = tls ? {cert: await readPem(options.tlsCert!), key: await readPem(options.tlsKey!)} : undefined;
+
+  const [{loadPolicy}, {DockerOrchestrator}, {openStore}, {buildApp}, {reconcile}] = await Promise.all([
+    import('../policy/index.ts'),
+    import('../engine/docker.ts'),
+    import('./store.ts'),
+    import('./app.ts'),
+    import('./reconcile.ts'),
+  ]);
+  const policy = await loadPolicy(options.policyFile);
+  const docker = await dockerFromHost(options.dockerHost);
+  const secretsDir = join(options.dataDir, 'secrets');
+  const orchestrator = new DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp});
+  await orchestrator.ping();
+
+  const store = openStore(options.dataDir);
+  try {
+    const app = buildApp({
+      store,
+      orchestrator,
+      policy,
+      registry: options.registry,
+      version: options.version,
+      logger: {level: options.logLevel ?? 'info', stream: options.logStream ?? process.stderr},
+      secretsDir,
+      engineVersion: async () => (await docker.version()).Version,
+      https,
+    });
+    await app.ready();
+    const report = await reconcile({store, orchestrator, secretsDir, log: (level, message) => app.log[level](message)});
+    await app.listen({host, port});
+    const address = app.server.address();
+    const actualPort = typeof address === 'object' && address ? address.port : port;
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    let closing: Promise<void> | undefined;
+    return {
+      url: `${tls ? 'https' : 'http'}://${shownHost}:${actualPort}`,
+      dataDir: options.dataDir,
+      reconcile: report,
+      close() {
+        closing ??= (async () => {
+          // Long streams (logs --follow, exec) would hold close() forever: cut them after the grace period.
+          const timer = setTimeout(() => app.server.closeAllConnections?.(), options.graceMs ?? 5000);
+          try {
+            await app.close();
+          } finally {
+            clearTimeout(timer);
+            store.close();
+          }
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}

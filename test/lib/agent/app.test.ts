@@ -1,0 +1,525 @@
+// The agent's HTTP API through fastify's inject(), with the real SQLite store in a temporary
+// folder, the real policy and loader, and a small in-memory orchestrator.
+
+import assert from 'node:assert/strict';
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {dirname, join, resolve} from 'node:path';
+import {after, before, beforeEach, describe, test} from 'node:test';
+import {fileURLToPath} from 'node:url';
+
+import type {FastifyInstance, InjectOptions} from 'fastify';
+
+import {buildApp} from '../../../src/lib/agent/app.ts';
+import {openStore} from '../../../src/lib/agent/store.ts';
+import type {Store} from '../../../src/lib/agent/types.ts';
+import {loadProject} from '../../../src/lib/compose/load.ts';
+import {toComposeDocument} from '../../../src/lib/compose/render.ts';
+import {loadPolicy, RULE_IDS, type Policy} from '../../../src/lib/policy/index.ts';
+import {FakeOrchestrator} from '../../helpers/fake-orchestrator.ts';
+
+const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/policy');
+
+const WEB = {services: {web: {image: 'busybox', cap_drop: ['ALL'], user: '1000:1000', command: ['httpd', '-f'], ports: ['8080:80']}}};
+
+let policy: Policy;
+let dir: string;
+let store: Store;
+let fake: FakeOrchestrator;
+let app: FastifyInstance;
+const tokens: Record<string, string> = {};
+
+before(async () => {
+  policy = await loadPolicy();
+});
+
+beforeEach(async () => {
+  await app?.close();
+  store?.close();
+  if (dir) rmSync(dir, {recursive: true, force: true});
+  dir = mkdtempSync(join(tmpdir(), 'spin-agent-app-'));
+  store = openStore(dir);
+  tokens.alice = store.addUser({name: 'alice', uid: 1000, gid: 1000, projects: ['demo']}).token;
+  tokens.bob = store.addUser({name: 'bob', uid: 2000, gid: 2000, projects: ['other']}).token;
+  tokens.root = store.addUser({name: 'root', uid: 3000, gid: 3000, projects: [], admin: true}).token;
+  fake = new FakeOrchestrator();
+  app = buildApp({store, orchestrator: fake, policy, version: '0.1.0', registry: '127.0.0.1:5000'});
+});
+
+after(async () => {
+  await app?.close();
+  store?.close();
+  rmSync(dir, {recursive: true, force: true});
+});
+
+type Call = Omit<InjectOptions, 'headers'> & {as?: string; headers?: Record<string, string>};
+
+function call({as = 'alice', headers = {}, ...rest}: Call) {
+  return app.inject({...rest, headers: {...(as ? {authorization: `Bearer ${tokens[as]}`} : {}), ...headers}} as InjectOptions);
+}
+
+const deploy = (body: Record<string, unknown>, options: Partial<Call> = {}) =>
+  call({method: 'POST', url: '/v1/projects/demo/stacks/web/deploy', payload: body, ...options});
+
+/** Opens an exec WebSocket as `as`, collecting frames from the start (binary as Buffers, text as strings). */
+async function openExec(query: string, as = 'alice') {
+  const frames: (string | Buffer)[] = [];
+  let closed!: Promise<void>;
+  const ws = await app.injectWS(`/v1/projects/demo/stacks/web/exec?${query}`, {headers: {authorization: `Bearer ${tokens[as]}`}}, {
+    onInit: (socket) => {
+      socket.on('message', (data: Buffer, isBinary: boolean) => frames.push(isBinary ? Buffer.from(data) : data.toString()));
+      closed = new Promise((done) => socket.on('close', () => done()));
+    },
+  });
+  return {ws, frames, closed};
+}
+
+const cmdQuery = (cmd: string[]) => `cmd=${encodeURIComponent(JSON.stringify(cmd))}`;
+
+function assertEnvelope(res: {statusCode: number; json(): unknown; headers: Record<string, unknown>}, status: number, code: string): {code: string; message: string; hint?: string; diagnostics?: {rule?: string; path?: string; source: string}[]} {
+  assert.equal(res.statusCode, status, JSON.stringify(res.json()));
+  assert.match(String(res.headers['content-type']), /^application\/json/);
+  const body = res.json() as {error: {code: string; message: string; hint?: string}};
+  assert.equal(body.error.code, code);
+  assert.equal(typeof body.error.message, 'string');
+  assert.ok(!/\n\s+at /.test(JSON.stringify(body)), 'no stack trace in the answer');
+  return body.error;
+}
+
+describe('authentication', () => {
+  test('health answers without a token', async () => {
+    const res = await call({as: '', method: 'GET', url: '/v1/health'});
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), {ok: true, version: '0.1.0'});
+  });
+
+  test('a missing token is 401', async () => {
+    const e = assertEnvelope(await call({as: '', method: 'GET', url: '/v1/whoami'}), 401, 'auth.unauthenticated');
+    assert.equal(e.message, 'authentication required');
+    assert.match(e.hint ?? '', /spin login/);
+  });
+
+  test('a wrong token and a malformed header are 401', async () => {
+    assertEnvelope(await call({as: '', method: 'GET', url: '/v1/whoami', headers: {authorization: 'Bearer spin_nottherighttoken'}}), 401, 'auth.unauthenticated');
+    const e = assertEnvelope(await call({as: '', method: 'GET', url: '/v1/whoami', headers: {authorization: `Basic ${tokens.alice}`}}), 401, 'auth.unauthenticated');
+    assert.equal(e.message, 'the Authorization header is not "Bearer <token>"');
+  });
+
+  test('a revoked token is 401', async () => {
+    assert.equal((await call({method: 'GET', url: '/v1/whoami'})).statusCode, 200);
+    const [info] = store.tokens('alice');
+    assert.equal(store.revokeToken(info.prefix), 1);
+    const e = assertEnvelope(await call({method: 'GET', url: '/v1/whoami'}), 401, 'auth.unauthenticated');
+    assert.equal(e.message, 'the token is invalid or was revoked');
+  });
+
+  test('whoami and info', async () => {
+    assert.deepEqual((await call({method: 'GET', url: '/v1/whoami'})).json(), {name: 'alice', uid: 1000, gid: 1000, admin: false, projects: ['demo']});
+    assert.deepEqual((await call({method: 'GET', url: '/v1/info'})).json(), {version: '0.1.0', registry: '127.0.0.1:5000', engine: {name: 'fake', version: null}});
+  });
+
+  test('unknown routes are 404 route.not_found', async () => {
+    const e = assertEnvelope(await call({method: 'GET', url: '/v1/nothing?x=1'}), 404, 'route.not_found');
+    assert.equal(e.message, 'no route for GET /v1/nothing');
+  });
+});
+
+describe('project isolation', () => {
+  beforeEach(async () => {
+    assert.equal((await deploy({model: WEB})).statusCode, 200);
+    store.putSecret('demo', 'db-password', Buffer.from('hunter2'));
+  });
+
+  for (const [method, url] of [
+    ['GET', '/v1/projects/demo/stacks'],
+    ['GET', '/v1/projects/demo/stacks/web'],
+    ['GET', '/v1/projects/demo/stacks/web/revisions'],
+    ['GET', '/v1/projects/demo/stacks/web/logs'],
+    ['POST', '/v1/projects/demo/stacks/web/stop'],
+    ['DELETE', '/v1/projects/demo/stacks/web'],
+    ['GET', '/v1/projects/demo/secrets'],
+    ['DELETE', '/v1/projects/demo/secrets/db-password'],
+    ['GET', '/v1/projects/demo/volumes'],
+  ] as const) {
+    test(`a non-member gets 404 project.not_found on ${method} ${url}`, async () => {
+      const e = assertEnvelope(await call({as: 'bob', method, url}), 404, 'project.not_found');
+      assert.equal(e.message, 'project "demo" not found');
+    });
+  }
+
+  test('a refused change is audited as denied, and changes nothing', async () => {
+    await call({as: 'bob', method: 'DELETE', url: '/v1/projects/demo/stacks/web'});
+    const [entry] = store.auditLog({project: 'demo', limit: 1});
+    assert.deepEqual({user: entry.user, action: entry.action, outcome: entry.outcome, target: entry.target}, {user: 'bob', action: 'project.access', outcome: 'denied', target: '/v1/projects/demo/stacks/web'});
+    assert.equal(fake.callsOf('remove').length, 0);
+    assert.equal(store.secrets('demo').length, 1);
+  });
+
+  test('a non-member cannot upgrade to exec', async () => {
+    await assert.rejects(openExec(`service=web&${cmdQuery(['echo'])}`, 'bob'), /Unexpected server response: 404/);
+    assert.equal(fake.callsOf('exec').length, 0);
+  });
+
+  test('exec without a token is refused before the upgrade', async () => {
+    await assert.rejects(app.injectWS('/v1/projects/demo/stacks/web/exec?service=web&cmd=%5B%22echo%22%5D'), /Unexpected server response: 401/);
+  });
+
+  test('an admin sees every project', async () => {
+    const res = await call({as: 'root', method: 'GET', url: '/v1/projects/demo/stacks'});
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(
+      (res.json() as {stacks: {name: string}[]}).stacks.map((s) => s.name),
+      ['web'],
+    );
+  });
+
+  test('invalid names in the path are 400', async () => {
+    const e = assertEnvelope(await call({method: 'GET', url: '/v1/projects/Demo/stacks'}), 400, 'request.invalid');
+    assert.equal(e.message, 'invalid project "Demo" in the path');
+    assertEnvelope(await call({method: 'GET', url: '/v1/projects/demo/stacks/web_1'}), 400, 'request.invalid');
+    assertEnvelope(await call({method: 'DELETE', url: '/v1/projects/demo/secrets/.hidden'}), 400, 'request.invalid');
+    assertEnvelope(await call({method: 'GET', url: '/v1/projects/demo/stacks/web/revisions/0'}), 400, 'request.invalid');
+  });
+});
+
+describe('request validation', () => {
+  test('malformed JSON is 400 request.invalid', async () => {
+    const e = assertEnvelope(await deploy({}, {payload: '{"model": ', headers: {'content-type': 'application/json'}}), 400, 'request.invalid');
+    assert.match(e.message, /^the request body is not valid JSON/);
+  });
+
+  test('schema-invalid bodies are 400 with the reason', async () => {
+    assert.equal(assertEnvelope(await deploy({dryRun: true}), 400, 'request.invalid').message, "invalid request: body must have required property 'model'");
+    assert.equal(assertEnvelope(await deploy({model: WEB, extra: 1}), 400, 'request.invalid').message, 'invalid request: body must NOT have additional properties');
+    assert.equal(assertEnvelope(await deploy({model: WEB, timeoutSeconds: 0}), 400, 'request.invalid').message, 'invalid request: body/timeoutSeconds must be >= 1');
+    assert.equal(assertEnvelope(await deploy({model: WEB, secrets: {x: 'not base64!'}}), 400, 'request.invalid').message, 'invalid request: body/secrets/x must match pattern "^[A-Za-z0-9+/]*={0,2}$"');
+    assertEnvelope(await deploy({model: 'services: {}'}), 400, 'request.invalid');
+    assertEnvelope(await call({method: 'POST', url: '/v1/projects/demo/stacks/web/scale', payload: {replicas: {web: -1}}}), 400, 'request.invalid');
+    assertEnvelope(await call({method: 'POST', url: '/v1/projects/demo/secrets', payload: {name: 'x y', value: ''}}), 400, 'request.invalid');
+    assertEnvelope(await call({method: 'GET', url: '/v1/projects/demo/stacks/web/logs?tail=many'}), 400, 'request.invalid');
+    assert.equal(fake.callsOf('deploy').length, 0);
+  });
+
+  test('bodies over the limits are 413 request.too_large', async () => {
+    const big = 'x'.repeat(4 * 1024 * 1024);
+    assertEnvelope(await deploy({model: {services: {}, 'x-pad': big}}), 413, 'request.too_large');
+    assertEnvelope(await call({method: 'POST', url: '/v1/projects/demo/stacks/web/stop', payload: {services: ['a'.repeat(65 * 1024)]}}), 413, 'request.too_large');
+    const value = Buffer.alloc(512 * 1024 + 3).toString('base64');
+    assertEnvelope(await call({method: 'POST', url: '/v1/projects/demo/secrets', payload: {name: 'big', value}}), 413, 'request.too_large');
+    assert.deepEqual(store.secrets('demo'), []);
+  });
+
+  test('a deploy body just under 4 MiB is accepted', async () => {
+    const res = await deploy({model: {...WEB, 'x-pad': 'x'.repeat(1024 * 1024)}, dryRun: true});
+    assert.notEqual(res.statusCode, 413);
+  });
+});
+
+describe('deploy', () => {
+  test('the policy is enforced at the API whatever the client checked', async () => {
+    for (const rule of RULE_IDS) {
+      const file = resolve(fixtures, rule, 'bad.yaml');
+      const loaded = await loadProject({files: [file], workingDir: dirname(file), env: {}});
+      assert.ok(loaded.project, `fixture ${file} loads`);
+      const res = await deploy({model: toComposeDocument(loaded.project)});
+      const e = assertEnvelope(res, 422, 'policy.violation');
+      const rules = new Set(e.diagnostics?.map((d) => d.rule));
+      assert.deepEqual([...rules], [rule], `${rule}: ${JSON.stringify(e.diagnostics)}`);
+      assert.ok(e.diagnostics?.every((d) => d.source === 'policy' && typeof d.path === 'string'));
+    }
+    assert.equal(fake.callsOf('deploy').length, 0);
+    assert.deepEqual(store.revisions({project: 'demo', stack: 'web'}), []);
+    const denied = store.auditLog({project: 'demo'}).filter((a) => a.action === 'stack.deploy');
+    assert.equal(denied.length, RULE_IDS.length);
+    assert.ok(denied.every((a) => a.outcome === 'denied'));
+  });
+
+  test('the caller identity decides global-fs: another uid is refused', async () => {
+    tokens.carol = store.addUser({name: 'carol', uid: 1001, gid: 1000, projects: ['demo']}).token;
+    const model = {services: {web: {image: 'busybox', cap_drop: ['ALL'], user: '1000:1000', volumes: ['/global/cfs/cdirs/demo/www:/www']}}};
+    assert.equal((await deploy({model, dryRun: true})).statusCode, 200);
+    const e = assertEnvelope(await deploy({model, dryRun: true}, {as: 'carol'}), 422, 'policy.violation');
+    assert.deepEqual(e.diagnostics?.map((d) => d.rule), ['global-fs']);
+  });
+
+  test('an invalid compose model is 422 compose.invalid with paths', async () => {
+    const e = assertEnvelope(await deploy({model: {services: {web: {image: 'busybox', cap_drop: ['ALL'], depends_on: ['db']}}}}), 422, 'compose.invalid');
+    assert.equal(e.diagnostics?.length, 1);
+    assert.equal(e.diagnostics?.[0].path, 'services.web.depends_on.db');
+    assert.match(e.message, /depends on undefined service "db"/);
+    const schema = assertEnvelope(await deploy({model: {services: {web: {image: 'busybox', restart: 42}}}}), 422, 'compose.invalid');
+    assert.equal(schema.diagnostics?.[0].source, 'schema');
+  });
+
+  test('a dry run returns the plan and records nothing', async () => {
+    const res = await deploy({model: WEB, dryRun: true});
+    assert.equal(res.statusCode, 200);
+    const body = res.json() as {revision: null; outcome: string; plan: {services: {service: string; action: string}[]}; images: Record<string, string>; warnings: unknown[]};
+    assert.equal(body.revision, null);
+    assert.equal(body.outcome, 'planned');
+    assert.deepEqual(body.plan.services.map((s) => [s.service, s.action]), [['web', 'create']]);
+    assert.deepEqual(body.images, {web: 'busybox'});
+    assert.equal(fake.callsOf('deploy').length, 0);
+    assert.deepEqual(store.revisions({project: 'demo', stack: 'web'}), []);
+    assert.equal(store.stack({project: 'demo', stack: 'web'}), undefined);
+    assert.deepEqual((await call({method: 'GET', url: '/v1/projects/demo/stacks'})).json(), {stacks: []});
+  });
+
+  test('a deploy records a healthy revision with policy defaults and an audit entry', async () => {
+    const res = await deploy({model: WEB, timeoutSeconds: 30});
+    assert.equal(res.statusCode, 200);
+    const body = res.json() as {revision: number; outcome: string; status: {services: {service: string; running: number}[]}};
+    assert.equal(body.revision, 1);
+    assert.equal(body.outcome, 'healthy');
+    assert.deepEqual(fake.callsOf('deploy')[0].args, {revision: 1, noWait: false, timeoutMs: 30000});
+    const [rev] = store.revisions({project: 'demo', stack: 'web'});
+    assert.equal(rev.outcome, 'healthy');
+    assert.equal(rev.user, 'alice');
+    assert.deepEqual(rev.model.services.web.deploy?.resources?.limits, {memory: 1024 ** 3, cpus: 1});
+    assert.match(rev.images.web, /^busybox@sha256:/);
+    assert.equal(store.stack({project: 'demo', stack: 'web'})?.currentRevision, 1);
+    const [entry] = store.auditLog({project: 'demo', limit: 1});
+    assert.deepEqual({action: entry.action, target: entry.target, outcome: entry.outcome, detail: entry.detail, user: entry.user}, {action: 'stack.deploy', target: 'web', outcome: 'ok', detail: 'revision 1: healthy', user: 'alice'});
+
+    const list = (await call({method: 'GET', url: '/v1/projects/demo/stacks'})).json() as {stacks: Record<string, unknown>[]};
+    assert.deepEqual({...list.stacks[0], updatedAt: 'T'}, {name: 'web', currentRevision: 1, latestRevision: 1, updatedAt: 'T', services: 1, running: 1, desired: 1});
+    const detail = (await call({method: 'GET', url: '/v1/projects/demo/stacks/web/revisions/1'})).json() as {number: number; model: {services: Record<string, unknown>}};
+    assert.equal(detail.number, 1);
+    assert.deepEqual(Object.keys(detail.model.services), ['web']);
+    assertEnvelope(await call({method: 'GET', url: '/v1/projects/demo/stacks/web/revisions/9'}), 404, 'revision.not_found');
+  });
+
+  test('a failed deploy rolls back to the last good revision', async () => {
+    await deploy({model: WEB});
+    fake.outcome = 'failed';
+    let calls = 0;
+    // The rollback (the second deploy call) succeeds.
+    fake.onDeployStart = () => {
+      if (++calls === 2) fake.outcome = 'healthy';
+    };
+    const res = await deploy({model: {services: {web: {...WEB.services.web, command: ['false']}}}});
+    const body = res.json() as {revision: number; outcome: string; rollback: {revision: number; outcome: string}; failure: {service: string}};
+    assert.equal(body.outcome, 'failed');
+    assert.equal(body.failure.service, 'web');
+    assert.deepEqual(body.rollback, {revision: 1, outcome: 'healthy'});
+    assert.equal(calls, 2);
+    const rev = store.revision({project: 'demo', stack: 'web'}, 2);
+    assert.equal(rev?.outcome, 'rolled-back');
+    assert.equal(rev?.message, 'service "web" replica 1: exited with code 1; rolled back to revision 1');
+    assert.equal(store.stack({project: 'demo', stack: 'web'})?.currentRevision, 1);
+    assert.equal(fake.stacksByKey.get('demo/web')?.revision, 1);
+  });
+
+  test('failure_action pause keeps the failed revision in place', async () => {
+    await deploy({model: WEB});
+    fake.outcome = 'failed';
+    const res = await deploy({model: {services: {web: {...WEB.services.web, command: ['false'], deploy: {update_config: {failure_action: 'pause'}}}}}});
+    assert.equal((res.json() as {rollback?: unknown}).rollback, undefined);
+    assert.equal(store.revision({project: 'demo', stack: 'web'}, 2)?.outcome, 'failed');
+  });
+
+  test('a second deploy while one runs is 409 stack.locked', async () => {
+    let release!: () => void;
+    fake.gate = new Promise((r) => (release = r));
+    const started = new Promise<void>((r) => (fake.onDeployStart = r));
+    const first = deploy({model: WEB});
+    await started;
+    const e = assertEnvelope(await deploy({model: WEB}), 409, 'stack.locked');
+    assert.match(e.message, /stack "web" in project "demo" is busy/);
+    assertEnvelope(await call({method: 'POST', url: '/v1/projects/demo/stacks/web/scale', payload: {replicas: {web: 2}}}), 409, 'stack.locked');
+    release();
+    assert.equal((await first).statusCode, 200);
+    assert.equal((await deploy({model: WEB})).statusCode, 200);
+  });
+
+  test('NDJSON: events, then one result line; errors before streaming keep their status', async () => {
+    const res = await deploy({model: WEB}, {headers: {accept: 'application/x-ndjson'}});
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^application\/x-ndjson/);
+    assert.ok(res.body.endsWith('\n'));
+    const lines = res.body.trimEnd().split('\n').map((l) => JSON.parse(l) as {type: string; time?: string; message?: string; result?: {revision: number}});
+    assert.deepEqual(lines.map((l) => l.type), ['plan', 'create', 'start', 'healthy', 'result']);
+    for (const l of lines.slice(0, -1)) assert.ok(l.time && typeof l.message === 'string');
+    assert.equal(lines.at(-1)?.result?.revision, 1);
+
+    const refused = await deploy({model: {services: {web: {image: 'busybox', privileged: true, cap_drop: ['ALL']}}}}, {headers: {accept: 'application/x-ndjson'}});
+    assertEnvelope(refused, 422, 'policy.violation');
+  });
+
+  test('an engine exception is 500 internal, and the revision is marked failed', async () => {
+    fake.deployError = new Error('socket hang up: internal detail');
+    const res = await deploy({model: WEB}, {headers: {accept: 'application/x-ndjson'}});
+    assertEnvelope(res, 500, 'internal');
+    assert.ok(!res.body.includes('internal detail'));
+    assert.equal(store.revision({project: 'demo', stack: 'web'}, 1)?.outcome, 'failed');
+  });
+
+  test('secrets: request values, stored external secrets, and a clear error when missing', async () => {
+    const model = {
+      services: {web: {...WEB.services.web, secrets: ['api-key', 'db']}},
+      secrets: {'api-key': {file: '/home/alice/api.key'}, db: {external: true, name: 'db-password'}},
+    };
+    const e = assertEnvelope(await deploy({model, secrets: {'api-key': Buffer.from('k1').toString('base64')}}), 422, 'compose.invalid');
+    assert.equal(e.message, 'secret "db" used by service "web" has no value');
+    assert.equal(e.hint, 'create it in the project with `spin secret create db`');
+    store.putSecret('demo', 'db-password', Buffer.from('hunter2'));
+    const res = await deploy({model, secrets: {'api-key': Buffer.from('k1').toString('base64')}});
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(fake.lastSecrets?.['api-key'].toString(), 'k1');
+    assert.equal(fake.lastSecrets?.db.toString(), 'hunter2');
+    assert.ok(!res.body.includes('hunter2') && !res.body.includes(Buffer.from('hunter2').toString('base64')));
+  });
+});
+
+describe('stack operations', () => {
+  beforeEach(async () => {
+    assert.equal((await deploy({model: {services: {web: WEB.services.web, worker: {image: 'busybox', cap_drop: ['ALL'], command: ['sleep', '1d']}}}})).statusCode, 200);
+  });
+
+  test('status, and 404 for a stack that does not exist', async () => {
+    const res = await call({method: 'GET', url: '/v1/projects/demo/stacks/web'});
+    const body = res.json() as {name: string; project: string; currentRevision: number; status: {services: {service: string}[]}};
+    assert.deepEqual([body.name, body.project, body.currentRevision], ['web', 'demo', 1]);
+    assert.deepEqual(body.status.services.map((s) => s.service), ['web', 'worker']);
+    const e = assertEnvelope(await call({method: 'GET', url: '/v1/projects/demo/stacks/nope'}), 404, 'stack.not_found');
+    assert.equal(e.message, 'stack "nope" not found in project "demo"');
+    assertEnvelope(await call({method: 'GET', url: '/v1/projects/demo/stacks/nope/revisions'}), 404, 'stack.not_found');
+  });
+
+  test('stop, start and restart, for all or some services', async () => {
+    const stopped = (await call({method: 'POST', url: '/v1/projects/demo/stacks/web/stop', payload: {services: ['worker']}})).json() as {status: {services: {service: string; running: number}[]}};
+    assert.deepEqual(stopped.status.services.map((s) => [s.service, s.running]), [['web', 1], ['worker', 0]]);
+    assert.deepEqual(fake.callsOf('stop')[0].args, ['worker']);
+    assert.equal((await call({method: 'POST', url: '/v1/projects/demo/stacks/web/start'})).statusCode, 200);
+    assert.equal(fake.callsOf('start')[0].args, undefined);
+    assert.equal((await call({method: 'POST', url: '/v1/projects/demo/stacks/web/restart', payload: {}})).statusCode, 200);
+    const e = assertEnvelope(await call({method: 'POST', url: '/v1/projects/demo/stacks/web/stop', payload: {services: ['db']}}), 400, 'request.invalid');
+    assert.equal(e.message, 'stack "web" has no service "db"');
+    assert.equal(e.hint, 'its services are "web", "worker"');
+    const actions = store.auditLog({project: 'demo'}).map((a) => `${a.action}:${a.outcome}`);
+    assert.deepEqual(actions.slice(0, 4), ['stack.stop:failed', 'stack.restart:ok', 'stack.start:ok', 'stack.stop:ok']);
+  });
+
+  test('scale makes a new revision from the current one', async () => {
+    const res = await call({method: 'POST', url: '/v1/projects/demo/stacks/web/scale', payload: {replicas: {worker: 3}}});
+    const body = res.json() as {revision: number; plan: {services: {service: string; action: string}[]}};
+    assert.equal(body.revision, 2);
+    assert.deepEqual(body.plan.services.map((s) => [s.service, s.action]), [['web', 'keep'], ['worker', 'scale']]);
+    assert.equal(store.revision({project: 'demo', stack: 'web'}, 2)?.model.services.worker.deploy?.replicas, 3);
+    const e = assertEnvelope(await call({method: 'POST', url: '/v1/projects/demo/stacks/web/scale', payload: {replicas: {db: 1}}}), 400, 'request.invalid');
+    assert.equal(e.message, 'stack "web" has no service "db"');
+    const revisions = (await call({method: 'GET', url: '/v1/projects/demo/stacks/web/revisions'})).json() as {revisions: {number: number; outcome: string}[]};
+    assert.deepEqual(revisions.revisions.map((r) => [r.number, r.outcome]), [[2, 'healthy'], [1, 'healthy']]);
+  });
+
+  test('remove deletes the containers and the records', async () => {
+    const res = await call({method: 'DELETE', url: '/v1/projects/demo/stacks/web?volumes=true'});
+    assert.deepEqual(res.json(), {removed: true});
+    assert.deepEqual(fake.callsOf('remove')[0].args, {volumes: true});
+    assert.equal(store.stack({project: 'demo', stack: 'web'}), undefined);
+    assertEnvelope(await call({method: 'DELETE', url: '/v1/projects/demo/stacks/web'}), 404, 'stack.not_found');
+  });
+
+  test('logs stream as NDJSON, filtered by service', async () => {
+    fake.logLines = [
+      {service: 'web', replica: 1, stream: 'stdout', timestamp: '2024-05-01T12:00:00Z', line: 'GET /'},
+      {service: 'worker', replica: 1, stream: 'stderr', timestamp: '2024-05-01T12:00:01Z', line: 'tick'},
+    ];
+    const res = await call({method: 'GET', url: '/v1/projects/demo/stacks/web/logs?service=worker&tail=10&since=2024-05-01T00:00:00Z'});
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^application\/x-ndjson/);
+    assert.deepEqual(res.body, `${JSON.stringify(fake.logLines[1])}\n`);
+    assert.deepEqual(fake.callsOf('logs')[0].args, {services: ['worker'], follow: false, since: 1714521600, tail: 10, timestamps: false, signal: undefined});
+    assertEnvelope(await call({method: 'GET', url: '/v1/projects/demo/stacks/web/logs?since=yesterday'}), 400, 'request.invalid');
+    assertEnvelope(await call({method: 'GET', url: '/v1/projects/demo/stacks/web/logs?service=db'}), 400, 'request.invalid');
+  });
+
+  test('exec over a WebSocket: output frames, then the exit code', async () => {
+    const {frames, closed} = await openExec(`service=web&${cmdQuery(['echo', 'hello'])}`);
+    await closed;
+    assert.deepEqual(frames, [Buffer.concat([Buffer.of(1), Buffer.from('hello\n')]), JSON.stringify({type: 'exit', code: 0})]);
+    assert.deepEqual(fake.callsOf('exec')[0].args, {service: 'web', index: 1, cmd: ['echo', 'hello'], tty: false, stdin: false, user: undefined, workdir: undefined});
+    assert.deepEqual(store.auditLog({project: 'demo', limit: 1}).map((a) => [a.action, a.outcome, a.detail]), [['stack.exec', 'ok', 'service "web" replica 1']]);
+  });
+
+  test('exec pipes stdin until eof, and reports stderr and the code', async () => {
+    const cat = await openExec(`service=web&stdin=true&${cmdQuery(['cat'])}`);
+    cat.ws.send(Buffer.from('ping'), {binary: true});
+    cat.ws.send(JSON.stringify({type: 'resize', cols: 80, rows: 24}));
+    cat.ws.send(JSON.stringify({type: 'eof'}));
+    await cat.closed;
+    assert.deepEqual(cat.frames, [Buffer.concat([Buffer.of(1), Buffer.from('ping')]), JSON.stringify({type: 'exit', code: 0})]);
+
+    const exit = await openExec(`service=web&${cmdQuery(['exit', '3'])}`);
+    await exit.closed;
+    assert.deepEqual(exit.frames, [Buffer.concat([Buffer.of(2), Buffer.from('bye\n')]), JSON.stringify({type: 'exit', code: 3})]);
+  });
+
+  test('exec errors: a bad command is a 400 before the upgrade; an unknown service an error frame', async () => {
+    await assert.rejects(openExec('service=web&cmd=ls'), /Unexpected server response: 400/);
+    await assert.rejects(openExec(`service=web&${cmdQuery([])}`), /Unexpected server response: 400/);
+    const {frames, closed} = await openExec(`service=db&${cmdQuery(['echo'])}`);
+    await closed;
+    assert.deepEqual(frames.map((f) => JSON.parse(String(f))), [{type: 'error', error: {code: 'service.not_found', message: 'service "db" has no running replica in stack "web"', hint: 'see `spin ps`'}}]);
+    assert.deepEqual(store.auditLog({project: 'demo', limit: 1}).map((a) => [a.action, a.outcome]), [['stack.exec', 'failed']]);
+  });
+});
+
+describe('secrets and volumes', () => {
+  test('secret values are stored but never returned, and audited without them', async () => {
+    const value = Buffer.from('s3cr3t-value').toString('base64');
+    const created = await call({method: 'POST', url: '/v1/projects/demo/secrets', payload: {name: 'db.password', value}});
+    assert.equal(created.statusCode, 201);
+    const info = created.json() as Record<string, unknown>;
+    assert.deepEqual(Object.keys(info).sort(), ['createdAt', 'name', 'size', 'updatedAt']);
+    assert.equal(info.size, 12);
+    const list = await call({method: 'GET', url: '/v1/projects/demo/secrets'});
+    assert.ok(!list.body.includes('s3cr3t') && !list.body.includes(value));
+    assert.deepEqual((list.json() as {secrets: {name: string}[]}).secrets.map((s) => s.name), ['db.password']);
+    assert.equal(store.secretValue('demo', 'db.password')?.toString(), 's3cr3t-value');
+    const audit = JSON.stringify(store.auditLog({project: 'demo'}));
+    assert.ok(!audit.includes('s3cr3t') && !audit.includes(value));
+    assert.deepEqual(await call({method: 'DELETE', url: '/v1/projects/demo/secrets/db.password'}).then((r) => r.json()), {removed: true});
+    assertEnvelope(await call({method: 'DELETE', url: '/v1/projects/demo/secrets/db.password'}), 404, 'secret.not_found');
+  });
+
+  test('volumes: list, remove, in use, not found', async () => {
+    fake.volumeList = [
+      {name: 'demo.data', driver: 'local', createdAt: '2024-05-01T12:00:00Z', stacks: ['web']},
+      {name: 'demo.cache', driver: 'local', stacks: []},
+      {name: 'other.data', driver: 'local', stacks: []},
+    ];
+    await deploy({model: WEB});
+    const list = (await call({method: 'GET', url: '/v1/projects/demo/volumes'})).json() as {volumes: {name: string}[]};
+    assert.deepEqual(list.volumes.map((v) => v.name), ['demo.data', 'demo.cache']);
+    assertEnvelope(await call({method: 'DELETE', url: '/v1/projects/demo/volumes/demo.data'}), 409, 'volume.in_use');
+    assert.deepEqual((await call({method: 'DELETE', url: '/v1/projects/demo/volumes/cache'})).json(), {removed: true});
+    assertEnvelope(await call({method: 'DELETE', url: '/v1/projects/demo/volumes/demo.cache'}), 404, 'volume.not_found');
+  });
+});
+
+describe('errors', () => {
+  test('unexpected failures are 500 internal without details', async () => {
+    fake.statusError = new Error('database password is hunter2');
+    const res = await call({method: 'GET', url: '/v1/projects/demo/stacks/web'});
+    const e = assertEnvelope(res, 500, 'internal');
+    assert.equal(e.message, 'internal error in the agent');
+    assert.ok(!res.body.includes('hunter2'));
+  });
+
+  test('every route the API document describes is served, and nothing else', async () => {
+    const {loadApiSpec, fastifyPath} = await import('../../../src/lib/agent/routes/spec.ts');
+    const spec = loadApiSpec();
+    const documented = Object.entries(spec.paths).flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((m) => ['get', 'post', 'delete'].includes(m))
+        .map((m) => `${m.toUpperCase()} ${fastifyPath(path)}`),
+    );
+    await app.ready();
+    for (const route of documented) {
+      const [method, url] = route.split(' ');
+      assert.ok(app.hasRoute({method: method as 'GET', url}), `${route} is documented but not served`);
+    }
+    assert.equal(documented.length, 20);
+  });
+});
