@@ -66,6 +66,27 @@ describe('parseYaml', () => {
     assert.ok(r.diagnostics[0].hint);
   });
 
+  test('where js-yaml is laxer than strict YAML, the strict error is reported', () => {
+    const r = parseYaml('a: "b"#c\n', 'c.yaml');
+    assert.deepEqual(r, {documents: [], diagnostics: [{severity: 'error', source: 'yaml', message: 'Comments must be separated from other tokens by white space characters', location: {file: 'c.yaml', line: 1, column: 7}, hint: 'check for an unclosed quote or bracket'}]});
+  });
+
+  test('refuses an empty nested item followed by an outer item, which js-yaml misreads', () => {
+    const r = parseYaml('a:\n  -\n    - x\n    -\n  - y\n', 'c.yaml');
+    assert.deepEqual(r.documents, []);
+    assert.deepEqual(r.diagnostics.map((d) => [d.message, d.location?.line, d.location?.column, d.hint]), [
+      ['an empty item ends the nested sequence before this line, a layout Spin cannot read', 5, 3, 'write `null` for the empty item, or remove its `-`'],
+    ]);
+    assert.deepEqual(parseYaml('a:\n  -\n    - x\n    - null\n  - y\n', 'c.yaml').documents[0].value, {a: [['x', null], 'y']});
+  });
+
+  test('unknown tags warn and keep the value; core tags resolve', () => {
+    const r = parseYaml('a: !foo 12\nb: !!int "12"\nc: !reset x\n', 'c.yaml');
+    assert.deepEqual(r.diagnostics, [{severity: 'warning', source: 'yaml', message: 'Unresolved tag: !foo', location: {file: 'c.yaml', line: 1, column: 4}}]);
+    assert.equal(r.documents[0].value.a, '12');
+    assert.equal(r.documents[0].value.b, 12);
+  });
+
   test('duplicate keys name the key', () => {
     const r = parseYaml('a: 1\na: 2\n', 'c.yaml');
     assert.match(r.diagnostics[0].message, /"a"/);
