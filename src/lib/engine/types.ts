@@ -21,6 +21,8 @@ export const LABELS = {
   revision: 'org.spin.revision',
   configHash: 'org.spin.config-hash',
   oneShot: 'org.spin.one-shot',
+  /** The replica count the deploy asked for, so status can report `desired` from the engine alone. */
+  replicas: 'org.spin.replicas',
 } as const;
 
 export type ServiceAction = 'create' | 'recreate' | 'keep' | 'scale' | 'remove';

@@ -1,0 +1,937 @@
+// The Docker Engine backend: one host, driven through its API with dockerode. Every object it
+// creates carries Spin's labels, and it only ever reads or changes objects whose labels name the
+// stack (or project) it was asked about, so stacks of other projects and foreign containers on the
+// same engine are never touched.
+
+import Docker from 'dockerode';
+import {mkdir, readFile, rename, writeFile} from 'node:fs/promises';
+import {join} from 'node:path';
+
+import type {Project, Service} from '../compose/types.ts';
+import {parseDuration} from '../compose/units.ts';
+import {InvalidInputError, OperationError, SpinError, UnreachableError} from '../errors.ts';
+import {containerSpec, desiredReplicas, isOneShot, type SpecContext} from './container-spec.ts';
+import {ENGINE_HINT, EngineError, engineCall, engineError, engineMessage, isNotFound, statusOf} from './errors.ts';
+import {startExec} from './exec.ts';
+import {fileDigests, pruneServiceDirs, removeStackFiles, serviceFiles, stackFilesDir, STATE_FILE, writeServiceFiles, type ServiceFile} from './files.ts';
+import {configHash} from './hash.ts';
+import {ContainerEvents, waitContainer} from './health.ts';
+import {digestOf, inspectImage, pullImage, type RegistryAuth} from './images.ts';
+import {containerLines, mergeSources, timestampKey} from './logs.ts';
+import {checkRef, checkServiceName, containerName, describeOwner, labelFilter, networkName, objectLabels, ownedBy, replicaAlias, volumeName} from './naming.ts';
+import {planStack, publicPlan, type DetailedPlan, type ExistingContainer} from './plan.ts';
+import {
+  LABELS,
+  type DeployEvent,
+  type DeployEventType,
+  type DeployRequest,
+  type DeployResult,
+  type ExecOptions,
+  type ExecSession,
+  type FailureDetail,
+  type LogLine,
+  type LogOptions,
+  type Orchestrator,
+  type Plan,
+  type ReplicaStatus,
+  type ServiceStatus,
+  type StackRef,
+  type StackStatus,
+} from './types.ts';
+
+export interface DockerOrchestratorOptions {
+  /** Default: DOCKER_HOST, else the local socket. */
+  docker?: Docker;
+  /** Folder under the agent's data dir where secret and config files are written. */
+  secretsDir: string;
+  /** Host address for published ports that name none. Default 0.0.0.0. */
+  publishHostIp?: string;
+  /** Credentials per registry host (`registry.example.org:5000`). */
+  registryAuth?: RegistryAuth;
+  clock?: {now(): number};
+  /** Fallback inspect interval while waiting for health (events usually answer first). Default 1000. */
+  pollMs?: number;
+}
+
+/** Healthy without a healthcheck means running this long, unless update_config.monitor says otherwise. */
+const DEFAULT_MONITOR_MS = 1000;
+const FAILURE_LOG_LINES = 20;
+const PING_TIMEOUT_MS = 5000;
+
+interface NetworkUse {
+  key: string;
+  name: string;
+  external: boolean;
+  def: Project['networks'][string];
+}
+
+interface VolumeUse {
+  key: string;
+  name: string;
+  external: boolean;
+  def: Project['volumes'][string];
+}
+
+interface PreparedService {
+  name: string;
+  service: Service;
+  replicas: number;
+  image: string;
+  imageId: string;
+  digest: string;
+  files: ServiceFile[];
+  networks: Record<string, string>;
+  configHash: string;
+  oneShot: boolean;
+  monitorMs: number;
+}
+
+interface Prepared {
+  ref: StackRef;
+  model: Project;
+  services: Map<string, PreparedService>;
+  networks: NetworkUse[];
+  volumes: VolumeUse[];
+  volumeNames: Record<string, string>;
+}
+
+/** A container this deploy has to wait for, and whether it started it (restart count starts at 0). */
+interface Tracked {
+  id: string;
+  replica: number;
+  fresh: boolean;
+}
+
+type Emit = (type: DeployEventType, message: string, service?: string, replica?: number) => void;
+
+function isSpinFailure(err: unknown): err is SpinError {
+  return err instanceof SpinError && !(err instanceof UnreachableError) && !(err instanceof InvalidInputError);
+}
+
+/** The order services start in: dependencies first; a cycle is refused (the loader should have). */
+export function dependencyOrder(model: Project): string[] {
+  const order: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, path: string[]) => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      throw new InvalidInputError(`services depend on each other in a cycle: ${[...path, name].join(' → ')}`, {hint: 'remove one of the depends_on entries'});
+    }
+    state.set(name, 'visiting');
+    for (const dep of Object.keys(model.services[name].depends_on ?? {})) if (Object.hasOwn(model.services, dep)) visit(dep, [...path, name]);
+    state.set(name, 'done');
+    order.push(name);
+  };
+  for (const name of Object.keys(model.services).sort()) visit(name, []);
+  return order;
+}
+
+function toExisting(c: Docker.ContainerInfo): ExistingContainer {
+  const labels = c.Labels ?? {};
+  const exit = /^Exited \((-?\d+)\)/.exec(c.Status ?? '');
+  return {
+    id: c.Id,
+    name: (c.Names?.[0] ?? '').replace(/^\//, ''),
+    service: labels[LABELS.service] ?? '',
+    replica: Number(labels[LABELS.replica] ?? 0),
+    configHash: labels[LABELS.configHash] ?? '',
+    imageId: c.ImageID,
+    state: c.State,
+    ...(exit ? {exitCode: Number(exit[1])} : {}),
+    oneShot: labels[LABELS.oneShot] === 'true',
+  };
+}
+
+export class DockerOrchestrator implements Orchestrator {
+  readonly name = 'docker';
+  private readonly docker: Docker;
+  private readonly secretsDir: string;
+  private readonly publishHostIp: string;
+  private readonly registryAuth?: RegistryAuth;
+  private readonly clock: {now(): number};
+  private readonly pollMs: number;
+
+  constructor(options: DockerOrchestratorOptions) {
+    this.docker = options.docker ?? new Docker();
+    this.secretsDir = options.secretsDir;
+    this.publishHostIp = options.publishHostIp ?? '0.0.0.0';
+    this.registryAuth = options.registryAuth;
+    this.clock = options.clock ?? Date;
+    this.pollMs = options.pollMs ?? 1000;
+  }
+
+  async ping(): Promise<void> {
+    const where = process.env.DOCKER_HOST || 'the local socket /var/run/docker.sock';
+    try {
+      // dockerode takes an abort signal here although its types do not say so.
+      await (this.docker as unknown as {ping(o: {abortSignal: AbortSignal}): Promise<unknown>}).ping({abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS)});
+    } catch (err) {
+      throw new UnreachableError(`the Docker engine at ${where} does not answer: ${engineMessage(err)}`, {hint: ENGINE_HINT, cause: err});
+    }
+  }
+
+  // ---- reading the engine
+
+  private async containers(ref: StackRef, service?: string): Promise<Docker.ContainerInfo[]> {
+    const list = await engineCall(`list the containers of stack "${ref.project}/${ref.stack}"`, () =>
+      this.docker.listContainers({all: true, filters: {label: labelFilter(ref.project, ref.stack, service)}}),
+    );
+    // The filter already selects them; the check keeps a misbehaving filter from touching others.
+    return list.filter((c) => ownedBy(c.Labels, ref.project, ref.stack));
+  }
+
+  private async existing(ref: StackRef): Promise<ExistingContainer[]> {
+    return (await this.containers(ref)).map(toExisting).filter((c) => c.service !== '');
+  }
+
+  // ---- from model to what the engine needs
+
+  private usedNetworks(ref: StackRef, model: Project): NetworkUse[] {
+    const keys = new Set<string>();
+    for (const s of Object.values(model.services)) if (!s.network_mode) for (const k of Object.keys(s.networks)) keys.add(k);
+    return [...keys].sort().map((key) => {
+      const def = model.networks[key] ?? {};
+      const external = def.external === true;
+      return {key, name: external ? (def.name ?? key) : networkName(ref, key), external, def};
+    });
+  }
+
+  private usedVolumes(ref: StackRef, model: Project): VolumeUse[] {
+    const keys = new Set<string>();
+    for (const s of Object.values(model.services)) for (const v of s.volumes) if (v.type === 'volume' && v.source !== undefined) keys.add(v.source);
+    return [...keys].sort().map((key) => {
+      const def = model.volumes[key] ?? {};
+      return {key, name: volumeName(ref.project, model, key), external: def.external === true, def};
+    });
+  }
+
+  /**
+   * Resolves everything the hash and the create calls need. With `pull`, missing images are
+   * pulled (a deploy); without, a missing image only marks the service as changed (a plan).
+   */
+  private async prepare(ref: StackRef, model: Project, secrets: Record<string, Buffer> | undefined, pull: boolean, emit: Emit): Promise<Prepared> {
+    checkRef(ref);
+    const networks = this.usedNetworks(ref, model);
+    const volumes = this.usedVolumes(ref, model);
+    const volumeNames = Object.fromEntries(volumes.map((v) => [v.key, v.name]));
+    const images = new Map<string, Promise<{id: string; digest: string}>>();
+    const resolve = (name: string, service: Service) => {
+      const image = service.image;
+      if (!image) {
+        throw new InvalidInputError(`service "${name}" has no image`, {hint: 'build and push it (`spin build`, `spin push`), then deploy the image reference'});
+      }
+      const policy = typeof service.pull_policy === 'string' ? service.pull_policy : 'missing';
+      let found = images.get(`${image}\n${policy}`);
+      if (!found) {
+        found = this.resolveImage(image, policy, pull, (msg) => emit('pull', msg, name));
+        images.set(`${image}\n${policy}`, found);
+      }
+      return found;
+    };
+    const services = new Map<string, PreparedService>();
+    const names = Object.keys(model.services).sort();
+    for (const name of names) checkServiceName(name);
+    await Promise.all(
+      names.map(async (name) => {
+        const service = model.services[name];
+        const {id, digest} = await resolve(name, service);
+        const files = serviceFiles(model, name, secrets ?? {}, secrets !== undefined);
+        const serviceNetworks: Record<string, string> = {};
+        if (!service.network_mode) for (const key of Object.keys(service.networks)) serviceNetworks[key] = networks.find((n) => n.key === key)?.name ?? networkName(ref, key);
+        const usedVolumes = service.volumes.filter((v) => v.type === 'volume' && v.source !== undefined).map((v) => volumeNames[v.source as string]);
+        const hash = configHash(service, {imageId: id, files: fileDigests(files), networks: Object.values(serviceNetworks), volumes: usedVolumes});
+        const monitor = parseDuration(service.deploy?.update_config?.monitor);
+        const prepared: PreparedService = {
+          name,
+          service,
+          replicas: desiredReplicas(service),
+          image: service.image as string,
+          imageId: id,
+          digest,
+          files,
+          networks: serviceNetworks,
+          configHash: hash,
+          oneShot: isOneShot(service),
+          monitorMs: monitor !== undefined && monitor > 0 ? monitor / 1e6 : DEFAULT_MONITOR_MS,
+        };
+        const fixed = service.ports.find((port) => port.published !== undefined && !port.published.includes('-'));
+        if (prepared.replicas > 1 && fixed) {
+          throw new InvalidInputError(`service "${name}" publishes host port ${fixed.published} and wants ${prepared.replicas} replicas, but only one container can listen on a host port`, {
+            hint: 'drop `published` so the engine picks a port per replica, publish a range (e.g. "8000-8010:80"), or run one replica',
+          });
+        }
+        // Building one spec now reports a model the engine cannot run before anything changes.
+        containerSpec(service, this.specContext(ref, prepared, 1, 0, volumeNames, []));
+        services.set(name, prepared);
+      }),
+    );
+    return {ref, model, services, networks, volumes, volumeNames};
+  }
+
+  private async resolveImage(image: string, policy: string, pull: boolean, progress: (message: string) => void): Promise<{id: string; digest: string}> {
+    let info = policy === 'always' && pull ? undefined : await inspectImage(this.docker, image);
+    if (!info) {
+      if (policy === 'never' || policy === 'build') {
+        throw new OperationError(`image "${image}" is not on the engine and its pull_policy is "${policy}"`, {hint: 'push the image to a registry and remove pull_policy, or build it on the engine first'});
+      }
+      if (!pull) return {id: `absent:${image}`, digest: image};
+      progress(`pulling ${image}`);
+      await pullImage(this.docker, image, this.registryAuth, progress);
+      info = await inspectImage(this.docker, image);
+      if (!info) throw new OperationError(`image "${image}" is not on the engine after pulling it`, {hint: 'pull it by hand (`docker pull`) to see what the registry answers'});
+    }
+    return {id: info.Id, digest: digestOf(info, image)};
+  }
+
+  private specContext(ref: StackRef, s: PreparedService, replica: number, revision: number, volumes: Record<string, string>, files: SpecContext['files']): SpecContext {
+    return {
+      ref,
+      service: s.name,
+      replica,
+      replicas: s.replicas,
+      revision,
+      configHash: s.configHash,
+      image: s.image,
+      networks: s.networks,
+      volumes,
+      files,
+      publishHostIp: this.publishHostIp,
+    };
+  }
+
+  /** Networks and volumes the engine does not have yet; refuses names owned by someone else. */
+  private async missingResources(p: Prepared): Promise<{networks: string[]; volumes: string[]}> {
+    const {ref} = p;
+    const missing = {networks: [] as string[], volumes: [] as string[]};
+    for (const n of p.networks) {
+      const info = await this.inspectOrUndefined(() => this.docker.getNetwork(n.name).inspect() as Promise<{Labels?: Record<string, string>}>, `inspect network "${n.name}"`);
+      if (!info) {
+        if (n.external) throw new InvalidInputError(`external network "${n.name}" does not exist`, {hint: 'external networks must be created by the project beforehand, or drop `external: true`'});
+        missing.networks.push(n.name);
+      } else if (!ownedBy(info.Labels, ref.project, n.external ? undefined : ref.stack)) {
+        throw new EngineError('engine.conflict', `network "${n.name}" already exists and ${describeOwner(info.Labels)}`, {
+          hint: n.external ? `only networks of project "${ref.project}" can be used as external networks` : `remove that network, or deploy under another stack name`,
+        });
+      }
+    }
+    for (const v of p.volumes) {
+      const info = await this.inspectOrUndefined(() => this.docker.getVolume(v.name).inspect(), `inspect volume "${v.name}"`);
+      if (!info) {
+        if (v.external) throw new InvalidInputError(`external volume "${v.name}" does not exist`, {hint: `create it in project "${ref.project}" first, or drop \`external: true\``});
+        missing.volumes.push(v.name);
+      } else if (!ownedBy(info.Labels, ref.project)) {
+        throw new EngineError('engine.conflict', `volume "${v.name}" ${v.external ? 'exists but' : 'already exists and'} ${describeOwner(info.Labels)}`, {
+          hint: v.external ? `an external volume must carry the label ${LABELS.project}=${ref.project}` : 'rename the volume in the compose file',
+        });
+      }
+    }
+    return missing;
+  }
+
+  private async inspectOrUndefined<T>(fn: () => Promise<T>, doing: string): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw engineError(err, doing);
+    }
+  }
+
+  /** Without `secrets`, missing secret values are not an error (and services using secrets show as changed). */
+  async plan(ref: StackRef, model: Project, secrets?: Record<string, Buffer>): Promise<Plan> {
+    return publicPlan(await this.detailedPlan(await this.prepare(ref, model, secrets, false, () => undefined)));
+  }
+
+  private async detailedPlan(p: Prepared): Promise<DetailedPlan> {
+    const wanted = [...p.services.values()].map((s) => ({service: s.name, replicas: s.replicas, configHash: s.configHash, imageId: s.imageId}));
+    const [existing, missing] = await Promise.all([this.existing(p.ref), this.missingResources(p)]);
+    const plan = planStack(wanted, existing, missing);
+    await this.checkNamesFree(p.ref, plan);
+    return plan;
+  }
+
+  /** A container Spin would create must not have its name taken by someone else's container. */
+  private async checkNamesFree(ref: StackRef, plan: DetailedPlan): Promise<void> {
+    const wanted = new Set(Object.entries(plan.steps).flatMap(([service, steps]) => steps.create.map((n) => containerName(ref, service, n))));
+    if (wanted.size === 0) return;
+    // The engine's name filter is a regular expression; names here are DNS labels and dashes only.
+    const prefix = `^/${ref.project}-${ref.stack}-`;
+    const found = await engineCall('list containers', () => this.docker.listContainers({all: true, filters: {name: [prefix]}}));
+    for (const c of found) {
+      const name = (c.Names?.[0] ?? '').replace(/^\//, '');
+      if (wanted.has(name) && !ownedBy(c.Labels, ref.project, ref.stack)) {
+        throw new EngineError('engine.conflict', `container name "${name}" is taken by a container that ${describeOwner(c.Labels)}`, {
+          hint: `remove or rename that container (docker rm -f ${name}), or deploy under another stack name`,
+        });
+      }
+    }
+  }
+
+  // ---- deploy
+
+  async deploy(request: DeployRequest): Promise<DeployResult> {
+    const {ref, model} = request;
+    const emit: Emit = (type, message, service, replica) => {
+      const event: DeployEvent = {type, time: new Date(this.clock.now()).toISOString(), message};
+      if (service !== undefined) event.service = service;
+      if (replica !== undefined) event.replica = replica;
+      request.onEvent?.(event);
+    };
+    request.signal?.throwIfAborted();
+    const prepared = await this.prepare(ref, model, request.secrets, true, emit);
+    const plan = await this.detailedPlan(prepared);
+    emit('plan', plan.noop ? 'nothing to change' : plan.services.filter((s) => s.action !== 'keep' || s.reason !== 'unchanged').map((s) => `${s.service}: ${s.action} (${s.reason})`).join('; '));
+    const images = Object.fromEntries([...prepared.services.values()].map((s) => [s.name, s.digest]));
+
+    const failCtl = new AbortController();
+    const signals = [failCtl.signal, AbortSignal.timeout(Math.max(0, request.timeoutMs))];
+    if (request.signal) signals.push(request.signal);
+    const waitSignal = AbortSignal.any(signals);
+    let failure: FailureDetail | undefined;
+    const fail = (detail: FailureDetail) => {
+      if (failure) return;
+      failure = detail;
+      emit('failed', `${detail.service}${detail.replica ? ` replica ${detail.replica}` : ''} ${detail.reason}`, detail.service, detail.replica);
+      failCtl.abort();
+    };
+
+    await this.createResources(prepared, plan);
+    const events = await ContainerEvents.open(this.docker, ref);
+    const ready = new Set<string>();
+    try {
+      await this.removeGone(plan, emit);
+      const tracked = new Map<string, Tracked[]>();
+      const waits = new Map<string, Promise<boolean>>();
+      const waitService = (name: string, want: 'healthy' | 'completed'): Promise<boolean> => {
+        const key = `${name}\n${want}`;
+        let w = waits.get(key);
+        if (!w) {
+          w = this.waitService(prepared.services.get(name) as PreparedService, tracked.get(name) ?? [], want, events, waitSignal, emit, fail);
+          waits.set(key, w);
+        }
+        return w;
+      };
+      const applied = new Map<string, Promise<boolean>>();
+      const applyInOrder = (name: string): Promise<boolean> => {
+        let task = applied.get(name);
+        if (!task) {
+          task = (async () => {
+            const service = model.services[name];
+            for (const [dep, d] of Object.entries(service.depends_on ?? {})) {
+              if (!prepared.services.has(dep)) continue;
+              if (!(await applyInOrder(dep))) return false;
+              if (d.condition === 'service_healthy' || d.condition === 'service_completed_successfully') {
+                const want = d.condition === 'service_healthy' ? 'healthy' : 'completed';
+                emit('waiting', `waiting for "${dep}" to be ${want === 'healthy' ? 'healthy' : 'completed'}`, name);
+                if (!(await waitService(dep, want))) return false;
+              }
+            }
+            if (waitSignal.aborted) return false;
+            try {
+              tracked.set(name, await this.applyService(prepared, plan, name, request.revision, emit));
+              return true;
+            } catch (err) {
+              if (!isSpinFailure(err)) throw err;
+              fail({service: name, reason: `could not be started: ${err.message}`, logs: []});
+              return false;
+            }
+          })();
+          applied.set(name, task);
+        }
+        return task;
+      };
+      const order = dependencyOrder(model);
+      await Promise.all(order.map((name) => applyInOrder(name)));
+      if (!failure && !request.noWait && !waitSignal.aborted) {
+        await Promise.all(
+          order.map(async (name) => {
+            if (tracked.get(name)?.some((c) => c.fresh)) emit('waiting', `waiting for "${name}" to be healthy`, name);
+            if (await waitService(name, 'healthy')) ready.add(name);
+          }),
+        );
+      }
+      await this.saveDesired(ref, prepared);
+      await pruneServiceDirs(this.secretsDir, ref, new Set(prepared.services.keys()));
+    } finally {
+      events.close();
+    }
+    if (request.signal?.aborted) throw request.signal.reason ?? new OperationError('the deploy was interrupted');
+
+    const status = await this.status(ref);
+    const result: DeployResult = {plan: publicPlan(plan), outcome: 'healthy', status, images};
+    if (failure) {
+      result.outcome = 'failed';
+      result.failure = failure;
+    } else if (request.noWait) {
+      result.outcome = 'started';
+    } else {
+      const pending = [...prepared.services.values()].filter((s) => s.replicas > 0 && !ready.has(s.name)).map((s) => s.name);
+      if (pending.length > 0) {
+        result.outcome = 'timeout';
+        const first = status.services.find((s) => s.service === pending[0])?.replicas.find((r) => r.health !== 'healthy');
+        result.failure = {
+          service: pending[0],
+          ...(first ? {replica: first.replica} : {}),
+          reason: `not healthy within ${Math.round(request.timeoutMs / 1000)}s: ${pending.map((n) => `"${n}"`).join(', ')} still starting or waiting`,
+          logs: first ? await this.lastLogs(first.id) : [],
+        };
+      }
+    }
+    return result;
+  }
+
+  private async createResources(p: Prepared, plan: DetailedPlan): Promise<void> {
+    const {ref} = p;
+    for (const n of p.networks) {
+      if (!plan.create.networks.includes(n.name)) continue;
+      const labels = {...(n.def.labels ?? {}), ...objectLabels(ref)};
+      await engineCall(`create network "${n.name}"`, () =>
+        this.docker.createNetwork({
+          Name: n.name,
+          Driver: n.def.driver ?? 'bridge',
+          CheckDuplicate: true,
+          Internal: n.def.internal === true,
+          Attachable: n.def.attachable === true,
+          Labels: labels,
+          ...(n.def.driver_opts ? {Options: n.def.driver_opts} : {}),
+        }),
+      );
+    }
+    for (const v of p.volumes) {
+      if (!plan.create.volumes.includes(v.name)) continue;
+      const labels = {...(v.def.labels ?? {}), ...objectLabels(ref)};
+      await engineCall(`create volume "${v.name}"`, () =>
+        this.docker.createVolume({Name: v.name, Driver: v.def.driver ?? 'local', DriverOpts: v.def.driver_opts ?? {}, Labels: labels}),
+      );
+    }
+  }
+
+  private async removeGone(plan: DetailedPlan, emit: Emit): Promise<void> {
+    const gone = plan.services.filter((s) => s.action === 'remove').map((s) => s.service);
+    await Promise.all(gone.flatMap((name) => plan.steps[name].remove.map((c) => this.removeContainer(c, emit))));
+  }
+
+  private async removeContainer(c: Pick<ExistingContainer, 'id' | 'name' | 'service' | 'replica'>, emit?: Emit): Promise<void> {
+    const container = this.docker.getContainer(c.id);
+    emit?.('stop', `stopping ${c.name}`, c.service, c.replica);
+    await this.ignoring([304, 404], `stop container "${c.name}"`, () => container.stop());
+    emit?.('remove', `removing ${c.name}`, c.service, c.replica);
+    await this.ignoring([404], `remove container "${c.name}"`, () => container.remove({v: true, force: true}));
+  }
+
+  /** Runs an engine call where some statuses mean "already so" (304 not modified, 404 gone). */
+  private async ignoring(statuses: number[], doing: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === undefined || !statuses.includes(status)) throw engineError(err, doing);
+    }
+  }
+
+  private async applyService(p: Prepared, plan: DetailedPlan, name: string, revision: number, emit: Emit): Promise<Tracked[]> {
+    const s = p.services.get(name) as PreparedService;
+    const steps = plan.steps[name];
+    const mounts = await writeServiceFiles(this.secretsDir, p.ref, name, s.files).catch((err: unknown) => {
+      throw new OperationError(`cannot write the secret files of service "${name}" under "${this.secretsDir}": ${(err as Error).message}`, {
+        hint: 'check that the agent can write to its data folder',
+        cause: err,
+      });
+    });
+    await Promise.all(steps.remove.map((c) => this.removeContainer(c, emit)));
+    const create = async (replica: number) => {
+      const spec = containerSpec(s.service, this.specContext(p.ref, s, replica, revision, p.volumeNames, mounts));
+      const id = await this.createContainer(p.ref, spec.name, spec.options);
+      emit('create', `created ${spec.name}`, name, replica);
+      for (const c of spec.connect) {
+        await engineCall(`connect container "${spec.name}" to network "${c.network}"`, () => this.docker.getNetwork(c.network).connect({Container: id, EndpointConfig: c.endpoint}));
+      }
+      await this.startContainer(id, spec.name);
+      emit('start', `started ${spec.name}`, name, replica);
+      return {id, replica, fresh: true};
+    };
+    const results = await Promise.all([
+      ...steps.create.map((n) => create(n)),
+      ...steps.recreate.map(async (c) => {
+        await this.removeContainer(c, emit);
+        return create(c.replica);
+      }),
+      ...steps.start.map(async (c) => {
+        await this.startContainer(c.id, c.name);
+        emit('start', `started ${c.name}`, name, c.replica);
+        return {id: c.id, replica: c.replica, fresh: true};
+      }),
+    ]);
+    const kept = steps.keep.map((c) => ({id: c.id, replica: c.replica, fresh: false}));
+    return [...kept, ...results].sort((a, b) => a.replica - b.replica);
+  }
+
+  private async createContainer(ref: StackRef, name: string, options: Docker.ContainerCreateOptions): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.docker.createContainer(options)).id;
+      } catch (err) {
+        if (statusOf(err) !== 409 || attempt > 0) throw engineError(err, `create container "${name}"`);
+        const other = await this.inspectOrUndefined(() => this.docker.getContainer(name).inspect(), `inspect container "${name}"`);
+        if (other && !ownedBy(other.Config.Labels, ref.project, ref.stack)) {
+          throw new EngineError('engine.conflict', `container name "${name}" is taken by a container that ${describeOwner(other.Config.Labels)}`, {
+            hint: `remove or rename that container (docker rm -f ${name}), or deploy under another stack name`,
+          });
+        }
+        // Ours but not in the listing (a deploy interrupted mid-way): replace it.
+        if (other) await this.removeContainer({id: other.Id, name, service: '', replica: 0});
+      }
+    }
+  }
+
+  private async startContainer(id: string, name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (err) {
+      if (statusOf(err) === 304) return;
+      const message = engineMessage(err);
+      const hint = /port is already allocated|address already in use/i.test(message)
+        ? 'a published port is in use on the host: publish another port, or stop what uses it'
+        : /no such file or directory|executable file not found/i.test(message)
+          ? 'check the command and entrypoint: the program must exist in the image'
+          : undefined;
+      throw new OperationError(`cannot start container "${name}": ${message}`, {hint, cause: err});
+    }
+  }
+
+  private async waitService(
+    s: PreparedService,
+    containers: Tracked[],
+    want: 'healthy' | 'completed',
+    events: ContainerEvents,
+    signal: AbortSignal,
+    emit: Emit,
+    fail: (detail: FailureDetail) => void,
+  ): Promise<boolean> {
+    const verdicts = await Promise.all(
+      containers.map(async (c) => {
+        let verdict;
+        try {
+          verdict = await waitContainer(this.docker, events, c.id, {
+            oneShot: s.oneShot,
+            monitorMs: s.monitorMs,
+            want,
+            pollMs: this.pollMs,
+            now: () => this.clock.now(),
+            signal,
+            ...(c.fresh ? {restartBaseline: 0} : {}),
+          });
+        } catch (err) {
+          verdict = {state: 'failed' as const, reason: `could not be inspected: ${engineError(err, 'inspect').message}`};
+        }
+        if (!verdict) return false;
+        if (verdict.state === 'failed') {
+          fail({service: s.name, replica: c.replica, reason: verdict.reason, logs: await this.lastLogs(c.id)});
+          return false;
+        }
+        emit(verdict.state === 'done' ? 'done' : 'healthy', `${replicaAlias(s.name, c.replica)} ${verdict.state === 'done' ? 'completed' : 'is healthy'}`, s.name, c.replica);
+        return true;
+      }),
+    );
+    return verdicts.every(Boolean);
+  }
+
+  private async lastLogs(id: string): Promise<string[]> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      const raw = (await this.docker.getContainer(id).logs({stdout: true, stderr: true, tail: FAILURE_LOG_LINES, follow: false})) as unknown as Buffer;
+      const lines: string[] = [];
+      for await (const l of containerLines(raw, info.Config.Tty === true)) lines.push(l.line);
+      return lines.slice(-FAILURE_LOG_LINES);
+    } catch {
+      return [];
+    }
+  }
+
+  // ---- desired replica counts
+
+  private async saveDesired(ref: StackRef, p: Prepared): Promise<void> {
+    const dir = stackFilesDir(this.secretsDir, ref);
+    await mkdir(dir, {recursive: true, mode: 0o700});
+    const replicas = Object.fromEntries([...p.services.values()].map((s) => [s.name, s.replicas]));
+    const tmp = join(dir, `${STATE_FILE}.tmp`);
+    await writeFile(tmp, JSON.stringify({replicas}) + '\n', {mode: 0o600});
+    await rename(tmp, join(dir, STATE_FILE));
+  }
+
+  private async loadDesired(ref: StackRef): Promise<Record<string, number> | undefined> {
+    try {
+      const state = JSON.parse(await readFile(join(stackFilesDir(this.secretsDir, ref), STATE_FILE), 'utf8')) as {replicas?: Record<string, unknown>};
+      const out: Record<string, number> = {};
+      for (const [k, v] of Object.entries(state.replicas ?? {})) if (typeof v === 'number') out[k] = v;
+      return out;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---- status
+
+  async status(ref: StackRef): Promise<StackStatus> {
+    checkRef(ref);
+    const list = await this.containers(ref);
+    const infos = await Promise.all(list.map((c) => this.inspectOrUndefined(() => this.docker.getContainer(c.Id).inspect(), `inspect container "${c.Names?.[0] ?? c.Id}"`)));
+    const desired = await this.loadDesired(ref);
+    const digests = new Map<string, Promise<string | undefined>>();
+    const digest = (imageId: string, image: string) => {
+      let d = digests.get(imageId);
+      if (!d) {
+        d = inspectImage(this.docker, imageId).then((info) => (info ? digestOf(info, image) : undefined)).catch(() => undefined);
+        digests.set(imageId, d);
+      }
+      return d;
+    };
+    const byService = new Map<string, Docker.ContainerInspectInfo[]>();
+    for (const info of infos) {
+      const service = info?.Config.Labels?.[LABELS.service];
+      if (!info || !service) continue;
+      byService.set(service, [...(byService.get(service) ?? []), info]);
+    }
+    for (const name of Object.keys(desired ?? {})) if (!byService.has(name)) byService.set(name, []);
+    let revision: number | undefined;
+    const services: ServiceStatus[] = [];
+    for (const [name, containers] of [...byService.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      containers.sort((a, b) => Number(a.Config.Labels[LABELS.replica]) - Number(b.Config.Labels[LABELS.replica]));
+      const replicas: ReplicaStatus[] = containers.map((info) => {
+        const labels = info.Config.Labels;
+        const health = (info.State as {Health?: {Status?: string}}).Health?.Status;
+        const r: ReplicaStatus = {
+          replica: Number(labels[LABELS.replica]),
+          container: info.Name.replace(/^\//, ''),
+          id: info.Id,
+          state: info.State.Status,
+          health: health === 'healthy' || health === 'unhealthy' || health === 'starting' ? health : 'none',
+        };
+        if (info.State.Status !== 'running' && info.State.Status !== 'created') r.exitCode = info.State.ExitCode;
+        if (info.State.StartedAt && !info.State.StartedAt.startsWith('0001-')) r.startedAt = info.State.StartedAt;
+        const rev = Number(labels[LABELS.revision]);
+        if (Number.isSafeInteger(rev)) {
+          r.revision = rev;
+          revision = Math.max(revision ?? rev, rev);
+        }
+        if (labels[LABELS.configHash]) r.configHash = labels[LABELS.configHash];
+        return r;
+      });
+      const newest = containers.reduce<Docker.ContainerInspectInfo | undefined>((a, c) => (!a || c.Created > a.Created ? c : a), undefined);
+      const ports = new Map<string, ServiceStatus['ports'][number]>();
+      for (const info of containers) {
+        for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+          const [target, protocol] = key.split('/');
+          for (const b of bindings ?? []) {
+            const port = {published: b.HostPort, target: Number(target), protocol, ...(b.HostIp ? {hostIp: b.HostIp} : {})};
+            ports.set(`${port.hostIp}|${port.published}|${key}`, port);
+          }
+        }
+      }
+      const running = replicas.filter((r) => r.state === 'running').length;
+      const healthy = containers.filter((info, i) => {
+        const r = replicas[i];
+        const done = info.Config.Labels[LABELS.oneShot] === 'true' && r.state === 'exited' && r.exitCode === 0;
+        return r.health === 'healthy' || (r.health === 'none' && r.state === 'running') || done;
+      }).length;
+      const status: ServiceStatus = {
+        service: name,
+        image: newest?.Config.Image ?? '',
+        desired: desired?.[name] ?? (newest ? Number(newest.Config.Labels[LABELS.replicas] ?? containers.length) : 0),
+        running,
+        healthy,
+        ports: [...ports.values()],
+        replicas,
+      };
+      const d = newest ? await digest(newest.Image, newest.Config.Image) : undefined;
+      if (d) status.imageDigest = d;
+      services.push(status);
+    }
+    return {ref, services, ...(revision !== undefined ? {revision} : {})};
+  }
+
+  async stacks(project?: string): Promise<StackRef[]> {
+    const label = [`${LABELS.managed}=true`, ...(project !== undefined ? [`${LABELS.project}=${project}`] : [])];
+    const [containers, networks] = await Promise.all([
+      engineCall('list containers', () => this.docker.listContainers({all: true, filters: {label}})),
+      engineCall('list networks', () => this.docker.listNetworks({filters: {label}})),
+    ]);
+    const refs = new Map<string, StackRef>();
+    for (const labels of [...containers.map((c) => c.Labels), ...networks.map((n) => n.Labels)]) {
+      const p = labels?.[LABELS.project];
+      const s = labels?.[LABELS.stack];
+      if (p && s && labels[LABELS.managed] === 'true' && (project === undefined || p === project)) refs.set(`${p}/${s}`, {project: p, stack: s});
+    }
+    return [...refs.values()].sort((a, b) => a.project.localeCompare(b.project) || a.stack.localeCompare(b.stack));
+  }
+
+  // ---- lifecycle
+
+  /** The stack's containers of the given services (all when none), refusing unknown service names. */
+  private async selected(ref: StackRef, services?: string[]): Promise<Docker.ContainerInfo[]> {
+    checkRef(ref);
+    const all = await this.containers(ref);
+    if (!services?.length) return all;
+    for (const name of services) {
+      if (!all.some((c) => c.Labels[LABELS.service] === name)) {
+        throw new InvalidInputError(`service "${name}" has no containers in stack "${ref.project}/${ref.stack}"`, {hint: 'list the services with `spin ps`'});
+      }
+    }
+    return all.filter((c) => services.includes(c.Labels[LABELS.service]));
+  }
+
+  async stop(ref: StackRef, services?: string[]): Promise<void> {
+    const list = await this.selected(ref, services);
+    await Promise.all(list.map((c) => this.ignoring([304, 404], `stop container "${c.Names[0]}"`, () => this.docker.getContainer(c.Id).stop())));
+  }
+
+  async start(ref: StackRef, services?: string[]): Promise<void> {
+    const list = await this.selected(ref, services);
+    await Promise.all(list.map((c) => this.startContainer(c.Id, c.Names[0].replace(/^\//, ''))));
+  }
+
+  async restart(ref: StackRef, services?: string[]): Promise<void> {
+    const list = await this.selected(ref, services);
+    await Promise.all(list.map((c) => engineCall(`restart container "${c.Names[0]}"`, () => this.docker.getContainer(c.Id).restart())));
+  }
+
+  async remove(ref: StackRef, options: {volumes?: boolean} = {}): Promise<void> {
+    checkRef(ref);
+    const list = (await this.containers(ref)).map(toExisting);
+    await Promise.all(list.map((c) => this.removeContainer(c)));
+    const label = labelFilter(ref.project, ref.stack);
+    const networks = await engineCall('list networks', () => this.docker.listNetworks({filters: {label}}));
+    for (const n of networks.filter((n) => ownedBy(n.Labels, ref.project, ref.stack))) {
+      await this.ignoring([404], `remove network "${n.Name}"`, () => this.docker.getNetwork(n.Id).remove());
+    }
+    await removeStackFiles(this.secretsDir, ref);
+    if (!options.volumes) return;
+    const volumes = await engineCall('list volumes', () => this.docker.listVolumes({filters: {label}}));
+    for (const v of (volumes.Volumes ?? []).filter((v) => ownedBy(v.Labels, ref.project, ref.stack))) {
+      // 409: another stack of the project still mounts it, so it stays.
+      await this.ignoring([404, 409], `remove volume "${v.Name}"`, () => this.docker.getVolume(v.Name).remove());
+    }
+  }
+
+  // ---- logs and exec
+
+  async *logs(ref: StackRef, options: LogOptions): AsyncGenerator<LogLine> {
+    const list = (await this.selected(ref, options.services)).map(toExisting).sort((a, b) => a.service.localeCompare(b.service) || a.replica - b.replica);
+    const streams: {destroy?: () => void}[] = [];
+    const stopAll = () => {
+      for (const s of streams) s.destroy?.();
+    };
+    options.signal?.addEventListener('abort', stopAll, {once: true});
+    try {
+      const sources = await Promise.all(
+        list.map(async (c) => {
+          const container = this.docker.getContainer(c.id);
+          const info = await engineCall(`inspect container "${c.name}"`, () => container.inspect());
+          const query = {
+            stdout: true,
+            stderr: true,
+            timestamps: true,
+            ...(options.tail !== undefined ? {tail: options.tail} : {}),
+            ...(options.since !== undefined ? {since: options.since} : {}),
+          };
+          const raw = options.follow
+            ? await engineCall(`read the logs of "${c.name}"`, () => container.logs({...query, follow: true}))
+            : await engineCall(`read the logs of "${c.name}"`, () => container.logs({...query, follow: false}));
+          if (!Buffer.isBuffer(raw)) streams.push(raw as {destroy?: () => void});
+          if (options.signal?.aborted) stopAll();
+          return (async function* () {
+            try {
+              for await (const l of containerLines(raw as AsyncIterable<Buffer> | Buffer, info.Config.Tty === true)) {
+                yield {service: c.service, replica: c.replica, ...l};
+              }
+            } catch (err) {
+              // A stream destroyed on purpose ends quietly.
+              if (!options.signal?.aborted) throw engineError(err, `read the logs of "${c.name}"`);
+            }
+          })();
+        }),
+      );
+      if (options.follow) {
+        yield* mergeSources(sources);
+        return;
+      }
+      const all: LogLine[] = [];
+      for (const source of sources) for await (const l of source) all.push(l);
+      // A stable sort keeps each container's own order for lines with equal timestamps.
+      const keyed = all.map((l) => ({l, k: timestampKey(l.timestamp)}));
+      keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+      for (const {l} of keyed) {
+        if (options.signal?.aborted) return;
+        yield l;
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', stopAll);
+      stopAll();
+    }
+  }
+
+  async exec(ref: StackRef, options: ExecOptions): Promise<ExecSession> {
+    checkRef(ref);
+    const index = options.index ?? 1;
+    if (!Array.isArray(options.cmd) || options.cmd.length === 0) throw new InvalidInputError('no command to run', {hint: 'give the command after --, e.g. spin exec web -- ls /'});
+    const name = containerName(ref, options.service, index);
+    const c = (await this.containers(ref, options.service)).find((x) => Number(x.Labels[LABELS.replica]) === index);
+    if (!c) {
+      throw new InvalidInputError(`service "${options.service}" has no replica ${index} in stack "${ref.project}/${ref.stack}"`, {hint: 'list the replicas with `spin ps`'});
+    }
+    if (c.State !== 'running') {
+      throw new OperationError(`container "${name}" is not running (${c.State})`, {hint: `start it with \`spin start ${options.service}\`, or look at \`spin logs ${options.service}\``});
+    }
+    return startExec(this.docker.getContainer(c.Id), options, `container "${name}"`);
+  }
+
+  // ---- volumes
+
+  async volumes(project: string): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]> {
+    checkRef({project, stack: 'x'});
+    const label = labelFilter(project);
+    const [volumes, containers] = await Promise.all([
+      engineCall('list volumes', () => this.docker.listVolumes({filters: {label}})),
+      engineCall('list containers', () => this.docker.listContainers({all: true, filters: {label}})),
+    ]);
+    return (volumes.Volumes ?? [])
+      .filter((v) => ownedBy(v.Labels, project))
+      .map((v) => {
+        const stacks = new Set<string>();
+        if (v.Labels?.[LABELS.stack]) stacks.add(v.Labels[LABELS.stack]);
+        for (const c of containers) if (c.Mounts?.some((m) => m.Name === v.Name) && c.Labels[LABELS.stack]) stacks.add(c.Labels[LABELS.stack]);
+        const createdAt = (v as {CreatedAt?: string}).CreatedAt;
+        return {name: v.Name, driver: v.Driver, ...(createdAt ? {createdAt} : {}), stacks: [...stacks].sort()};
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async removeVolume(project: string, name: string): Promise<void> {
+    checkRef({project, stack: 'x'});
+    let found: {Name: string; Labels?: Record<string, string> | null} | undefined;
+    for (const candidate of [`${project}.${name}`, name]) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/.test(candidate)) continue;
+      const info = await this.inspectOrUndefined(() => this.docker.getVolume(candidate).inspect(), `inspect volume "${candidate}"`);
+      if (info && ownedBy(info.Labels, project)) {
+        found = info;
+        break;
+      }
+    }
+    if (!found) {
+      throw new EngineError('volume.not_found', `volume "${name}" not found in project "${project}"`, {hint: 'list the project volumes with `spin volume ls`'});
+    }
+    const volume = found.Name;
+    const users = await engineCall('list containers', () => this.docker.listContainers({all: true, filters: {volume: [volume]}}));
+    const inUse = (names: string[]) =>
+      new EngineError('volume.in_use', `volume "${volume}" is in use by ${names.length ? names.map((n) => `"${n}"`).join(', ') : 'a container'}`, {
+        hint: 'remove the stack that mounts it (`spin rm`), then remove the volume',
+      });
+    if (users.length > 0) throw inUse(users.map((c) => (c.Names?.[0] ?? c.Id).replace(/^\//, '')));
+    try {
+      await this.docker.getVolume(volume).remove();
+    } catch (err) {
+      if (statusOf(err) === 409) throw inUse([]);
+      if (!isNotFound(err)) throw engineError(err, `remove volume "${volume}"`);
+    }
+  }
+}

@@ -1,0 +1,110 @@
+// Deciding what a deploy changes, from the model's config hashes and the containers the engine has.
+// Pure, so `spin deploy --dry-run` and the real deploy always agree.
+
+import type {Plan, ServicePlan} from './types.ts';
+
+export interface ExistingContainer {
+  id: string;
+  name: string;
+  service: string;
+  replica: number;
+  configHash: string;
+  imageId: string;
+  /** Docker's state: running, exited, created, … */
+  state: string;
+  exitCode?: number;
+  oneShot: boolean;
+}
+
+export interface WantedService {
+  service: string;
+  replicas: number;
+  configHash: string;
+  imageId: string;
+}
+
+/** What applying a service means, replica by replica. */
+export interface ServiceSteps {
+  create: number[];
+  recreate: ExistingContainer[];
+  remove: ExistingContainer[];
+  /** Containers that match but are not running (a finished one-shot is left alone). */
+  start: ExistingContainer[];
+  keep: ExistingContainer[];
+}
+
+export interface DetailedPlan extends Plan {
+  steps: Record<string, ServiceSteps>;
+}
+
+function needsStart(c: ExistingContainer): boolean {
+  if (c.state === 'running' || c.state === 'restarting') return false;
+  return !(c.oneShot && c.state === 'exited' && c.exitCode === 0);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function serviceSteps(wanted: WantedService | undefined, existing: ExistingContainer[]): ServiceSteps {
+  const steps: ServiceSteps = {create: [], recreate: [], remove: [], start: [], keep: []};
+  const want = wanted?.replicas ?? 0;
+  const byReplica = new Map<number, ExistingContainer>();
+  for (const c of [...existing].sort((a, b) => a.replica - b.replica || a.name.localeCompare(b.name))) {
+    // A second container claiming the same replica (or a replica beyond the count) goes.
+    if (c.replica < 1 || c.replica > want || byReplica.has(c.replica)) steps.remove.push(c);
+    else byReplica.set(c.replica, c);
+  }
+  for (let n = 1; n <= want; n++) {
+    const c = byReplica.get(n);
+    if (!c) steps.create.push(n);
+    else if (c.configHash !== wanted?.configHash) steps.recreate.push(c);
+    else if (needsStart(c)) steps.start.push(c);
+    else steps.keep.push(c);
+  }
+  return steps;
+}
+
+function describe(wanted: WantedService | undefined, existing: ExistingContainer[], steps: ServiceSteps): Omit<ServicePlan, 'service' | 'configHash'> {
+  const from = existing.length;
+  const to = wanted?.replicas ?? 0;
+  const replicas = {from, to};
+  if (!wanted) return {action: 'remove', replicas, reason: 'no longer in the stack'};
+  if (from === 0) return {action: to === 0 ? 'keep' : 'create', replicas, reason: to === 0 ? 'scaled to 0 replicas' : 'new service'};
+  if (steps.recreate.length > 0) {
+    const imageChanged = steps.recreate.some((c) => c.imageId !== wanted.imageId);
+    const why = imageChanged ? 'image changed' : 'configuration changed';
+    return {action: 'recreate', replicas, reason: from !== to ? `${why}, ${from} → ${to} replicas` : why};
+  }
+  if (steps.create.length > 0 || steps.remove.length > 0) return {action: 'scale', replicas, reason: `${from} → ${to} replicas`};
+  if (steps.start.length > 0) return {action: 'keep', replicas, reason: `unchanged; ${plural(steps.start.length, 'stopped replica')} will be started`};
+  return {action: 'keep', replicas, reason: 'unchanged'};
+}
+
+/**
+ * The plan for a stack: per wanted service, and `remove` for services that have containers but are
+ * no longer wanted. `missing` lists networks and volumes the engine does not have yet.
+ */
+export function planStack(wanted: WantedService[], existing: ExistingContainer[], missing: {networks: string[]; volumes: string[]}): DetailedPlan {
+  const services: ServicePlan[] = [];
+  const steps: Record<string, ServiceSteps> = {};
+  const names = new Set(wanted.map((w) => w.service));
+  const gone = [...new Set(existing.map((c) => c.service))].filter((s) => !names.has(s)).sort();
+  for (const w of wanted) {
+    const mine = existing.filter((c) => c.service === w.service);
+    steps[w.service] = serviceSteps(w, mine);
+    services.push({service: w.service, configHash: w.configHash, ...describe(w, mine, steps[w.service])});
+  }
+  for (const service of gone) {
+    const mine = existing.filter((c) => c.service === service);
+    steps[service] = serviceSteps(undefined, mine);
+    services.push({service, configHash: mine[0]?.configHash ?? '', ...describe(undefined, mine, steps[service])});
+  }
+  const untouched = Object.values(steps).every((s) => s.create.length + s.recreate.length + s.remove.length + s.start.length === 0);
+  return {services, create: missing, noop: untouched && missing.networks.length === 0 && missing.volumes.length === 0, steps};
+}
+
+/** The plan as the interface returns it: per-replica steps stay internal. */
+export function publicPlan(plan: DetailedPlan): Plan {
+  return {services: plan.services, create: plan.create, noop: plan.noop};
+}
