@@ -26,6 +26,7 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
     registry: Flags.string({description: 'The platform registry (HOST[:PORT]); its images are always allowed.', env: 'SPIN_REGISTRY', helpValue: 'HOST'}),
     'tls-cert': Flags.string({description: 'Serve HTTPS with this certificate (PEM).', dependsOn: ['tls-key'], helpValue: 'FILE'}),
     'tls-key': Flags.string({description: 'Private key of --tls-cert (PEM).', dependsOn: ['tls-cert'], helpValue: 'FILE'}),
+    'policy-mode': Flags.option({options: ['enforce', 'warn'] as const, default: 'enforce', description: 'enforce: refuse stacks that break the policy; warn: run them and return the violations as warnings (a laptop).'})(),
     insecure: Flags.boolean({description: 'Allow plain HTTP on a non-loopback address (only behind a TLS proxy).'}),
     'publish-host-ip': Flags.string({description: 'Host address published ports bind to when the compose file names none. Default 0.0.0.0.', helpValue: 'IP'}),
     'log-level': Flags.option({options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, default: 'info', description: 'Least severe log level written to stderr.'})(),
@@ -45,6 +46,7 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
       tlsKey: flags['tls-key'],
       insecure: flags.insecure,
       publishHostIp: flags['publish-host-ip'],
+      policyMode: flags['policy-mode'],
       version: this.config.version,
       logLevel: flags['log-level'],
     });

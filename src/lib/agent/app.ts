@@ -28,6 +28,8 @@ export interface AppOptions {
   policy: Policy;
   /** The platform registry (`host[:port]`): reported by /v1/info and allowed by the registry rule. */
   registry?: string;
+  /** `warn` for a laptop's embedded agent: violations become warnings (see deploy.ts). */
+  policyMode?: 'enforce' | 'warn';
   version: string;
   /** fastify's logger options (pino); off when absent. Headers and bodies are never logged. */
   logger?: boolean | {level?: string; stream?: NodeJS.WritableStream};
@@ -63,6 +65,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     orchestrator: options.orchestrator,
     policy: options.policy,
     registry: options.registry,
+    policyMode: options.policyMode,
     version: options.version,
     limits,
     clock: options.clock ?? (() => new Date()),

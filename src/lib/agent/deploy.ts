@@ -25,6 +25,11 @@ export interface DeployDeps {
    */
   secretsDir?: string;
   clock?: () => Date;
+  /**
+   * `warn`: policy violations are returned as warnings and the stack runs anyway. A laptop's
+   * embedded agent runs this way so trainees learn the rules before they deploy for real.
+   */
+  policyMode?: 'enforce' | 'warn';
 }
 
 export interface DeployInput {
@@ -174,7 +179,10 @@ async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJ
   const {store, orchestrator, policy} = deps;
   const {ref, user} = input;
   const checked = checkPolicy(input.model, policy, {project: ref.project, stack: ref.stack, uid: user.uid, gid: user.gid, registry: deps.registry});
-  const violations = errorsOf(checked);
+  const violations = deps.policyMode === 'warn' ? [] : errorsOf(checked);
+  if (deps.policyMode === 'warn') {
+    for (const d of checked) if (d.severity === 'error') Object.assign(d, {severity: 'warning', message: `the platform would refuse this because ${d.message}`});
+  }
   if (violations.length > 0) {
     const rules = [...new Set(violations.map((d) => d.rule).filter(Boolean))].join(', ');
     throw new ApiError(422, 'policy.violation', `the platform policy refuses this stack: ${violations.length} violation${violations.length === 1 ? '' : 's'} (${rules})`, {

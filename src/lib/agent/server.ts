@@ -24,6 +24,7 @@ export interface AgentServerOptions {
   /** Allow plain HTTP on a non-loopback address (a TLS proxy in front). */
   insecure?: boolean;
   publishHostIp?: string;
+  policyMode?: 'enforce' | 'warn';
   version: string;
   logStream?: NodeJS.WritableStream;
   logLevel?: string;
@@ -96,7 +97,13 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
   const policy = await loadPolicy(options.policyFile);
   const docker = await dockerFromHost(options.dockerHost);
   const secretsDir = join(options.dataDir, 'secrets');
-  const orchestrator = new DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp});
+  // Pulls use the agent user's own Docker credentials (`docker login` / `spin registry login`).
+  const registryAuth = async (registry: string) => {
+    const {getCredentials} = await import('../build/credentials.ts');
+    const found = await getCredentials(registry);
+    return found && found.username !== undefined ? {username: found.username, password: found.password ?? ''} : undefined;
+  };
+  const orchestrator = new DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth});
   await orchestrator.ping();
 
   const store = openStore(options.dataDir);
@@ -106,6 +113,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
       orchestrator,
       policy,
       registry: options.registry,
+      policyMode: options.policyMode,
       version: options.version,
       logger: {level: options.logLevel ?? 'info', stream: options.logStream ?? process.stderr},
       secretsDir,

@@ -9,7 +9,10 @@ import {canonicalRegistry, parseImageReference} from '../policy/image-ref.ts';
 import {engineCall, engineError, isNotFound} from './errors.ts';
 import {jsonLines} from './ndjson.ts';
 
-export type RegistryAuth = Record<string, {username: string; password: string}>;
+/** Pull credentials: fixed per registry host, or looked up when a pull needs them (the agent's Docker config). */
+export type RegistryAuth =
+  | Record<string, {username: string; password: string}>
+  | ((registry: string) => Promise<{username: string; password: string} | undefined>);
 
 /** A reference with neither tag nor digest means `:latest` (the engine would otherwise pull every tag). */
 export function pullReference(image: string): string {
@@ -47,10 +50,10 @@ export async function inspectImage(docker: Dockerode, image: string): Promise<Do
   }
 }
 
-function authFor(image: string, auth: RegistryAuth | undefined): Record<string, string> | undefined {
+async function authFor(image: string, auth: RegistryAuth | undefined): Promise<Record<string, string> | undefined> {
   const registry = parseImageReference(image)?.registry;
   if (!registry || !auth) return undefined;
-  const entry = Object.entries(auth).find(([host]) => canonicalRegistry(host) === registry)?.[1];
+  const entry = typeof auth === 'function' ? await auth(registry) : Object.entries(auth).find(([host]) => canonicalRegistry(host) === registry)?.[1];
   return entry ? {username: entry.username, password: entry.password, serveraddress: registry} : undefined;
 }
 
@@ -59,7 +62,7 @@ const PULL_HINT = 'check the image name and tag, that it was pushed (`spin push`
 /** Pulls an image; throws with the registry's own message when it refuses. */
 export async function pullImage(docker: Dockerode, image: string, auth: RegistryAuth | undefined, onProgress?: (status: string) => void): Promise<void> {
   const ref = pullReference(image);
-  const credentials = authFor(ref, auth);
+  const credentials = await authFor(ref, auth);
   const stream = await engineCall(`pull image "${image}"`, () => (credentials ? docker.createImage(credentials, {fromImage: ref}) : docker.createImage({fromImage: ref})) as Promise<NodeJS.ReadableStream>, PULL_HINT);
   let lastStatus = '';
   for await (const event of jsonLines(stream as AsyncIterable<Buffer>)) {

@@ -33,6 +33,7 @@ export interface AgentContext {
   orchestrator: Orchestrator;
   policy: Policy;
   registry?: string;
+  policyMode?: 'enforce' | 'warn';
   version: string;
   limits: Limits;
   clock: () => Date;

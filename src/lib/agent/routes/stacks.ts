@@ -40,7 +40,7 @@ function revisionSummary(r: Revision) {
 }
 
 function deployDeps(ctx: AgentContext): DeployDeps {
-  return {store: ctx.store, orchestrator: ctx.orchestrator, policy: ctx.policy, registry: ctx.registry, secretsDir: ctx.secretsDir, clock: ctx.clock};
+  return {store: ctx.store, orchestrator: ctx.orchestrator, policy: ctx.policy, policyMode: ctx.policyMode, registry: ctx.registry, secretsDir: ctx.secretsDir, clock: ctx.clock};
 }
 
 /**
