@@ -10,6 +10,9 @@ bash scripts/setup.sh
 source scripts/env.sh
 
 # ==== main job: edit here ================================================================
-node bin/run.js validate -f examples/hello/compose.yaml
-node bin/run.js config -f examples/hello/compose.yaml
+# `spin up` of the bundled example on the embedded local agent: validate, build the two
+# images FROM scratch with busybox, deploy, wait until healthy, print where it answers.
+cd examples/hello
+node ../../bin/run.js up
+echo "the example answers at http://127.0.0.1:8080 (stop it: cd examples/hello && node ../../bin/run.js rm --yes && node ../../bin/run.js agent stop)" >&2
 # ==== end of main job ====================================================================

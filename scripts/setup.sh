@@ -165,10 +165,21 @@ build() {
   npm run --silent build >&2 || die "npm run build failed"
 }
 
+# The example images are built FROM scratch around Debian's static busybox (nothing is pulled).
+ensure_example_busybox() {
+  local dir
+  [ -x /bin/busybox ] || return 0
+  for dir in examples/hello/*/; do
+    [ -f "$dir/Dockerfile" ] || continue
+    cmp -s /bin/busybox "$dir/busybox" || install -m 0755 /bin/busybox "$dir/busybox"
+  done
+}
+
 ensure_node
 if ((with_docker)); then
   ensure_docker_packages
   ensure_dockerd
+  ensure_example_busybox
 fi
 ensure_npm_deps
 build

@@ -16,6 +16,7 @@ the result to stdout. Exit status: 0 healthy, 1 failed, 3 invalid or refused by 
   static override examples = [
     {description: 'Deploy compose.yaml in this folder to the current context', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Show what would change, and change nothing', command: '<%= config.bin %> <%= command.id %> --dry-run'},
+    {description: 'Build, push and deploy in one go (images pinned to their digests)', command: '<%= config.bin %> <%= command.id %> --build'},
     {description: 'From CI: no login, machine-readable events', command: 'SPIN_URL=https://spin.example.org SPIN_TOKEN=$TOKEN <%= config.bin %> <%= command.id %> --project genomics --json'},
     {description: 'Production overrides, a named stack, a longer wait', command: '<%= config.bin %> <%= command.id %> -f compose.yaml -f compose.prod.yaml --stack portal --timeout 10m'},
   ];
@@ -26,6 +27,7 @@ the result to stdout. Exit status: 0 healthy, 1 failed, 3 invalid or refused by 
     stack: Flags.string({char: 's', description: 'Stack name. Default: the compose project name.', helpValue: 'NAME'}),
     'no-wait': Flags.boolean({description: 'Return once containers are started; do not wait for health.'}),
     timeout: Flags.string({description: 'How long to wait for the stack to become healthy (e.g. 90s, 5m).', default: '5m', helpValue: 'DURATION'}),
+    build: Flags.boolean({description: 'Build and push the services that have `build:` first, then deploy exactly those images.'}),
     'dry-run': Flags.boolean({description: 'Print the plan (create/recreate/keep/scale/remove per service) and change nothing.'}),
     json: Flags.boolean({description: 'Print NDJSON events and a final result object on stdout.'}),
   };
@@ -40,11 +42,14 @@ the result to stdout. Exit status: 0 healthy, 1 failed, 3 invalid or refused by 
     const {renderDiagnostics} = await import('../lib/ui/diagnostics.ts');
     const {createProgress} = await import('../lib/ui/progress.ts');
     const {renderPlan, renderResult} = await import('../lib/ui/deploy.ts');
-    const {client, project} = await connect(flags);
+    const {client, project, ctx} = await connect(flags);
     const projectName = project();
     const stderr = this.stderrTerminal;
     try {
-      const prepared = await prepareDeploy({...loadOptionsFrom(flags), stack: flags.stack, project: projectName});
+      const {ship} = await import('../cli/ship.ts');
+      const loadOptions = loadOptionsFrom(flags);
+      const checked = await prepareDeploy({...loadOptions, stack: flags.stack, project: projectName});
+      const prepared = await ship(checked, {build: flags.build, remote: true, registry: ctx.registry, projectName, loadOptions, terminal: stderr});
       if (prepared.warnings.length && !flags.json) this.err(renderDiagnostics(prepared.warnings, {color: stderr.color, cwd: process.cwd()}));
       const progress = flags.json ? undefined : createProgress(process.stderr, stderr);
       const result = await deploy({

@@ -31,7 +31,8 @@ export async function validateStack(options: ValidateOptions): Promise<ValidateR
     const policy = await loadPolicy(options.policy);
     const context = {project: options.project ?? loaded.project.name, stack: loaded.project.name, uid: options.uid, gid: options.gid, registry: options.registry};
     const found = checkPolicy(loaded.project, policy, context, loaded.locations);
-    diagnostics.push(...(options.policyAsWarnings ? found.map((d) => ({...d, severity: 'warning' as const})) : found));
+    const asWarning = (d: Diagnostic): Diagnostic => ({...d, severity: 'warning', message: `the platform would refuse this because ${d.message}`});
+    diagnostics.push(...(options.policyAsWarnings ? found.map(asWarning) : found));
   }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   return {...loaded, diagnostics, valid: errors === 0, errors, warnings: diagnostics.length - errors};

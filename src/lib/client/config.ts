@@ -104,10 +104,15 @@ export async function resolveContext(env: NodeJS.ProcessEnv = process.env): Prom
 
 /** A context suitable for talking to the agent, or a clear error saying how to get one. */
 export async function requireContext(env: NodeJS.ProcessEnv = process.env): Promise<ResolvedContext> {
-  const ctx = await resolveContext(env);
+  let ctx = await resolveContext(env);
+  if (!ctx) {
+    const {localContext} = await import('../local/embedded.ts');
+    const local = localContext(env);
+    if (local) ctx = {name: 'local', url: local.url, token: local.token, project: env.SPIN_PROJECT ?? local.project};
+  }
   if (!ctx) {
     const {AuthError} = await import('../errors.ts');
-    throw new AuthError('not logged in to a Spin agent', {hint: 'run `spin login URL --token TOKEN`, or set SPIN_URL and SPIN_TOKEN'});
+    throw new AuthError('not logged in to a Spin agent', {hint: 'run `spin login URL --token TOKEN`, set SPIN_URL and SPIN_TOKEN, or `spin up` to start the local agent'});
   }
   return ctx;
 }

@@ -33,6 +33,16 @@ export interface PreparedDeploy {
   locations: Locations;
 }
 
+/** The document the agent gets: no host file paths for secrets, their content travels beside it. */
+function agentDocument(project: Project): Record<string, unknown> {
+  const document = toComposeDocument(project);
+  for (const def of Object.values((document.secrets as Record<string, Record<string, unknown>>) ?? {})) {
+    delete def.file;
+    delete def.environment;
+  }
+  return document;
+}
+
 /** Loads and checks the project and gathers the secret values it needs from files and env. */
 export async function prepareDeploy(options: ValidateOptions & {stack?: string; env?: NodeJS.ProcessEnv}): Promise<PreparedDeploy> {
   const result = await validateStack(options);
@@ -56,13 +66,15 @@ export async function prepareDeploy(options: ValidateOptions & {stack?: string; 
       secrets[name] = Buffer.from(value).toString('base64');
     }
   }
-  const document = toComposeDocument(project);
-  // The agent's copy needs no host file paths: their content travels in `secrets`.
-  for (const def of Object.values(document.secrets as Record<string, Record<string, unknown>> ?? {})) {
-    delete def.file;
-    delete def.environment;
-  }
-  return {project, stack, document, secrets, warnings: result.diagnostics.filter((d) => d.severity === 'warning'), locations: result.locations};
+  return {project, stack, document: agentDocument(project), secrets, warnings: result.diagnostics.filter((d) => d.severity === 'warning'), locations: result.locations};
+}
+
+/** The prepared deploy with these images (built, pushed, pinned) in place of the compose file's. */
+export function withImages(prepared: PreparedDeploy, images: Record<string, string>): PreparedDeploy {
+  if (Object.keys(images).length === 0) return prepared;
+  const services = Object.fromEntries(Object.entries(prepared.project.services).map(([name, s]) => [name, images[name] ? {...s, image: images[name]} : s]));
+  const project = {...prepared.project, services};
+  return {...prepared, project, document: agentDocument(project)};
 }
 
 /** Points the agent's diagnostics (paths only) at the user's own files and lines. */

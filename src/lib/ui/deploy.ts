@@ -26,3 +26,16 @@ export function renderResult(project: string, stack: string, result: DeployResul
   const rows = services.map((s) => [s.service, `${s.running}/${s.desired}`, `${s.healthy}/${s.desired}`, endpoints(s).join(', ') || '-']);
   return head + renderTable(['SERVICE', 'RUNNING', 'HEALTHY', 'PORTS'], rows, options);
 }
+
+/** `web: http://127.0.0.1:8080` for every published TCP port: where the stack answers. */
+export function renderUrls(result: DeployResultJson): string {
+  const lines: string[] = [];
+  for (const s of result.status?.services ?? []) {
+    for (const p of s.ports) {
+      if (p.protocol !== 'tcp' || !p.published) continue;
+      const host = p.hostIp && p.hostIp !== '0.0.0.0' ? p.hostIp : '127.0.0.1';
+      lines.push(`${s.service}: http://${host}:${p.published}`);
+    }
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}

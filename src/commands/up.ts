@@ -1,0 +1,91 @@
+import {join} from 'node:path';
+
+import {Flags} from '@oclif/core';
+
+import {SpinCommand} from '../cli/base.ts';
+import {composeFlags, loadOptionsFrom} from '../cli/flags.ts';
+import {UsageError} from '../lib/errors.ts';
+
+export default class Up extends SpinCommand {
+  static override summary = 'Validate, build, ship and run the project in one go, then show where it answers.';
+
+  static override description = `The laptop loop. With a context (spin login, or SPIN_URL/SPIN_TOKEN) it builds, pushes, pins images to
+their digests and deploys to that agent. With no context it starts (or reuses) the embedded local
+agent on this machine's Docker engine and skips the push; the platform's policy is then shown as
+warnings ("the platform would refuse this because ...") instead of refusing the stack.
+Exit status as for deploy: 0 healthy, 1 failed, 3 invalid, 4 not allowed, 5 timed out, 6 unreachable.`;
+
+  static override examples = [
+    {description: 'Run the project in this folder on your laptop', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Several files, a longer wait', command: '<%= config.bin %> <%= command.id %> -f compose.yaml -f compose.dev.yaml --timeout 10m'},
+    {description: 'To the platform from CI', command: 'SPIN_URL=https://spin.example.org SPIN_TOKEN=$TOKEN <%= config.bin %> <%= command.id %> --project genomics'},
+  ];
+
+  static override flags = {
+    ...composeFlags,
+    project: Flags.string({char: 'p', description: "Platform project. Default: SPIN_PROJECT, else the context's project (`local` on the embedded agent).", helpValue: 'NAME'}),
+    stack: Flags.string({char: 's', description: 'Stack name. Default: the compose project name.', helpValue: 'NAME'}),
+    'no-build': Flags.boolean({description: 'Do not build; run the images as they are.'}),
+    timeout: Flags.string({description: 'How long to wait for the stack to become healthy.', default: '5m', helpValue: 'DURATION'}),
+    json: Flags.boolean({description: 'Print NDJSON events and a final result object on stdout.'}),
+  };
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Up);
+    const {parseDuration} = await import('../lib/compose/units.ts');
+    const ns = parseDuration(/^\d+$/.test(flags.timeout) ? `${flags.timeout}s` : flags.timeout);
+    if (ns === undefined || ns <= 0) throw new UsageError(`invalid --timeout "${flags.timeout}"`, {hint: 'use a duration such as 90s or 5m'});
+    const [{resolveContext, requireProject}, {AgentClient}, {prepareDeploy, deploy, StackRejectedError}, {outcomeError}, {ship}, {renderDiagnostics}, {createProgress}, {renderResult, renderUrls}] = await Promise.all([
+      import('../lib/client/config.ts'),
+      import('../lib/client/agent.ts'),
+      import('../lib/client/deploy.ts'),
+      import('../lib/client/outcome.ts'),
+      import('../cli/ship.ts'),
+      import('../lib/ui/diagnostics.ts'),
+      import('../lib/ui/progress.ts'),
+      import('../lib/ui/deploy.ts'),
+    ]);
+    const stderr = this.stderrTerminal;
+    const ctx = await resolveContext();
+    let target: {url: string; token: string; ca?: string; project: string; registry?: string; local: boolean};
+    if (ctx) {
+      target = {url: ctx.url, token: ctx.token, ca: ctx.ca, project: requireProject(ctx, flags.project), registry: ctx.registry, local: false};
+    } else {
+      const {ensureLocalAgent} = await import('../lib/local/embedded.ts');
+      const local = await ensureLocalAgent({spinBin: join(this.config.root, 'bin', 'run.js')});
+      if (local.started && !flags.json) this.err(`started the local Spin agent at ${local.url} (state: ${local.dir})`);
+      target = {url: local.url, token: local.token, project: flags.project ?? local.project, local: true};
+    }
+    const client = new AgentClient({url: target.url, token: target.token, ca: target.ca});
+    const loadOptions = loadOptionsFrom(flags);
+    try {
+      const checked = await prepareDeploy({...loadOptions, stack: flags.stack, project: target.project, policyAsWarnings: target.local});
+      if (checked.warnings.length && !flags.json) this.err(renderDiagnostics(checked.warnings, {color: stderr.color, cwd: process.cwd()}));
+      const prepared = await ship(checked, {build: !flags['no-build'], remote: !target.local, registry: target.registry, projectName: target.project, loadOptions, terminal: stderr});
+      const progress = flags.json ? undefined : createProgress(process.stderr, stderr);
+      const result = await deploy({
+        client,
+        projectName: target.project,
+        prepared,
+        timeoutSeconds: Math.ceil(ns / 1e9),
+        onEvent: (e) => (flags.json ? this.out(JSON.stringify(e)) : progress!.event(e)),
+      });
+      progress?.done();
+      if (flags.json) {
+        this.out(JSON.stringify({type: 'result', project: target.project, stack: prepared.stack, agent: target.url, ...result}));
+      } else {
+        if (result.failure?.logs.length) this.err(result.failure.logs.map((l) => `  ${result.failure!.service} | ${l}`).join('\n'));
+        this.out(renderResult(target.project, prepared.stack, result, {color: this.stdoutTerminal.color}));
+        const urls = renderUrls(result);
+        if (urls) this.out(urls);
+      }
+      const failure = outcomeError(result, 'up');
+      if (failure) throw failure;
+    } catch (err) {
+      if (err instanceof StackRejectedError) this.out(renderDiagnostics(err.diagnostics, {color: this.stdoutTerminal.color, cwd: process.cwd()}));
+      throw err;
+    } finally {
+      client.close();
+    }
+  }
+}
