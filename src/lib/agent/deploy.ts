@@ -298,6 +298,57 @@ export function withReplicas(model: Project, replicas: Record<string, number>): 
   return {...model, services};
 }
 
+export interface RollbackInput {
+  user: User;
+  ref: StackRef;
+  /** Default: the newest healthy revision older than the current one. */
+  to?: number;
+  wait?: boolean;
+  timeoutSeconds?: number;
+  onEvent?: (event: DeployEvent) => void;
+}
+
+const PINNED = /@sha256:[0-9a-f]{64}$|^sha256:[0-9a-f]{64}$/;
+
+/** The revision's model with each image replaced by the digest (or image ID) it actually ran. */
+export function pinnedModel(revision: Revision): Project {
+  const services = Object.fromEntries(
+    Object.entries(revision.model.services).map(([name, s]) => {
+      const ran = revision.images[name];
+      return [name, ran && PINNED.test(ran) ? {...s, image: ran} : s];
+    }),
+  );
+  return {...revision.model, services};
+}
+
+/** A new revision that runs a recorded one again, exactly: its config, replicas and image digests. */
+export async function rollbackStack(deps: DeployDeps, input: RollbackInput): Promise<DeployResultJson> {
+  return withStackLock(deps.store, input.ref, input.user, async () => {
+    const record = deps.store.stack(input.ref);
+    if (!record) throw stackNotFound(input.ref.project, input.ref.stack);
+    let target: Revision | undefined;
+    if (input.to !== undefined) {
+      target = deps.store.revision(input.ref, input.to);
+      if (!target) throw new ApiError(404, 'revision.not_found', `stack "${input.ref.stack}" has no revision ${input.to}`, {hint: 'see the revisions with `spin history`'});
+    } else {
+      const current = record.currentRevision ?? record.latestRevision ?? 0;
+      target = deps.store.revisions(input.ref).find((r) => r.number < current && (r.outcome === 'healthy' || r.outcome === 'started'));
+      if (!target) throw new ApiError(409, 'revision.none', `stack "${input.ref.stack}" has no earlier healthy revision to go back to`, {hint: 'see `spin history`; name one with --to N'});
+    }
+    return apply(deps, {
+      user: input.user,
+      ref: input.ref,
+      model: pinnedModel(target),
+      secrets: {},
+      warnings: [],
+      dryRun: false,
+      wait: input.wait ?? true,
+      timeoutSeconds: input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      onEvent: input.onEvent,
+    });
+  });
+}
+
 /** A new revision from the current one with replica counts changed. */
 export async function scaleStack(deps: DeployDeps, input: ScaleInput): Promise<DeployResultJson> {
   return withStackLock(deps.store, input.ref, input.user, async () => {

@@ -211,6 +211,10 @@ export class AgentClient {
     return this.resultOf(this.stream('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/scale`, {body: {replicas}}), onEvent);
   }
 
+  async rollback(project: string, stack: string, body: {to?: number; timeoutSeconds?: number}, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
+    return this.resultOf(this.stream('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/rollback`, {body}), onEvent);
+  }
+
   private async resultOf(events: AsyncIterable<DeployEventJson | {type: 'result'; result: DeployResultJson}>, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
     for await (const e of events) {
       if (e.type === 'result') return (e as {result: DeployResultJson}).result;

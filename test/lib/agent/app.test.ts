@@ -400,6 +400,19 @@ describe('stack operations', () => {
     assert.deepEqual(actions.slice(0, 4), ['stack.stop:failed', 'stack.restart:ok', 'stack.start:ok', 'stack.stop:ok']);
   });
 
+  test('rollback runs an earlier revision again with the image digests it ran', async () => {
+    const web = {...WEB.services.web, image: 'busybox:2'};
+    assert.equal((await deploy({model: {services: {web, worker: {image: 'busybox', cap_drop: ['ALL'], command: ['sleep', '1d']}}}})).statusCode, 200);
+    const ran = store.revision({project: 'demo', stack: 'web'}, 1)!.images.web;
+    assert.match(ran, /@sha256:[0-9a-f]{64}$/);
+    const res = await call({method: 'POST', url: '/v1/projects/demo/stacks/web/rollback', payload: {}});
+    const body = res.json() as {revision: number; outcome: string};
+    assert.deepEqual([res.statusCode, body.revision, body.outcome], [200, 3, 'healthy']);
+    assert.equal(store.revision({project: 'demo', stack: 'web'}, 3)!.model.services.web.image, ran);
+    const e = assertEnvelope(await call({method: 'POST', url: '/v1/projects/demo/stacks/web/rollback', payload: {to: 9}}), 404, 'revision.not_found');
+    assert.equal(e.message, 'stack "web" has no revision 9');
+  });
+
   test('scale makes a new revision from the current one', async () => {
     const res = await call({method: 'POST', url: '/v1/projects/demo/stacks/web/scale', payload: {replicas: {worker: 3}}});
     const body = res.json() as {revision: number; plan: {services: {service: string; action: string}[]}};
@@ -520,6 +533,6 @@ describe('errors', () => {
       const [method, url] = route.split(' ');
       assert.ok(app.hasRoute({method: method as 'GET', url}), `${route} is documented but not served`);
     }
-    assert.equal(documented.length, 20);
+    assert.equal(documented.length, 21);
   });
 });

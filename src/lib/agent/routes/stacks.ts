@@ -3,7 +3,7 @@
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 
 import type {DeployEvent, StackStatus} from '../../engine/types.ts';
-import {deployStack, scaleStack, withStackLock, type DeployDeps, type DeployResultJson} from '../deploy.ts';
+import {deployStack, rollbackStack, scaleStack, withStackLock, type DeployDeps, type DeployResultJson} from '../deploy.ts';
 import {ApiError, checkServiceNames, toEnvelope} from '../errors.ts';
 import type {Revision} from '../types.ts';
 import {addRoute, audited, caller, findStack, knownServices, stackRef, type AgentContext} from './context.ts';
@@ -170,6 +170,13 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
     },
     {bodyLimit: ctx.limits.deployBody},
   );
+
+  addRoute(app, ctx, 'post', `${STACK}/rollback`, async (request, reply) => {
+    const body = request.body as {to?: number; wait?: boolean; timeoutSeconds?: number};
+    return answerDeploy(ctx, request, reply, 'stack.rollback', (onEvent) =>
+      rollbackStack(deployDeps(ctx), {user: caller(request), ref: stackRef(request), to: body.to, wait: body.wait, timeoutSeconds: body.timeoutSeconds, onEvent}),
+    );
+  });
 
   addRoute(app, ctx, 'post', `${STACK}/scale`, async (request, reply) => {
     const body = request.body as ScaleBody;
