@@ -48,7 +48,7 @@ the result to stdout. Exit status: 0 healthy, 1 failed, 3 invalid or refused by 
     try {
       const {ship} = await import('../cli/ship.ts');
       const loadOptions = loadOptionsFrom(flags);
-      const checked = await prepareDeploy({...loadOptions, stack: flags.stack, project: projectName});
+      const checked = await prepareDeploy({...loadOptions, stack: flags.stack, project: projectName, registry: ctx.registry});
       const prepared = await ship(checked, {build: flags.build, remote: true, registry: ctx.registry, projectName, loadOptions, terminal: stderr});
       if (prepared.warnings.length && !flags.json) this.err(renderDiagnostics(prepared.warnings, {color: stderr.color, cwd: process.cwd()}));
       const progress = flags.json ? undefined : createProgress(process.stderr, stderr);

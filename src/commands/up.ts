@@ -54,12 +54,12 @@ Exit status as for deploy: 0 healthy, 1 failed, 3 invalid, 4 not allowed, 5 time
       const {ensureLocalAgent} = await import('../lib/local/embedded.ts');
       const local = await ensureLocalAgent({spinBin: join(this.config.root, 'bin', 'run.js')});
       if (local.started && !flags.json) this.err(`started the local Spin agent at ${local.url} (state: ${local.dir})`);
-      target = {url: local.url, token: local.token, project: flags.project ?? local.project, local: true};
+      target = {url: local.url, token: local.token, project: flags.project ?? process.env.SPIN_PROJECT ?? local.project, local: true};
     }
     const client = new AgentClient({url: target.url, token: target.token, ca: target.ca});
     const loadOptions = loadOptionsFrom(flags);
     try {
-      const checked = await prepareDeploy({...loadOptions, stack: flags.stack, project: target.project, policyAsWarnings: target.local});
+      const checked = await prepareDeploy({...loadOptions, stack: flags.stack, project: target.project, registry: target.registry, policyAsWarnings: target.local});
       if (checked.warnings.length && !flags.json) this.err(renderDiagnostics(checked.warnings, {color: stderr.color, cwd: process.cwd()}));
       const prepared = await ship(checked, {build: !flags['no-build'], remote: !target.local, registry: target.registry, projectName: target.project, loadOptions, terminal: stderr});
       const progress = flags.json ? undefined : createProgress(process.stderr, stderr);
