@@ -56,6 +56,22 @@ function errorFromResponse(status: number, body: ErrorEnvelope, url: string): Sp
   return err;
 }
 
+/** One NDJSON line, undefined when blank; a broken one is a clear error, not a SyntaxError. */
+function parseLine<T>(line: string, url: string): T | undefined {
+  let item: unknown;
+  try {
+    item = JSON.parse(line);
+  } catch {
+    if (line.trim() === '') return undefined;
+    throw new OperationError(`the agent at ${url} sent a line that is not JSON: ${JSON.stringify(line.slice(0, 80))}`, {hint: 'check that the URL points at a Spin agent'});
+  }
+  // A failure after the stream started (the status is gone) comes as a last line holding the error
+  // envelope: `{"error": {...}}`, or `{"type": "error", "error": {...}}` in a deploy's events.
+  const failed = item as ErrorEnvelope & {type?: string};
+  if (failed && typeof failed.error === 'object' && failed.error !== null && (failed.type === undefined || failed.type === 'error')) throw errorFromResponse(500, failed, url);
+  return item as T;
+}
+
 function networkError(err: NodeJS.ErrnoException, url: string): SpinError {
   const code = err.code ?? '';
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) || /certificate/i.test(err.message)) {
@@ -161,23 +177,31 @@ export class AgentClient {
   async *stream<T>(method: string, path: string, options: RequestOptions = {}): AsyncGenerator<T> {
     const res = await this.open(method, path, {...options, accept: 'application/x-ndjson'});
     if ((res.statusCode ?? 500) >= 400) throw errorFromResponse(res.statusCode ?? 500, (await this.readBody(res)) as ErrorEnvelope, this.url);
-    let buffered = '';
+    // A log stream is hundreds of thousands of small lines: each chunk is cut in one pass (no
+    // re-slicing of the rest per line), and a line that never ends cannot grow without bound.
+    let pending = '';
     res.setEncoding('utf8');
     try {
       for await (const chunk of res as AsyncIterable<string>) {
-        buffered += chunk;
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl).trim();
-          buffered = buffered.slice(nl + 1);
-          if (line) yield JSON.parse(line) as T;
+        const text = pending + chunk;
+        const items: T[] = [];
+        let start = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+          const item = nl > start ? parseLine<T>(text.slice(start, nl), this.url) : undefined;
+          if (item !== undefined) items.push(item);
+          start = nl + 1;
         }
+        pending = text.slice(start);
+        if (pending.length > MAX_JSON_BYTES) throw new OperationError('the agent sent a line longer than 32 MiB', {hint: 'check that the URL points at a Spin agent'});
+        yield* items;
       }
     } catch (err) {
       if ((err as Error).name === 'AbortError' || options.signal?.aborted) return;
+      if (err instanceof SpinError) throw err;
       throw networkError(err as NodeJS.ErrnoException, this.url);
     }
-    if (buffered.trim()) yield JSON.parse(buffered) as T;
+    const last = parseLine<T>(pending, this.url);
+    if (last !== undefined) yield last;
   }
 
   // ---- typed calls (one per route of the API)
@@ -218,8 +242,6 @@ export class AgentClient {
   private async resultOf(events: AsyncIterable<DeployEventJson | {type: 'result'; result: DeployResultJson}>, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
     for await (const e of events) {
       if (e.type === 'result') return (e as {result: DeployResultJson}).result;
-      // A failure after the stream started comes as one last line in the error envelope's shape.
-      if ((e as {type: string}).type === 'error') throw errorFromResponse(500, e as ErrorEnvelope, this.url);
       onEvent?.(e as DeployEventJson);
     }
     throw new OperationError('the agent closed the connection before the deploy finished', {hint: 'check the stack with `spin ps`; the agent may have restarted'});

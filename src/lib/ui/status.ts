@@ -57,7 +57,9 @@ export function psRows(status: StackStatus, options: Pick<RenderOptions, 'color'
         `${s.service}-${r.replica}`,
         s.service,
         stateColor(c, r.state) + (r.state === 'exited' && r.exitCode !== undefined ? `(${r.exitCode})` : ''),
-        healthColor(c, r.health),
+        // Docker keeps the last verdict of a stopped container ("unhealthy" after `spin stop`), which
+        // says nothing about a replica that does not run.
+        ['exited', 'dead', 'created'].includes(r.state) ? '-' : healthColor(c, r.health),
         formatPorts(s.ports),
         imageLabel(s),
       ]),
