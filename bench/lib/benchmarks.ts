@@ -1,8 +1,14 @@
 // Every benchmark `npm run bench` knows, in the order they run. To add one, write a module that
 // exports a Benchmark (see startup.ts) and list it here.
 
+import {agentDeploy} from './agent-deploy.ts';
+import {agentMemory} from './agent-memory.ts';
+import {agentStatus} from './agent-status.ts';
+import {cliDeploy} from './cli-deploy.ts';
+import {cliLogs} from './cli-logs.ts';
+import {cliPs} from './cli-ps.ts';
 import {startup} from './startup.ts';
 import type {Benchmark} from './types.ts';
 import {validateConfig} from './validate-config.ts';
 
-export const benchmarks: readonly Benchmark[] = [startup, validateConfig];
+export const benchmarks: readonly Benchmark[] = [startup, validateConfig, agentDeploy, agentStatus, agentMemory, cliDeploy, cliPs, cliLogs];

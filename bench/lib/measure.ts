@@ -31,7 +31,7 @@ export function findOnPath(name: string, pathVar = process.env.PATH ?? ''): stri
 }
 
 /** Linear interpolation between closest ranks; `sorted` is ascending and non-empty. */
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   const at = (sorted.length - 1) * p;
   const lo = Math.floor(at);
   const hi = Math.ceil(at);
@@ -83,6 +83,7 @@ export function checkCommand(command: Command): void {
   });
   const error = failure(command, result, 'on its check run');
   if (error) throw error;
+  if (command.measuresItself) reportedFigure(command, result.stdout, 'on its check run');
   if (command.expectOutput && !`${result.stdout}\n${result.stderr}`.includes(command.expectOutput)) {
     throw new BenchError(
       `"${command.label}" succeeded but did not print "${command.expectOutput}" on its check run`,
@@ -91,20 +92,36 @@ export function checkCommand(command: Command): void {
   }
 }
 
-/** Milliseconds from spawn to exit. stdout goes to /dev/null so no tool pays for a slow reader. */
+/** The figure a command that measures itself printed as the last line of its stdout. */
+function reportedFigure(command: Command, stdout: string, when: string): number {
+  const last = stdout.trimEnd().split('\n').at(-1) ?? '';
+  const figure = Number(last);
+  if (last === '' || !Number.isFinite(figure)) {
+    throw new BenchError(
+      `"${command.label}" measures itself but its last line of output ${when} is not a number: ${JSON.stringify(last.slice(0, 80))}\n  command: ${command.argv.join(' ')}`,
+      'such a command must print its figure alone on the last line of stdout',
+    );
+  }
+  return figure;
+}
+
+/**
+ * Milliseconds from spawn to exit, or the figure the command printed when it measures itself.
+ * Otherwise stdout goes to /dev/null so no tool pays for a slow reader.
+ */
 function timeOnce(command: Command): number {
   const [file, ...args] = command.argv;
   const start = process.hrtime.bigint();
   const result = spawnSync(file, args, {
     cwd: command.cwd,
     encoding: 'utf8',
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', command.measuresItself ? 'pipe' : 'ignore', 'pipe'],
     timeout: runTimeoutMs,
   });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
   const error = failure(command, result, 'on a timed run');
   if (error) throw error;
-  return elapsed;
+  return command.measuresItself ? reportedFigure(command, result.stdout, 'on a timed run') : elapsed;
 }
 
 function ratios(commands: CommandResult[]): RatioResult[] {
@@ -159,5 +176,5 @@ export function runCase(benchmark: string, kase: Case, runs: number, progress: P
     return {tool: c.tool, label: c.label, samples: own, stats: summarize(own)};
   });
   const found = ratios(commands);
-  return {benchmark, name: kase.name, runs, commands, ratios: found, target: checkTarget(kase, commands, found)};
+  return {benchmark, name: kase.name, ...(kase.unit && kase.unit !== 'ms' ? {unit: kase.unit} : {}), runs, commands, ratios: found, target: checkTarget(kase, commands, found)};
 }

@@ -39,8 +39,9 @@ function alignColumns(rows: string[][]): string[] {
 }
 
 function caseTable(result: CaseResult): string[] {
+  const unit = ` ${result.unit ?? 'ms'}`;
   const rows = result.commands.map((c) =>
-    c.stats ? statsRow(c.label, c.stats, msNumber, ' ms') : [c.label, `skipped: ${c.skipped}`],
+    c.stats ? statsRow(c.label, c.stats, msNumber, unit) : [c.label, `skipped: ${c.skipped}`],
   );
   for (const ratio of result.ratios) rows.push(statsRow(`ratio ${ratio.subject}/${ratio.peer}`, ratio.stats, ratioNumber, 'x'));
   const lines = [`${result.benchmark} ${result.name}   (n=${result.runs} each, interleaved)`];

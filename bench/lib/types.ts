@@ -12,7 +12,16 @@ export interface Command {
   expectOutput?: string;
   /** Set when the command cannot run here (binary not installed); it is then skipped with this note. */
   missing?: string;
+  /**
+   * The command measures itself: the last line of its stdout is the figure (a number in the
+   * case's unit), taken instead of the wall clock. For work that needs untimed setup or teardown
+   * around it (a deploy, then removing the stack), or a figure that is not a run time.
+   */
+  measuresItself?: boolean;
 }
+
+/** What a case's figures count; `ms` unless the case says otherwise. */
+export type Unit = 'ms' | 'MiB';
 
 export type Target =
   | {kind: 'median-below-ms'; ms: number; text: string}
@@ -23,6 +32,8 @@ export interface Case {
   name: string;
   commands: Command[];
   target?: Target;
+  /** Only for commands that measure themselves; wall-clock times are ms. */
+  unit?: Unit;
 }
 
 /** The optional parts of a Command; `label` defaults to the tool and its arguments. */
@@ -79,6 +90,8 @@ export interface TargetResult {
 export interface CaseResult {
   benchmark: string;
   name: string;
+  /** Absent for ms. */
+  unit?: Unit;
   runs: number;
   commands: CommandResult[];
   ratios: RatioResult[];

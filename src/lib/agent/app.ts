@@ -5,6 +5,7 @@
 
 import websocket from '@fastify/websocket';
 import Fastify, {type FastifyInstance, type FastifyRequest, type FastifyServerOptions} from 'fastify';
+import type {IncomingMessage} from 'node:http';
 
 import type {Orchestrator} from '../engine/types.ts';
 import type {Policy} from '../policy/index.ts';
@@ -46,6 +47,37 @@ export interface AppOptions {
 /** Largest WebSocket frame a client may send to exec (stdin chunks are far smaller). */
 const MAX_WS_PAYLOAD = 1024 * 1024;
 
+/** A refused body up to this size is still read (and dropped) before the answer; see drainBody. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+const MAX_DRAIN_MS = 10_000;
+
+/**
+ * Reads and drops the rest of a request body the agent refused. The answer closes the
+ * connection, and closing it with unread data resets it: a client still sending its too-large
+ * body would then see EPIPE or ECONNRESET instead of the 413 envelope. Bounded in size and time,
+ * and only callers that passed authentication get this far.
+ */
+function drainBody(raw: IncomingMessage): Promise<void> {
+  if (raw.complete || raw.destroyed) return Promise.resolve();
+  const declared = Number(raw.headers['content-length']);
+  if (declared > MAX_DRAIN_BYTES) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', done).off('error', done).off('close', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > MAX_DRAIN_BYTES) done();
+    };
+    const timer = setTimeout(done, MAX_DRAIN_MS);
+    raw.on('data', onData).once('end', done).once('error', done).once('close', done);
+    raw.resume();
+  });
+}
+
 /** What a log line says about a request: no headers (tokens), no query (exec commands), no body. */
 function requestSerializer(request: FastifyRequest) {
   return {method: request.method, url: request.url.split('?')[0], remoteAddress: request.ip};
@@ -83,10 +115,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     ...(options.https ? {https: options.https} : {}),
   }) as unknown as FastifyInstance;
 
-  app.setErrorHandler((err, request, reply) => {
+  app.setErrorHandler(async (err, request, reply) => {
     const {status, body} = toEnvelope(err);
     if (status >= 500) request.log.error({err}, 'request failed');
     else request.log.info({code: body.error.code}, body.error.message);
+    if (status === 413) await drainBody(request.raw);
     return reply.code(status).type('application/json').send(body);
   });
   app.setNotFoundHandler((request, reply) => {

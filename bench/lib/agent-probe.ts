@@ -1,0 +1,220 @@
+// The commands the agent benchmarks time. Each measures only the work it is named for, prints that
+// figure alone on the last line of stdout (Command.measuresItself), and leaves the engine as it
+// found it: the setup and teardown around the measured part are untimed.
+//
+//   node bench/lib/agent-probe.ts spin-deploy DIR          deploy request → all healthy (ms)
+//   node bench/lib/agent-probe.ts compose-deploy DIR       docker-compose up -d → all healthy (ms)
+//   node bench/lib/agent-probe.ts spin-status DIR METRIC   N concurrent GET stack; p50|p99|wall (ms)
+//   node bench/lib/agent-probe.ts engine-status DIR METRIC N concurrent listContainers (ms)
+//   node bench/lib/agent-probe.ts agent-rss-start          a fresh agent's idle RSS (MiB)
+//   node bench/lib/agent-probe.ts agent-rss-deployed DIR   the fixture agent's idle RSS after a deploy (MiB)
+//   node bench/lib/agent-probe.ts dockerd-rss              dockerd's RSS (MiB)
+//
+// DIR is a fixture's folder (agent-fixture.ts).
+
+import {spawn} from 'node:child_process';
+import {readdirSync, readFileSync} from 'node:fs';
+import {setTimeout as sleep} from 'node:timers/promises';
+
+import Docker from 'dockerode';
+
+import {AgentClient} from '../../src/lib/client/agent.ts';
+import {LABELS} from '../../src/lib/engine/types.ts';
+import {startAgent} from '../../test/helpers/agent.ts';
+import {COMPOSE_PROJECT_LABEL, CONCURRENT_REQUESTS, readState, removeComposeProject, SERVICES, STACK, stackDocument, type FixtureState} from './agent-fixture.ts';
+import {percentile} from './measure.ts';
+
+/** How often the docker-compose side looks at health: often, so its detection lag stays small. */
+const COMPOSE_POLL_MS = 50;
+const HEALTH_TIMEOUT_MS = 120_000;
+/** Time given to a process to settle (timers, GC) before its memory is read. */
+const IDLE_MS = 2000;
+const DEPLOY_STACK = 'deploy';
+
+const docker = new Docker();
+
+function run(file: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {stdio: ['ignore', 'ignore', 'pipe']});
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file} ${args.join(' ')} exited with ${code}:\n${stderr.trimEnd()}`))));
+  });
+}
+
+function client(state: FixtureState): AgentClient {
+  return new AgentClient({url: state.url, token: state.token});
+}
+
+function spinLabels(state: FixtureState, stack: string): string[] {
+  return [`${LABELS.project}=${state.project}`, `${LABELS.stack}=${stack}`];
+}
+
+/** Removes the stack through the API when a failed earlier run left it behind. */
+async function removeStack(agent: AgentClient, state: FixtureState, stack: string): Promise<void> {
+  const left = await docker.listContainers({all: true, filters: {label: spinLabels(state, stack)}});
+  if (left.length > 0 || (await agent.stacks(state.project)).stacks.some((s) => s.name === stack)) await agent.remove(state.project, stack, false);
+}
+
+async function spinDeploy(state: FixtureState, stack = DEPLOY_STACK): Promise<number> {
+  const agent = client(state);
+  try {
+    await removeStack(agent, state, stack);
+    const start = performance.now();
+    const result = await agent.deploy(state.project, stack, {model: stackDocument(state.image), timeoutSeconds: HEALTH_TIMEOUT_MS / 1000});
+    const ms = performance.now() - start;
+    const healthy = result.status?.services.filter((s) => s.healthy === 1).length;
+    if (result.outcome !== 'healthy' || healthy !== SERVICES || result.plan.services.some((s) => s.action !== 'create')) {
+      throw new Error(`the deploy was not a fresh one that turned healthy: ${result.outcome}, ${healthy} healthy, plan ${JSON.stringify(result.plan.services.map((s) => s.action))}`);
+    }
+    await agent.remove(state.project, stack, false);
+    return ms;
+  } finally {
+    agent.close();
+  }
+}
+
+async function composeHealthy(project: string, deadline: number): Promise<void> {
+  const ids = (await docker.listContainers({all: true, filters: {label: [`${COMPOSE_PROJECT_LABEL}=${project}`]}})).map((c) => c.Id);
+  if (ids.length !== SERVICES) throw new Error(`docker-compose started ${ids.length} containers, not ${SERVICES}`);
+  for (;;) {
+    const infos = await Promise.all(ids.map((id) => docker.getContainer(id).inspect()));
+    const states = infos.map((i) => (i.State as {Health?: {Status?: string}}).Health?.Status);
+    if (states.every((s) => s === 'healthy')) return;
+    if (states.includes('unhealthy')) throw new Error('a docker-compose container turned unhealthy');
+    if (performance.now() > deadline) throw new Error(`docker-compose containers not healthy within ${HEALTH_TIMEOUT_MS} ms: ${states.join(', ')}`);
+    await sleep(COMPOSE_POLL_MS);
+  }
+}
+
+async function composeDeploy(state: FixtureState): Promise<number> {
+  const compose = ['--compatibility', '-p', state.composeProject, '-f', state.composeFile];
+  await removeComposeProject(docker, state.composeProject);
+  try {
+    const start = performance.now();
+    await run('docker-compose', [...compose, 'up', '-d']);
+    await composeHealthy(state.composeProject, start + HEALTH_TIMEOUT_MS);
+    const ms = performance.now() - start;
+    await run('docker-compose', [...compose, 'down', '-t', '1']);
+    return ms;
+  } finally {
+    await removeComposeProject(docker, state.composeProject);
+  }
+}
+
+/** Runs `call` `n` times at once; latencies of each and the wall time of all, in ms. */
+async function burst(n: number, call: () => Promise<void>): Promise<{latencies: number[]; wall: number}> {
+  const start = performance.now();
+  const latencies = await Promise.all(
+    Array.from({length: n}, async () => {
+      const t = performance.now();
+      await call();
+      return performance.now() - t;
+    }),
+  );
+  return {latencies: latencies.sort((a, b) => a - b), wall: performance.now() - start};
+}
+
+function metric(result: {latencies: number[]; wall: number}, name: string): number {
+  if (name === 'wall') return result.wall;
+  if (name === 'p50') return percentile(result.latencies, 0.5);
+  if (name === 'p99') return percentile(result.latencies, 0.99);
+  throw new Error(`unknown metric "${name}" (p50, p99 or wall)`);
+}
+
+async function spinStatus(state: FixtureState, name: string): Promise<number> {
+  const agent = client(state);
+  try {
+    return metric(
+      await burst(CONCURRENT_REQUESTS, async () => {
+        const detail = await agent.stack(state.project, STACK);
+        if (detail.status.services.filter((s) => s.healthy === 1).length !== SERVICES) throw new Error(`stack "${STACK}" is not healthy: ${JSON.stringify(detail.status.services.map((s) => s.healthy))}`);
+      }),
+      name,
+    );
+  } finally {
+    agent.close();
+  }
+}
+
+async function engineStatus(state: FixtureState, name: string): Promise<number> {
+  const filters = {label: spinLabels(state, STACK)};
+  return metric(
+    await burst(CONCURRENT_REQUESTS, async () => {
+      const list = await docker.listContainers({all: true, filters});
+      if (list.length !== SERVICES) throw new Error(`listContainers found ${list.length} containers, not ${SERVICES}`);
+    }),
+    name,
+  );
+}
+
+/** Resident memory of a process, from the kernel's own count. */
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+function dockerdPid(): number {
+  try {
+    return Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
+  } catch {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'dockerd') return Number(entry);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  throw new Error('no dockerd process found');
+}
+
+async function freshAgentRss(): Promise<number> {
+  const agent = await startAgent();
+  try {
+    await sleep(IDLE_MS);
+    return rssMiB(agent.process.pid!);
+  } finally {
+    await agent.stop();
+    agent.cleanup();
+  }
+}
+
+async function deployedAgentRss(state: FixtureState): Promise<number> {
+  await spinDeploy(state, 'memory');
+  await sleep(IDLE_MS);
+  return rssMiB(state.agentPid);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [what, dir, name = ''] = argv;
+  const state = () => readState(dir);
+  switch (what) {
+    case 'spin-deploy':
+      return spinDeploy(state());
+    case 'compose-deploy':
+      return composeDeploy(state());
+    case 'spin-status':
+      return spinStatus(state(), name);
+    case 'engine-status':
+      return engineStatus(state(), name);
+    case 'agent-rss-start':
+      return freshAgentRss();
+    case 'agent-rss-deployed':
+      return deployedAgentRss(state());
+    case 'dockerd-rss':
+      return rssMiB(dockerdPid());
+    default:
+      throw new Error(`unknown probe "${what}"`);
+  }
+}
+
+try {
+  process.stdout.write(`${(await main(process.argv.slice(2))).toFixed(3)}\n`);
+} catch (err) {
+  process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  process.exitCode = 1;
+}

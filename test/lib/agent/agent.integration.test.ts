@@ -1,0 +1,410 @@
+// The agent as users meet it: a real `spin agent start` process on the real engine, driven over
+// HTTP with tokens from the real `spin agent user add`. Every engine object carries one of this
+// run's project names, and `after` removes exactly those, even when a test fails.
+
+import assert from 'node:assert/strict';
+import {after, before, describe, test} from 'node:test';
+
+import WebSocket from 'ws';
+
+import {AgentClient} from '../../../src/lib/client/agent.ts';
+import type {DeployEventJson, DeployResultJson} from '../../../src/lib/client/api-types.ts';
+import {LABELS} from '../../../src/lib/engine/types.ts';
+import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
+import {buildBusyboxImage, cleanupProject, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
+
+const docker = dockerClient();
+const projectA = uniqueName('ita');
+const projectB = uniqueName('itb');
+/** The crash test's own project, so its check sees no other test's containers. */
+const projectC = uniqueName('itc');
+const image = `spin-it/${projectA}:busybox`;
+const agents: AgentProcess[] = [];
+let agent: AgentProcess;
+let alice: AgentClient;
+let bob: AgentClient;
+let aliceToken: string;
+let bobToken: string;
+
+type Doc = {services: Record<string, Record<string, unknown>>};
+
+/** A long-running busybox service; init makes it stop at once instead of after a grace period. */
+function service(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    image,
+    init: true,
+    cap_drop: ['ALL'],
+    command: ['sleep', '3600'],
+    healthcheck: {test: ['CMD', 'true'], interval: '1s', timeout: '2s', retries: 30},
+    ...extra,
+  };
+}
+
+function stackOf(names: string[], extra: (name: string) => Record<string, unknown> = () => ({})): Doc {
+  return {services: Object.fromEntries(names.map((n) => [n, service(extra(n))]))};
+}
+
+interface Container {
+  id: string;
+  name: string;
+  service: string;
+  revision: string;
+  configHash: string;
+  startedAt: string;
+  running: boolean;
+  health?: string;
+}
+
+/** What the engine holds for a project (or one stack of it), by container name. */
+async function engineState(project: string, stack?: string): Promise<Map<string, Container>> {
+  const label = [`${LABELS.project}=${project}`, ...(stack ? [`${LABELS.stack}=${stack}`] : [])];
+  const list = await docker.listContainers({all: true, filters: {label}});
+  const out = new Map<string, Container>();
+  for (const c of list) {
+    const info = await docker.getContainer(c.Id).inspect();
+    const labels = info.Config.Labels;
+    out.set(info.Name.replace(/^\//, ''), {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      service: labels[LABELS.service],
+      revision: labels[LABELS.revision],
+      configHash: labels[LABELS.configHash],
+      startedAt: info.State.StartedAt,
+      running: info.State.Running,
+      health: (info.State as {Health?: {Status: string}}).Health?.Status,
+    });
+  }
+  return out;
+}
+
+async function deploy(client: AgentClient, project: string, stack: string, model: Doc, extra: {timeoutSeconds?: number; dryRun?: boolean} = {}, onEvent?: (e: DeployEventJson) => void) {
+  return client.deploy(project, stack, {model, timeoutSeconds: extra.timeoutSeconds ?? 60, ...(extra.dryRun ? {dryRun: true} : {})}, onEvent);
+}
+
+type Envelope = {error: {code: string; message: string; hint?: string}};
+
+/** A POST with a raw body (a string, or chunks sent without a Content-Length) as alice. */
+async function rawPost(path: string, body: string | string[]): Promise<{status: number; envelope: Envelope}> {
+  const stream = Array.isArray(body) ? ReadableStream.from(body.map((chunk) => new TextEncoder().encode(chunk))) : body;
+  const res = await fetch(`${agent.url}/v1${path}`, {
+    method: 'POST',
+    headers: {authorization: `Bearer ${aliceToken}`, 'content-type': 'application/json'},
+    body: stream,
+    ...(Array.isArray(body) ? {duplex: 'half'} : {}),
+  } as RequestInit);
+  return {status: res.status, envelope: (await res.json()) as Envelope};
+}
+
+function assertAllHealthy(result: DeployResultJson, services: string[]): void {
+  assert.equal(result.outcome, 'healthy', JSON.stringify(result.failure));
+  assert.deepEqual(
+    result.status?.services.map((s) => [s.service, s.desired, s.running, s.healthy]),
+    services.map((s) => [s, 1, 1, 1]),
+  );
+}
+
+before(async () => {
+  await requireEngine(docker);
+  await buildBusyboxImage(docker, image, projectA);
+  agent = await startAgent();
+  agents.push(agent);
+  aliceToken = await agent.addUser('alice', {projects: [projectA]});
+  alice = new AgentClient({url: agent.url, token: aliceToken});
+  bobToken = await agent.addUser('bob', {projects: [projectB]});
+  bob = new AgentClient({url: agent.url, token: bobToken});
+});
+
+after(async () => {
+  alice?.close();
+  bob?.close();
+  for (const a of agents) await a.stop('SIGKILL');
+  // B's and C's containers use A's image: they go first.
+  await cleanupProject(docker, projectB);
+  await cleanupProject(docker, projectC);
+  await cleanupProject(docker, projectA);
+  for (const a of agents) a.cleanup();
+});
+
+describe('the agent on the real engine', () => {
+  test('a two-service stack turns healthy; redeploying it unchanged touches no container; changing one service recreates only it', async () => {
+    const doc = stackOf(['api', 'web']);
+    const first = await deploy(alice, projectA, 'two', doc);
+    assertAllHealthy(first, ['api', 'web']);
+    assert.equal(first.revision, 1);
+    assert.deepEqual(first.plan.services.map((s) => [s.service, s.action]), [['api', 'create'], ['web', 'create']]);
+    const before = await engineState(projectA, 'two');
+    assert.deepEqual([...before.keys()].sort(), [`${projectA}-two-api-1`, `${projectA}-two-web-1`]);
+    for (const c of before.values()) assert.equal(c.health, 'healthy', c.name);
+
+    const again = await deploy(alice, projectA, 'two', doc);
+    assert.equal(again.plan.noop, true);
+    assert.deepEqual(again.plan.services.map((s) => [s.service, s.action, s.reason]), [['api', 'keep', 'unchanged'], ['web', 'keep', 'unchanged']]);
+    assertAllHealthy(again, ['api', 'web']);
+    const unchanged = await engineState(projectA, 'two');
+    for (const [name, c] of before) {
+      assert.equal(unchanged.get(name)?.id, c.id, `${name} was replaced`);
+      assert.equal(unchanged.get(name)?.startedAt, c.startedAt, `${name} was restarted`);
+    }
+
+    const changed = await deploy(alice, projectA, 'two', stackOf(['api', 'web'], (n) => (n === 'web' ? {environment: {MODE: 'changed'}} : {})));
+    assertAllHealthy(changed, ['api', 'web']);
+    assert.deepEqual(changed.plan.services.map((s) => [s.service, s.action, s.reason]), [['api', 'keep', 'unchanged'], ['web', 'recreate', 'configuration changed']]);
+    const after = await engineState(projectA, 'two');
+    const api = `${projectA}-two-api-1`;
+    const web = `${projectA}-two-web-1`;
+    assert.equal(after.get(api)?.id, before.get(api)?.id);
+    assert.equal(after.get(api)?.startedAt, before.get(api)?.startedAt);
+    assert.notEqual(after.get(web)?.id, before.get(web)?.id);
+    assert.equal(after.get(web)?.revision, String(changed.revision));
+    assert.equal(after.size, 2);
+
+    const detail = await alice.stack(projectA, 'two');
+    assert.equal(detail.currentRevision, 3);
+    assert.deepEqual((await alice.revisions(projectA, 'two')).revisions.map((r) => [r.number, r.outcome]), [[3, 'healthy'], [2, 'healthy'], [1, 'healthy']]);
+  });
+
+  test('a ten-service stack turns healthy, each service with its own healthy container', async () => {
+    const names = Array.from({length: 10}, (_, i) => `svc${i}`);
+    const result = await deploy(alice, projectA, 'ten', stackOf(names));
+    assertAllHealthy(result, names);
+    const state = await engineState(projectA, 'ten');
+    assert.equal(state.size, 10);
+    for (const c of state.values()) {
+      assert.equal(c.health, 'healthy', c.name);
+      assert.equal(c.revision, '1');
+    }
+    await alice.remove(projectA, 'ten', false);
+    assert.equal((await engineState(projectA, 'ten')).size, 0);
+  });
+
+  test('a service that turns unhealthy fails the deploy fast, with its log lines in the failure', async () => {
+    const doc: Doc = {
+      services: {
+        sick: service({
+          command: ['sh', '-c', 'echo "sick: booting"; echo "sick: cannot open /data/db" >&2; exec sleep 3600'],
+          healthcheck: {test: ['CMD', 'false'], interval: '1s', timeout: '2s', retries: 2},
+        }),
+      },
+    };
+    const started = Date.now();
+    const result = await deploy(alice, projectA, 'sick', doc, {timeoutSeconds: 60});
+    assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.failure?.service, 'sick');
+    assert.equal(result.failure?.replica, 1);
+    assert.match(result.failure?.reason ?? '', /^turned unhealthy: its healthcheck failed \(exit code 1/);
+    // The engine keeps no order between a container's stdout and stderr lines written at once.
+    assert.deepEqual(result.failure?.logs?.toSorted(), ['sick: booting', 'sick: cannot open /data/db']);
+    const revisions = (await alice.revisions(projectA, 'sick')).revisions;
+    assert.deepEqual(revisions.map((r) => [r.number, r.outcome]), [[1, 'failed']]);
+  });
+
+  test('a service still starting at the deadline times out, naming it, with its log lines', async () => {
+    const doc: Doc = {
+      services: {
+        slow: service({
+          command: ['sh', '-c', 'echo "slow: warming the cache"; exec sleep 3600'],
+          healthcheck: {test: ['CMD', 'false'], interval: '1s', timeout: '2s', retries: 300},
+        }),
+      },
+    };
+    const started = Date.now();
+    const result = await deploy(alice, projectA, 'slow', doc, {timeoutSeconds: 3});
+    const took = Date.now() - started;
+    assert.ok(took >= 3000 && took < 15_000, `took ${took} ms`);
+    assert.equal(result.outcome, 'timeout');
+    assert.equal(result.failure?.service, 'slow');
+    assert.equal(result.failure?.reason, 'not healthy within 3s: "slow" still starting or waiting');
+    assert.deepEqual(result.failure?.logs, ['slow: warming the cache']);
+  });
+
+  test("a user of project A cannot see, change, read logs of or exec into project B's running stack", async () => {
+    const deployed = await deploy(bob, projectB, 'secret-app', stackOf(['db']));
+    assertAllHealthy(deployed, ['db']);
+    const before = await engineState(projectB);
+    assert.equal(before.size, 1);
+    const base = `/projects/${projectB}/stacks`;
+    const notFound = {code: 'project.not_found', message: `project "${projectB}" not found`};
+    const calls: [string, string, unknown?][] = [
+      ['GET', base],
+      ['GET', `${base}/secret-app`],
+      ['GET', `${base}/secret-app/revisions`],
+      ['GET', `${base}/secret-app/revisions/1`],
+      ['GET', `${base}/secret-app/logs?tail=10`],
+      ['POST', `${base}/secret-app/deploy`, {model: stackOf(['db'])}],
+      ['POST', `${base}/secret-app/stop`, {}],
+      ['POST', `${base}/secret-app/restart`, {}],
+      ['POST', `${base}/secret-app/scale`, {replicas: {db: 0}}],
+      ['DELETE', `${base}/secret-app?volumes=true`],
+      ['GET', `/projects/${projectB}/volumes`],
+    ];
+    for (const [method, path, body] of calls) {
+      const res = await fetch(`${agent.url}/v1${path}`, {
+        method,
+        headers: {authorization: `Bearer ${aliceToken}`, ...(body ? {'content-type': 'application/json'} : {})},
+        ...(body ? {body: JSON.stringify(body)} : {}),
+      });
+      assert.equal(res.status, 404, `${method} ${path}`);
+      const envelope = (await res.json()) as {error: {code: string; message: string}};
+      assert.equal(envelope.error.code, notFound.code, `${method} ${path}`);
+      assert.match(envelope.error.message, new RegExp(`^project "${projectB}" not found`), `${method} ${path}`);
+    }
+
+    const exec = (token: string) => {
+      const url = new URL(`${agent.url.replace(/^http/, 'ws')}/v1${base}/secret-app/exec`);
+      url.searchParams.set('service', 'db');
+      url.searchParams.set('cmd', JSON.stringify(['sh', '-c', 'echo inside']));
+      return new Promise<{status?: number; output: string}>((resolve, reject) => {
+        const ws = new WebSocket(url, {headers: {authorization: `Bearer ${token}`}});
+        let output = '';
+        ws.on('unexpected-response', (_req, res) => {
+          res.resume();
+          resolve({status: res.statusCode, output});
+          ws.terminate();
+        });
+        ws.on('message', (data: Buffer, isBinary) => (output += isBinary ? data.subarray(1).toString() : `${data.toString()}\n`));
+        ws.on('close', () => resolve({output}));
+        ws.on('error', reject);
+      });
+    };
+    assert.deepEqual(await exec(aliceToken), {status: 404, output: ''});
+    // The same upgrade with the owner's token works, so the refusal above is about the project.
+    const own = await exec(bobToken);
+    assert.equal(own.status, undefined);
+    assert.match(own.output, /^inside\n\{"type":"exit","code":0\}\n$/);
+
+    const unchanged = await engineState(projectB);
+    assert.deepEqual([...unchanged.values()].map((c) => [c.id, c.startedAt, c.running]), [...before.values()].map((c) => [c.id, c.startedAt, true]));
+    const own2 = await bob.stack(projectB, 'secret-app');
+    assert.equal(own2.currentRevision, 1);
+    assert.deepEqual((await alice.stacks(projectA)).stacks.map((s) => s.name).includes('secret-app'), false);
+  });
+
+  test('malformed JSON and an oversized body are refused with a 4xx and a clear envelope', async () => {
+    const deployPath = `/projects/${projectA}/stacks/bad/deploy`;
+    const malformed = await rawPost(deployPath, '{"model": {"services": ');
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.envelope.error.code, 'request.invalid');
+    assert.match(malformed.envelope.error.message, /^the request body is not valid JSON: /);
+    assert.equal(malformed.envelope.error.hint, 'send a JSON object with content-type application/json');
+
+    const tooLarge = {code: 'request.too_large', message: 'the request body is too large', hint: 'deploy bodies may be up to 4 MiB and others 64 KiB; secret values up to 512 KiB'};
+    const command = ['sh', '-c', 'x'.repeat(5 * 1024 * 1024)];
+    // Refused from its Content-Length, and streamed without one: either way the answer arrives
+    // (the client is still sending when the agent refuses; it must not see the connection reset).
+    for (let i = 0; i < 3; i++) {
+      const sized = await rawPost(deployPath, JSON.stringify({model: {services: {x: {image, command}}}}));
+      assert.deepEqual(sized, {status: 413, envelope: {error: tooLarge}});
+    }
+    const chunked = await rawPost(deployPath, Array.from({length: 80}, () => 'x'.repeat(64 * 1024)));
+    assert.deepEqual(chunked, {status: 413, envelope: {error: tooLarge}});
+    // The CLI's own client turns it into an input error with the agent's message and hint.
+    await assert.rejects(alice.deploy(projectA, 'bad', {model: {services: {x: {image, command}}}}), (err: Error & {remoteCode?: string; hint?: string}) => {
+      assert.equal(err.message, tooLarge.message);
+      assert.equal(err.remoteCode, tooLarge.code);
+      assert.equal(err.hint, tooLarge.hint);
+      return true;
+    });
+
+    // Other routes take at most 64 KiB.
+    const stop = await rawPost(`/projects/${projectA}/stacks/bad/stop`, JSON.stringify({services: ['x'.repeat(70 * 1024)]}));
+    assert.deepEqual(stop, {status: 413, envelope: {error: tooLarge}});
+    assert.equal((await engineState(projectA, 'bad')).size, 0);
+  });
+});
+
+describe('an agent killed mid-deploy and started again on the same data', () => {
+  const slow = {healthcheck: {test: ['CMD', 'false'], interval: '1s', timeout: '2s', retries: 300}};
+  const good = stackOf(['a', 'b']);
+  /** Changes "b" and adds "slow", which never turns healthy: the deploy is still running when the agent dies. */
+  const changed = stackOf(['a', 'b', 'slow'], (n) => (n === 'slow' ? slow : n === 'b' ? {environment: {MODE: 'v2'}} : {}));
+  const kept = (n: string) => `${projectC}-kept-${n}-1`;
+
+  /** Starts a deploy; `seen` resolves at the first event `when` accepts, `done` with the error the client gets when the agent dies. */
+  function deployUntil(client: AgentClient, stack: string, doc: Doc, when: (e: DeployEventJson) => boolean) {
+    let seen!: () => void;
+    const reached = new Promise<void>((resolve) => (seen = resolve));
+    const done = deploy(client, projectC, stack, doc, {timeoutSeconds: 120}, (e) => when(e) && seen()).then(
+      (r) => assert.fail(`the deploy of "${stack}" ended ${r.outcome} although the agent was killed`),
+      (err: Error) => err,
+    );
+    return {reached, done};
+  }
+
+  async function restart(from: AgentProcess, token: string): Promise<{agent: AgentProcess; client: AgentClient}> {
+    const next = await startAgent({dataDir: from.dataDir});
+    agents.push(next);
+    return {agent: next, client: new AgentClient({url: next.url, token})};
+  }
+
+  /** "kept" is back on revision 1: the records say so, and the engine holds exactly its model. */
+  async function assertBackOnRevision1(client: AgentClient, interrupted: number[], goodState: Map<string, Container>): Promise<void> {
+    const revisions = (await client.revisions(projectC, 'kept')).revisions;
+    assert.deepEqual(revisions.map((r) => [r.number, r.outcome, r.message]), [
+      ...interrupted.map((n) => [n, 'interrupted', 'the agent stopped while this deploy was running']),
+      [1, 'healthy', null],
+    ]);
+    assert.equal((await client.stack(projectC, 'kept')).currentRevision, 1);
+    const state = await engineState(projectC, 'kept');
+    assert.deepEqual([...state.keys()].sort(), [kept('a'), kept('b')], '"slow" must be gone');
+    for (const c of state.values()) {
+      assert.equal(c.revision, '1', c.name);
+      assert.equal(c.running, true, c.name);
+      assert.equal(c.configHash, goodState.get(c.name)?.configHash, c.name);
+    }
+    // "a" was never touched by any of it.
+    assert.equal(state.get(kept('a'))?.id, goodState.get(kept('a'))?.id);
+    // The engine agrees with revision 1's model: planning it again changes nothing.
+    const plan = await deploy(client, projectC, 'kept', good, {dryRun: true});
+    assert.equal(plan.plan.noop, true, JSON.stringify(plan.plan));
+  }
+
+  test('no revision stays pending, each stack is on one revision, no orphan containers', async () => {
+    const first = await startAgent();
+    agents.push(first);
+    const token = await first.addUser('carol', {projects: [projectC]});
+    const client = new AgentClient({url: first.url, token});
+    let goodState: Map<string, Container>;
+    try {
+      assertAllHealthy(await deploy(client, projectC, 'kept', good), ['a', 'b']);
+      goodState = await engineState(projectC, 'kept');
+      // "kept" has a good revision; "fresh" is deployed for the first time, so it has none.
+      const waitingForSlow = (e: DeployEventJson) => e.type === 'waiting' && e.service === 'slow';
+      const keptDeploy = deployUntil(client, 'kept', changed, waitingForSlow);
+      const freshDeploy = deployUntil(client, 'fresh', stackOf(['x', 'slow'], (n) => (n === 'slow' ? slow : {})), waitingForSlow);
+      await Promise.all([keptDeploy.reached, freshDeploy.reached]);
+      const midway = await engineState(projectC);
+      assert.equal(midway.get(kept('slow'))?.health, 'starting');
+      assert.equal(midway.get(`${projectC}-fresh-slow-1`)?.health, 'starting');
+      await first.stop('SIGKILL');
+      assert.match((await keptDeploy.done).message, /agent/);
+      await freshDeploy.done;
+    } finally {
+      client.close();
+    }
+
+    const second = await restart(first, token);
+    try {
+      await assertBackOnRevision1(second.client, [2], goodState);
+      assert.deepEqual((await second.client.revisions(projectC, 'fresh')).revisions.map((r) => [r.number, r.outcome]), [[1, 'interrupted']]);
+      // Nothing of "fresh" remains: it never had a good revision. Only "kept" is on the engine.
+      assert.deepEqual([...(await engineState(projectC)).keys()].sort(), [kept('a'), kept('b')]);
+
+      // Killed again, this time as soon as the deploy starts changing containers.
+      const early = deployUntil(second.client, 'kept', changed, (e) => ['stop', 'remove', 'create'].includes(e.type));
+      await early.reached;
+      await second.agent.stop('SIGKILL');
+      await early.done;
+    } finally {
+      second.client.close();
+    }
+
+    const third = await restart(second.agent, token);
+    try {
+      await assertBackOnRevision1(third.client, [3, 2], goodState);
+      assert.deepEqual([...(await engineState(projectC)).keys()].sort(), [kept('a'), kept('b')]);
+    } finally {
+      third.client.close();
+    }
+  });
+});
