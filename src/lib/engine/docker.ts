@@ -17,7 +17,7 @@ import {fileDigests, pruneServiceDirs, removeStackFiles, serviceFiles, stackFile
 import {configHash} from './hash.ts';
 import {ContainerEvents, waitContainer} from './health.ts';
 import {digestOf, inspectImage, pullImage, type RegistryAuth} from './images.ts';
-import {containerLines, mergeSources, timestampKey} from './logs.ts';
+import {containerLines, mergeByTime, mergeSources} from './logs.ts';
 import {checkRef, checkServiceName, containerName, describeOwner, labelFilter, networkName, objectLabels, ownedBy, replicaAlias, volumeName} from './naming.ts';
 import {planStack, publicPlan, type DetailedPlan, type ExistingContainer} from './plan.ts';
 import {
@@ -855,12 +855,7 @@ export class DockerOrchestrator implements Orchestrator {
         yield* mergeSources(sources);
         return;
       }
-      const all: LogLine[] = [];
-      for (const source of sources) for await (const l of source) all.push(l);
-      // A stable sort keeps each container's own order for lines with equal timestamps.
-      const keyed = all.map((l) => ({l, k: timestampKey(l.timestamp)}));
-      keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-      for (const {l} of keyed) {
+      for await (const l of mergeByTime(sources)) {
         if (options.signal?.aborted) return;
         yield l;
       }

@@ -58,6 +58,11 @@ export function splitTimestamp(line: string): {timestamp: string; line: string} 
 
 /** A key that sorts RFC 3339 timestamps with 0 to 9 fraction digits in time order. */
 export function timestampKey(timestamp: string): string {
+  // The engine's own form (UTC, `Z`): pad the fraction, no parsing. Others go the slow way.
+  if (timestamp.length >= 20 && timestamp.endsWith('Z') && timestamp[19] !== '+' && timestamp[10] === 'T') {
+    const fraction = timestamp[19] === '.' ? timestamp.slice(20, -1) : '';
+    if (fraction.length <= 9) return `${timestamp.slice(0, 19)}.${fraction.padEnd(9, '0')}`;
+  }
   const m = /^(.*?\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(timestamp);
   if (!m) return timestamp;
   const base = new Date(`${m[1]}${m[3]}`);
@@ -81,6 +86,31 @@ export async function* containerLines(source: AsyncIterable<Buffer | string> | B
     for (const f of frames) for (const l of splitters[f.stream].push(f.data)) yield {stream: f.stream, ...splitTimestamp(l)};
   }
   for (const stream of ['stdout', 'stderr'] as const) for (const l of splitters[stream].flush()) yield {stream, ...splitTimestamp(l)};
+}
+
+/**
+ * Merges sources that are each in time order into one in time order, streaming: a container's
+ * log comes from the engine in the order it was written, so only the heads need comparing.
+ */
+export async function* mergeByTime<T extends {timestamp: string}>(sources: AsyncIterable<T>[]): AsyncGenerator<T> {
+  if (sources.length === 1) {
+    yield* sources[0];
+    return;
+  }
+  const iterators = sources.map((s) => s[Symbol.asyncIterator]());
+  const heads = await Promise.all(iterators.map((it) => it.next()));
+  const keys = heads.map((h) => (h.done ? '' : timestampKey(h.value.timestamp)));
+  for (;;) {
+    let pick = -1;
+    for (let i = 0; i < heads.length; i++) {
+      if (heads[i].done) continue;
+      if (pick < 0 || keys[i] < keys[pick]) pick = i;
+    }
+    if (pick < 0) return;
+    yield (heads[pick] as IteratorYieldResult<T>).value;
+    heads[pick] = await iterators[pick].next();
+    keys[pick] = heads[pick].done ? '' : timestampKey((heads[pick] as IteratorYieldResult<T>).value.timestamp);
+  }
 }
 
 /**

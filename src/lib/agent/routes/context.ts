@@ -129,10 +129,29 @@ export interface StackState {
   status: StackStatus;
 }
 
+const statusReads = new WeakMap<Orchestrator, Map<string, Promise<StackStatus>>>();
+
+/**
+ * The stack's status for a read. Requests that arrive while one read of the same stack is in
+ * flight share its answer: 200 dashboards polling one stack cost one round of engine calls,
+ * not 200. Changes (deploy, stop, ...) always read afresh from the orchestrator.
+ */
+export function readStatus(ctx: AgentContext, ref: StackRef): Promise<StackStatus> {
+  let reads = statusReads.get(ctx.orchestrator);
+  if (!reads) statusReads.set(ctx.orchestrator, (reads = new Map()));
+  const key = `${ref.project}/${ref.stack}`;
+  let pending = reads.get(key);
+  if (!pending) {
+    pending = ctx.orchestrator.status(ref).finally(() => reads.delete(key));
+    reads.set(key, pending);
+  }
+  return pending;
+}
+
 /** A stack exists when it has revisions or containers; a bare lock row does not count. */
 export async function findStack(ctx: AgentContext, ref: StackRef): Promise<StackState> {
   const record = ctx.store.stack(ref);
-  const status = await ctx.orchestrator.status(ref);
+  const status = await readStatus(ctx, ref);
   const hasContainers = status.services.some((s) => s.replicas.length > 0);
   if (record?.latestRevision === undefined && !hasContainers) throw stackNotFound(ref.project, ref.stack);
   return {record, status};

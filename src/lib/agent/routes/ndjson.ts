@@ -50,6 +50,42 @@ export class LazyNdjson {
   }
 }
 
+const BATCH_BYTES = 64 * 1024;
+
+/**
+ * NDJSON text in chunks of up to 64 KiB: lines already at hand go out together (a 200k-line log
+ * is a few hundred writes, not 200k), and a line that comes after a pause (following a log) is
+ * sent at once, since the batch is flushed whenever the source has nothing ready.
+ */
+export async function* batched(items: AsyncIterable<unknown>): AsyncGenerator<string> {
+  const it = items[Symbol.asyncIterator]();
+  const idle = () => new Promise<'idle'>((resolve) => setImmediate(() => resolve('idle')));
+  let next = it.next();
+  let buffer = '';
+  try {
+    for (;;) {
+      const r = buffer ? await Promise.race([next, idle()]) : await next;
+      if (r === 'idle') {
+        yield buffer;
+        buffer = '';
+        continue;
+      }
+      if (r.done) break;
+      buffer += line(r.value);
+      next = it.next();
+      if (buffer.length >= BATCH_BYTES) {
+        yield buffer;
+        buffer = '';
+      }
+    }
+    if (buffer) yield buffer;
+  } finally {
+    // Not awaited: a source blocked on its next item returns once its owner destroys it.
+    next.catch(() => undefined);
+    it.return?.()?.catch(() => undefined);
+  }
+}
+
 /**
  * Streams an async iterable as NDJSON with backpressure. A failure after the first line ends the
  * stream with `{"error": {...}}`, since the status is gone by then.
@@ -57,7 +93,7 @@ export class LazyNdjson {
 export function sendNdjson(reply: FastifyReply, items: AsyncIterable<unknown>, onError: (err: unknown) => void): FastifyReply {
   async function* lines() {
     try {
-      for await (const item of items) yield line(item);
+      yield* batched(items);
     } catch (err) {
       onError(err);
       yield line({error: toEnvelope(err).body.error});

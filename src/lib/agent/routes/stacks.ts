@@ -6,7 +6,7 @@ import type {DeployEvent, StackStatus} from '../../engine/types.ts';
 import {deployStack, rollbackStack, scaleStack, withStackLock, type DeployDeps, type DeployResultJson} from '../deploy.ts';
 import {ApiError, checkServiceNames, toEnvelope} from '../errors.ts';
 import type {Revision} from '../types.ts';
-import {addRoute, audited, caller, findStack, knownServices, stackRef, type AgentContext} from './context.ts';
+import {addRoute, audited, caller, findStack, knownServices, readStatus, stackRef, type AgentContext} from './context.ts';
 import {LazyNdjson, wantsNdjson} from './ndjson.ts';
 
 const STACK = '/v1/projects/{project}/stacks/{stack}';
@@ -84,7 +84,7 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
     const stacks = await Promise.all(
       [...names].sort().map(async (name) => {
         const record = records.get(name);
-        const status = await ctx.orchestrator.status({project, stack: name});
+        const status = await readStatus(ctx, {project, stack: name});
         return {name, currentRevision: nullable(record?.currentRevision), latestRevision: nullable(record?.latestRevision), updatedAt: nullable(record?.updatedAt), ...totals(status)};
       }),
     );
