@@ -298,6 +298,21 @@ export function withReplicas(model: Project, replicas: Record<string, number>): 
   return {...model, services};
 }
 
+/** A change the agent makes from a recorded model (scale, rollback, upgrade): no client secrets, no dry run. */
+function redeploy(deps: DeployDeps, input: {user: User; ref: StackRef; wait?: boolean; timeoutSeconds?: number; onEvent?: (event: DeployEvent) => void}, model: Project): Promise<DeployResultJson> {
+  return apply(deps, {
+    user: input.user,
+    ref: input.ref,
+    model,
+    secrets: {},
+    warnings: [],
+    dryRun: false,
+    wait: input.wait ?? true,
+    timeoutSeconds: input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+    onEvent: input.onEvent,
+  });
+}
+
 export interface RollbackInput {
   user: User;
   ref: StackRef;
@@ -335,17 +350,7 @@ export async function rollbackStack(deps: DeployDeps, input: RollbackInput): Pro
       target = deps.store.revisions(input.ref).find((r) => r.number < current && (r.outcome === 'healthy' || r.outcome === 'started'));
       if (!target) throw new ApiError(409, 'revision.none', `stack "${input.ref.stack}" has no earlier healthy revision to go back to`, {hint: 'see `spin history`; name one with --to N'});
     }
-    return apply(deps, {
-      user: input.user,
-      ref: input.ref,
-      model: pinnedModel(target),
-      secrets: {},
-      warnings: [],
-      dryRun: false,
-      wait: input.wait ?? true,
-      timeoutSeconds: input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
-      onEvent: input.onEvent,
-    });
+    return redeploy(deps, input, pinnedModel(target));
   });
 }
 
@@ -355,16 +360,6 @@ export async function scaleStack(deps: DeployDeps, input: ScaleInput): Promise<D
     const base = baseRevision(deps.store, input.ref);
     if (!base) throw stackNotFound(input.ref.project, input.ref.stack);
     checkServiceNames(input.ref.stack, Object.keys(input.replicas), Object.keys(base.model.services));
-    return apply(deps, {
-      user: input.user,
-      ref: input.ref,
-      model: withReplicas(base.model, input.replicas),
-      secrets: {},
-      warnings: [],
-      dryRun: false,
-      wait: input.wait ?? true,
-      timeoutSeconds: input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
-      onEvent: input.onEvent,
-    });
+    return redeploy(deps, input, withReplicas(base.model, input.replicas));
   });
 }
