@@ -1,7 +1,7 @@
 // Prints a normalized project the way `docker compose config` does: sections in a fixed order,
 // names sorted, so the output diffs well between runs.
 
-import {stringify} from 'yaml';
+import {dump} from 'js-yaml';
 
 import type {Project} from './types.ts';
 
@@ -61,5 +61,7 @@ export function toComposeDocument(project: Project): Record<string, unknown> {
 export function renderModel(project: Project, format: 'yaml' | 'json'): string {
   const model = toComposeDocument(project);
   if (format === 'json') return `${JSON.stringify(model, null, 2)}\n`;
-  return stringify(model, {lineWidth: 0, aliasDuplicateObjects: false});
+  // js-yaml writes several times faster than the yaml package; it quotes every string another
+  // YAML reader could take for a number or boolean, so the output loads back the same.
+  return dump(model, {lineWidth: -1, noRefs: true});
 }
