@@ -46,7 +46,8 @@ Exit status: 0 built, 1 a build failed (its step and output are shown), 2 usage 
     const renderer = createBuildRenderer(process.stderr, stderr, {plain: flags.progress === 'plain'});
     const condensed = stderr.tty && flags.progress !== 'plain';
     try {
-      const built = await buildImages({docker: await dockerClient(), targets: plan.targets, noCache: flags['no-cache'], pull: flags.pull, buildArgs, onProgress: (e) => renderer.event(e)});
+      const {fileKeyCache} = await import('../lib/build/key-cache.ts');
+      const built = await buildImages({docker: await dockerClient(), targets: plan.targets, noCache: flags['no-cache'], pull: flags.pull, buildArgs, keyCache: fileKeyCache(), onProgress: (e) => renderer.event(e)});
       renderer.done();
       if (flags.json) this.out(JSON.stringify(built, null, 2));
       else for (const b of built) this.out(b.image);

@@ -115,6 +115,27 @@ describe('spin build (Docker engine)', () => {
     assert.equal(docker('run', '--rm', built[0].image, '/bin/busybox', 'cat', '/greeting'), 'from-compose');
   });
 
+  test('an unchanged rebuild skips the engine and keeps the image; a changed file builds again', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'spin-build-cache-'));
+    const first = await runSpin(['build', 'web', '--tag', 'same', '--json'], {cwd: dir, env: {...env, XDG_CACHE_HOME: cache}});
+    assert.equal(first.code, 0, first.stderr);
+    const again = await runSpin(['build', 'web', '--tag', 'same', '--json'], {cwd: dir, env: {...env, XDG_CACHE_HOME: cache}});
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /unchanged since the last build: nothing to do/);
+    assert.doesNotMatch(again.stderr, /Step \d+\/\d+|\d+\/\d+\] /);
+    assert.equal(JSON.parse(again.stdout)[0].id, JSON.parse(first.stdout)[0].id);
+    // Any change to the context means a real build.
+    writeFileSync(join(dir, 'changed-input.txt'), `${Date.now()}\n`);
+    try {
+      const changed = await runSpin(['build', 'web', '--tag', 'same'], {cwd: dir, env: {...env, XDG_CACHE_HOME: cache}});
+      assert.equal(changed.code, 0, changed.stderr);
+      assert.doesNotMatch(changed.stderr, /unchanged since the last build/);
+    } finally {
+      rmSync(join(dir, 'changed-input.txt'), {force: true});
+      rmSync(cache, {recursive: true, force: true});
+    }
+  });
+
   test('unknown service: usage error, exit 2, nothing built', async () => {
     const r = await runSpin(['build', 'web', 'nope'], {cwd: dir, env});
     assert.equal(r.code, 2);

@@ -4,12 +4,16 @@
 // for that build. Progress goes to a callback; a failed step comes back as BuildFailedError with
 // the step and what it printed.
 
+import {createHash} from 'node:crypto';
+import {createReadStream} from 'node:fs';
+
 import type Dockerode from 'dockerode';
 
 import type {Service} from '../compose/types.ts';
 import {engineError} from '../engine/errors.ts';
 import {InvalidInputError, OperationError, UsageError} from '../errors.ts';
 import {listContext, packEntries} from './context.ts';
+import type {KeyCache} from './key-cache.ts';
 import {parseReference} from './naming.ts';
 import {runJobs} from './schedule.ts';
 import {readMessages} from './stream.ts';
@@ -48,6 +52,8 @@ export interface BuildImagesOptions {
   /** Builds at once. Default 2. */
   concurrency?: number;
   onProgress?: (event: BuildEvent) => void;
+  /** Remembers which image each build key produced, so an unchanged rebuild is skipped. */
+  keyCache?: KeyCache;
 }
 
 export interface FailedStep {
@@ -187,6 +193,28 @@ function engineOptions(target: ImageTarget, dockerfile: string, options: BuildIm
   return opts;
 }
 
+/**
+ * What a build's result depends on: every file sent (names, modes, contents), the engine options,
+ * and the local IDs of the base images. Same key, same image: a rebuild of an unchanged app is
+ * skipped instead of sending the context again. `undefined` when a base image is not local.
+ */
+export async function buildKey(listing: Awaited<ReturnType<typeof listContext>>, engine: Record<string, unknown>, docker: Dockerode, args: Record<string, string>): Promise<string | undefined> {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(engine));
+  for (const base of dockerfileBaseImages(listing.dockerfileText, args)) {
+    const id = await docker.getImage(base).inspect().then((i) => i.Id, () => undefined);
+    if (!id) return undefined;
+    hash.update(`\0base:${base}=${id}`);
+  }
+  for (const e of listing.entries) {
+    hash.update(`\0${e.type}:${e.name}:${e.mode}:${e.linkname ?? ''}:${e.size}\0`);
+    if (e.type !== 'file') continue;
+    if (e.content) hash.update(e.content);
+    else for await (const chunk of createReadStream(e.source!)) hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
+
 async function buildOne(target: ImageTarget, options: BuildImagesOptions, listing: Awaited<ReturnType<typeof listContext>>): Promise<BuiltImage> {
   const {service, image} = target;
   const emit = options.onProgress ?? (() => {});
@@ -194,10 +222,21 @@ async function buildOne(target: ImageTarget, options: BuildImagesOptions, listin
     if (!HANDLED.has(key) && !key.startsWith('x-')) emit({type: 'warning', service, message: `build.${key} is not supported by spin build; it is ignored`});
   }
   emit({type: 'start', service, image, files: listing.entries.length, bytes: listing.bytes});
+  const engine = engineOptions(target, listing.dockerfile, options);
+  const key = engine.nocache || engine.pull ? undefined : await buildKey(listing, engine, options.docker, buildArgsOf(target, options.buildArgs));
+  const cache = options.keyCache;
+  if (key && cache) {
+    const existing = await options.docker.getImage(image).inspect().catch(() => undefined);
+    if (existing && cache.get(key) === existing.Id) {
+      emit({type: 'output', service, line: 'unchanged since the last build: nothing to do'});
+      emit({type: 'done', service, image, id: existing.Id});
+      return {service, image, id: existing.Id};
+    }
+  }
   const tar = packEntries(listing.entries);
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await options.docker.buildImage(tar, engineOptions(target, listing.dockerfile, options) as Dockerode.ImageBuildOptions);
+    stream = await options.docker.buildImage(tar, engine as Dockerode.ImageBuildOptions);
   } catch (err) {
     tar.destroy();
     throw engineError(err, `build service "${service}"`);
@@ -241,6 +280,7 @@ async function buildOne(target: ImageTarget, options: BuildImagesOptions, listin
   if (!id) throw new OperationError(`building service "${service}" ended without an image`, {hint: 'the engine stopped answering; check `docker info` and try again'});
   const short = id;
   const full = short.startsWith('sha256:') ? short : (await options.docker.getImage(image).inspect().catch(() => ({Id: short}))).Id;
+  if (key && cache) cache.set(key, full);
   emit({type: 'done', service, image, id: full});
   return {service, image, id: full};
 }

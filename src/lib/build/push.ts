@@ -9,6 +9,7 @@ import {AuthError, OperationError, UnreachableError} from '../errors.ts';
 import {engineAuth, type RegistryCredentials} from './credentials.ts';
 import {parseReference, repositoryName, type ImageReference} from './naming.ts';
 import {runJobs} from './schedule.ts';
+import {resolveDigest} from './registry.ts';
 import {readMessages} from './stream.ts';
 
 export interface PushTarget {
@@ -69,8 +70,9 @@ async function pushOne(target: PushTarget, options: PushImagesOptions): Promise<
   const ref = parseReference(image);
   const tag = ref.tag ?? 'latest';
   const repository = repositoryName(ref);
+  let local: Dockerode.ImageInspectInfo;
   try {
-    await options.docker.getImage(image).inspect();
+    local = await options.docker.getImage(image).inspect();
   } catch (err) {
     if (isNotFound(err)) {
       throw new OperationError(`image "${image}" of service "${service}" does not exist locally`, {hint: `build it first: \`spin build ${service}\` (with the same --tag, --registry and --project)`});
@@ -79,6 +81,16 @@ async function pushOne(target: PushTarget, options: PushImagesOptions): Promise<
   }
   const credentials = await options.credentials(ref.registry);
   emit({type: 'start', service, image});
+  // Pushed before and the tag still names it in the registry: nothing to upload, no engine round.
+  const pushedAs = (local.RepoDigests ?? []).find((d) => d.startsWith(`${repository}@`))?.slice(repository.length + 1);
+  if (pushedAs) {
+    const there = await resolveDigest(image, credentials, {timeoutMs: 5000}).catch(() => undefined);
+    if (there === pushedAs) {
+      emit({type: 'layer', service, layer: there.slice(7, 19), status: 'Already in the registry under this tag'});
+      emit({type: 'done', service, image, digest: there});
+      return {service, image, digest: there, pinned: `${repository}@${there}`};
+    }
+  }
   let stream: NodeJS.ReadableStream;
   try {
     stream = (await options.docker.getImage(repository).push({tag, authconfig: engineAuth(ref.registry, credentials)} as Dockerode.ImagePushOptions)) as NodeJS.ReadableStream;

@@ -6,6 +6,7 @@ import type Dockerode from 'dockerode';
 
 import {getCredentials} from '../build/credentials.ts';
 import {buildImages, type BuildEvent} from '../build/build.ts';
+import {fileKeyCache, keyCachePath} from '../build/key-cache.ts';
 import {parseReference, repositoryName} from '../build/naming.ts';
 import {planImages, planPush} from '../build/plan.ts';
 import {pushImages, type PushEvent} from '../build/push.ts';
@@ -37,7 +38,7 @@ export async function buildAndShip(options: ShipOptions): Promise<Shipped> {
   const plan = await planImages({...options, services: undefined});
   const images: Record<string, string> = {};
   if (plan.targets.length === 0) return {images, warnings: plan.warnings};
-  const built = await buildImages({docker: options.docker, targets: plan.targets, onProgress: options.onBuild});
+  const built = await buildImages({docker: options.docker, targets: plan.targets, keyCache: fileKeyCache(keyCachePath(options.env)), onProgress: options.onBuild});
   if (!options.push) {
     for (const b of built) images[b.service] = b.image;
     return {images, warnings: plan.warnings};
