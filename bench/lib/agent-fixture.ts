@@ -16,7 +16,10 @@ import {fileURLToPath} from 'node:url';
 
 import type Docker from 'dockerode';
 
+import {freePort} from '../../src/lib/ingress/caddy.ts';
 import {BenchError, type BenchContext, type Command} from './types.ts';
+
+export {freePort};
 
 export const SERVICES = 10;
 export const STACK = 'bench';
@@ -43,6 +46,14 @@ export interface FixtureState {
   /** A compose file with the same stack, and the compose project name to run it under. */
   composeFile: string;
   composeProject: string;
+  /** The agent's ingress port on 127.0.0.1, when the fixture was started with `ingress`. */
+  ingressPort?: number;
+}
+
+/** What a benchmark asks of its fixture: the stack deployed, the agent's ingress on. */
+export interface FixtureOptions {
+  deploy?: boolean;
+  ingress?: boolean;
 }
 
 /**
@@ -89,7 +100,7 @@ let previous: number | undefined;
  * Starts a fixture in a new temporary folder of `ctx` and waits until its agent answers. With
  * `deploy`, the ten-service stack is deployed (healthy) before it reports ready.
  */
-export function startFixture(ctx: BenchContext, options: {deploy?: boolean} = {}): {dir: string; state: FixtureState} {
+export function startFixture(ctx: BenchContext, options: FixtureOptions = {}): {dir: string; state: FixtureState} {
   // The previous benchmark's fixture may still be removing its containers: let it finish first.
   for (const end = Date.now() + CLEANUP_TIMEOUT_MS; previous !== undefined && running(previous) && Date.now() < end; ) pause(100);
   const dir = ctx.tempDir();
@@ -110,6 +121,7 @@ export function startFixture(ctx: BenchContext, options: {deploy?: boolean} = {}
 
 // ---- the fixture process
 
+
 async function withTimeout(what: string, fn: () => Promise<unknown>): Promise<void> {
   try {
     await Promise.race([fn(), sleep(CLEANUP_TIMEOUT_MS, undefined, {ref: false}).then(() => Promise.reject(new Error('timed out')))]);
@@ -126,7 +138,7 @@ export async function removeComposeProject(docker: Docker, name: string): Promis
   for (const n of await docker.listNetworks({filters: {label}})) await docker.getNetwork(n.Id).remove().catch(() => undefined);
 }
 
-async function serve(dir: string, options: {deploy?: boolean}): Promise<void> {
+async function serve(dir: string, options: FixtureOptions): Promise<void> {
   const [{startAgent}, {buildBusyboxImage, cleanupProject, dockerClient, uniqueName}, {AgentClient}] = await Promise.all([
     import('../../test/helpers/agent.ts'),
     import('../../test/helpers/docker.ts'),
@@ -157,7 +169,8 @@ async function serve(dir: string, options: {deploy?: boolean}): Promise<void> {
 
   try {
     await buildBusyboxImage(docker, image, project);
-    starting = startAgent();
+    const ingressPort = options.ingress ? await freePort() : undefined;
+    starting = startAgent(ingressPort ? {args: ['--ingress-listen', `127.0.0.1:${ingressPort}`]} : {});
     agent = await starting;
     const token = await agent.addUser('bench', {projects: [project]});
     const composeFile = join(dir, 'compose.json');
@@ -168,7 +181,7 @@ async function serve(dir: string, options: {deploy?: boolean}): Promise<void> {
       client.close();
       if (result.outcome !== 'healthy') throw new Error(`the stack did not turn healthy: ${result.outcome} ${JSON.stringify(result.failure)}`);
     }
-    const state: FixtureState = {url: agent.url, token, project, image, agentPid: agent.process.pid!, composeFile, composeProject};
+    const state: FixtureState = {url: agent.url, token, project, image, agentPid: agent.process.pid!, composeFile, composeProject, ...(ingressPort ? {ingressPort} : {})};
     writeFileSync(join(dir, `${STATE_FILE}.tmp`), JSON.stringify(state));
     // Renamed into place, so the bench never reads half a file.
     renameSync(join(dir, `${STATE_FILE}.tmp`), join(dir, STATE_FILE));
@@ -180,5 +193,5 @@ async function serve(dir: string, options: {deploy?: boolean}): Promise<void> {
 }
 
 if (process.argv[1] === FIXTURE_FILE && process.argv[2] === 'serve') {
-  await serve(process.argv[3], JSON.parse(process.argv[4] ?? '{}') as {deploy?: boolean});
+  await serve(process.argv[3], JSON.parse(process.argv[4] ?? '{}') as FixtureOptions);
 }

@@ -4,6 +4,7 @@
 import {agentDeploy} from './agent-deploy.ts';
 import {agentMemory} from './agent-memory.ts';
 import {agentStatus} from './agent-status.ts';
+import {rolloutUpgrade} from './rollout-upgrade.ts';
 import {cliDeploy} from './cli-deploy.ts';
 import {cliLogs} from './cli-logs.ts';
 import {cliPs} from './cli-ps.ts';
@@ -12,4 +13,4 @@ import {startup} from './startup.ts';
 import type {Benchmark} from './types.ts';
 import {validateConfig} from './validate-config.ts';
 
-export const benchmarks: readonly Benchmark[] = [startup, validateConfig, agentDeploy, agentStatus, agentMemory, cliDeploy, cliPs, cliLogs, ship];
+export const benchmarks: readonly Benchmark[] = [startup, validateConfig, agentDeploy, agentStatus, agentMemory, cliDeploy, cliPs, cliLogs, ship, rolloutUpgrade];

@@ -21,7 +21,7 @@ export interface Command {
 }
 
 /** What a case's figures count; `ms` unless the case says otherwise. */
-export type Unit = 'ms' | 'MiB';
+export type Unit = 'ms' | 'MiB' | 'requests';
 
 export type Target =
   | {kind: 'median-below-ms'; ms: number; text: string}

@@ -8,6 +8,10 @@ export default class AgentStart extends SpinCommand {
 
   static override description = `Opens the state directory, loads the policy, checks that the Docker engine answers, puts back
 any stack a previous agent left mid-deploy, then serves the API until SIGINT or SIGTERM.
+With --ingress-listen, services that ask for it (\`x-spin: {ingress: {port: N}}\`) are reachable by host
+name through one reverse proxy (Caddy) that routes only to healthy replicas; the agent starts
+Caddy (files under the data directory, admin API on 127.0.0.1, automatic HTTPS off) or drives the
+one given with --ingress-admin, and stops it (or removes its routes) when it stops.
 Logs are JSON lines on stderr. Plain HTTP is only served on a loopback address; anywhere else give
 a certificate, or --insecure when a TLS proxy in front of the agent terminates HTTPS.
 Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker engine unreachable.`;
@@ -16,6 +20,8 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
     {description: 'Serve on 127.0.0.1:7878 with the default policy and state directory', command: '<%= config.bin %> <%= command.id %>'},
     {description: "A site's policy, its registry, and HTTPS on every interface", command: '<%= config.bin %> <%= command.id %> --policy /etc/spin/policy.yaml --registry registry.example.org --listen 0.0.0.0:7878 --tls-cert /etc/spin/cert.pem --tls-key /etc/spin/key.pem'},
     {description: 'Another engine and state directory, ports published on loopback only', command: '<%= config.bin %> <%= command.id %> --docker-host tcp://10.0.0.5:2375 --data-dir /srv/spin --publish-host-ip 127.0.0.1'},
+    {description: 'With the ingress: web.portal.genomics.localhost on 127.0.0.1:8088 reaches service web', command: '<%= config.bin %> <%= command.id %> --ingress-listen 127.0.0.1:8088'},
+    {description: 'Routes in an existing Caddy, names under apps.example.org', command: '<%= config.bin %> <%= command.id %> --ingress-listen 0.0.0.0:80 --ingress-admin http://127.0.0.1:2019 --ingress-domain apps.example.org'},
   ];
 
   static override flags = {
@@ -29,6 +35,9 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
     'policy-mode': Flags.option({options: ['enforce', 'warn'] as const, default: 'enforce', description: 'enforce: refuse stacks that break the policy; warn: run them and return the violations as warnings (a laptop).'})(),
     insecure: Flags.boolean({description: 'Allow plain HTTP on a non-loopback address (only behind a TLS proxy).'}),
     'publish-host-ip': Flags.string({description: 'Host address published ports bind to when the compose file names none. Default 0.0.0.0.', helpValue: 'IP'}),
+    'ingress-listen': Flags.string({description: 'Serve the ingress (routing by host name to healthy replicas) on this address. Default: no ingress.', helpValue: 'HOST:PORT'}),
+    'ingress-admin': Flags.string({description: "Drive the existing Caddy whose admin API answers at this loopback URL instead of starting one.", dependsOn: ['ingress-listen'], helpValue: 'URL'}),
+    'ingress-domain': Flags.string({description: 'Default host names are SERVICE.STACK.PROJECT.DOMAIN.', default: 'localhost', helpValue: 'DOMAIN'}),
     'log-level': Flags.option({options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, default: 'info', description: 'Least severe log level written to stderr.'})(),
   };
 
@@ -49,8 +58,11 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
       policyMode: flags['policy-mode'],
       version: this.config.version,
       logLevel: flags['log-level'],
+      ingressListen: flags['ingress-listen'],
+      ingressAdmin: flags['ingress-admin'],
+      ingressDomain: flags['ingress-domain'],
     });
-    this.err(`spin agent listening on ${agent.url} (data: ${agent.dataDir})`);
+    this.err(`spin agent listening on ${agent.url} (data: ${agent.dataDir})${agent.ingressUrl ? `; ingress on ${agent.ingressUrl}` : ''}`);
     await new Promise<void>((resolve, reject) => {
       const stop = (signal: NodeJS.Signals) => {
         this.err(`spin agent: ${signal} received, finishing requests in flight`);

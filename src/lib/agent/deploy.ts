@@ -6,7 +6,7 @@
 import {readFile} from 'node:fs/promises';
 
 import {loadDocument} from '../compose/load.ts';
-import type {Diagnostic, Project} from '../compose/types.ts';
+import type {Diagnostic, Project, UpdateConfig} from '../compose/types.ts';
 import {hostPath} from '../engine/files.ts';
 import type {DeployEvent, DeployResult, FailureDetail, Orchestrator, Plan, StackRef, StackStatus} from '../engine/types.ts';
 import {applyPolicyDefaults, checkPolicy, type Policy} from '../policy/index.ts';
@@ -172,6 +172,10 @@ interface ApplyInput {
   wait: boolean;
   timeoutSeconds: number;
   onEvent?: (event: DeployEvent) => void;
+  /** Per-service rollout settings replacing update_config (going back under rollback_config). */
+  updateConfigs?: Record<string, UpdateConfig | undefined>;
+  /** Services whose images are pulled again although the engine has them. */
+  pull?: string[];
 }
 
 /** Policy, defaults, secrets, plan, then (unless a dry run) a recorded deploy. Holds no lock itself. */
@@ -210,6 +214,8 @@ async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJ
       timeoutMs: input.timeoutSeconds * 1000,
       noWait: !input.wait,
       onEvent: input.onEvent,
+      ...(input.updateConfigs ? {updateConfigs: input.updateConfigs} : {}),
+      ...(input.pull?.length ? {pull: input.pull} : {}),
     });
   } catch (err) {
     store.finishRevision(ref, revision.number, 'failed', err instanceof Error ? err.message : String(err));
@@ -223,7 +229,7 @@ async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJ
     store.finishRevision(ref, revision.number, result.outcome satisfies RevisionOutcome, revisionMessage(result), result.images);
     return out;
   }
-  const rollback = await rollBack(deps, ref, back, input);
+  const rollback = await rollBack(deps, ref, back, {...input, model});
   store.finishRevision(ref, revision.number, rollback.outcome === 'failed' ? result.outcome : 'rolled-back', `${revisionMessage(result) ?? result.outcome}; ${rollback.message}`, result.images);
   out.rollback = {revision: back.number, outcome: rollback.outcome};
   if (rollback.status) out.status = rollback.status;
@@ -248,12 +254,34 @@ async function rollBack(
   input.onEvent?.({type: 'log', time: now, message: `rolling back to revision ${to.number}`});
   try {
     const secrets = await resolveSecrets(deps, ref, to.model, input.secrets);
-    const r = await deps.orchestrator.deploy({ref, model: to.model, revision: to.number, secrets, timeoutMs: input.timeoutSeconds * 1000, onEvent: input.onEvent});
+    const updateConfigs = rollbackConfigs(input.model, to.model);
+    const r = await deps.orchestrator.deploy({
+      ref,
+      model: to.model,
+      revision: to.number,
+      secrets,
+      timeoutMs: input.timeoutSeconds * 1000,
+      onEvent: input.onEvent,
+      ...(updateConfigs ? {updateConfigs} : {}),
+    });
     const ok = r.outcome === 'healthy' || r.outcome === 'started';
     return {outcome: r.outcome, status: r.status, message: ok ? `rolled back to revision ${to.number}` : `rolling back to revision ${to.number} ended ${r.outcome}`};
   } catch (err) {
     return {outcome: 'failed', message: `rolling back to revision ${to.number} failed: ${err instanceof Error ? err.message : String(err)}`};
   }
+}
+
+/**
+ * The way back from `from` to `to` rolls out under `from`'s rollback_config, for the services
+ * that set one (the others use their own update_config, as on any deploy).
+ */
+export function rollbackConfigs(from: Project, to: Project): Record<string, UpdateConfig> | undefined {
+  const out: Record<string, UpdateConfig> = {};
+  for (const name of Object.keys(to.services)) {
+    const config = from.services[name]?.deploy?.rollback_config;
+    if (config) out[name] = config;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Loads, checks and deploys a compose document as one stack. */
@@ -299,8 +327,14 @@ export function withReplicas(model: Project, replicas: Record<string, number>): 
 }
 
 /** A change the agent makes from a recorded model (scale, rollback, upgrade): no client secrets, no dry run. */
-function redeploy(deps: DeployDeps, input: {user: User; ref: StackRef; wait?: boolean; timeoutSeconds?: number; onEvent?: (event: DeployEvent) => void}, model: Project): Promise<DeployResultJson> {
+function redeploy(
+  deps: DeployDeps,
+  input: {user: User; ref: StackRef; wait?: boolean; timeoutSeconds?: number; onEvent?: (event: DeployEvent) => void},
+  model: Project,
+  rollout: Pick<ApplyInput, 'updateConfigs' | 'pull'> = {},
+): Promise<DeployResultJson> {
   return apply(deps, {
+    ...rollout,
     user: input.user,
     ref: input.ref,
     model,
@@ -350,7 +384,9 @@ export async function rollbackStack(deps: DeployDeps, input: RollbackInput): Pro
       target = deps.store.revisions(input.ref).find((r) => r.number < current && (r.outcome === 'healthy' || r.outcome === 'started'));
       if (!target) throw new ApiError(409, 'revision.none', `stack "${input.ref.stack}" has no earlier healthy revision to go back to`, {hint: 'see `spin history`; name one with --to N'});
     }
-    return redeploy(deps, input, pinnedModel(target));
+    const current = baseRevision(deps.store, input.ref);
+    const updateConfigs = current ? rollbackConfigs(current.model, target.model) : undefined;
+    return redeploy(deps, input, pinnedModel(target), updateConfigs ? {updateConfigs} : {});
   });
 }
 
@@ -361,5 +397,55 @@ export async function scaleStack(deps: DeployDeps, input: ScaleInput): Promise<D
     if (!base) throw stackNotFound(input.ref.project, input.ref.stack);
     checkServiceNames(input.ref.stack, Object.keys(input.replicas), Object.keys(base.model.services));
     return redeploy(deps, input, withReplicas(base.model, input.replicas));
+  });
+}
+
+export interface UpgradeInput {
+  user: User;
+  ref: StackRef;
+  /** Services to upgrade; none means every service (or those named in `images`). */
+  services?: string[];
+  /** New image reference by service. */
+  images?: Record<string, string>;
+  wait?: boolean;
+  timeoutSeconds?: number;
+  onEvent?: (event: DeployEvent) => void;
+}
+
+/** A reference as `docker pull` takes it: name[:tag][@digest], no spaces, bounded. */
+const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]{0,254}$/i;
+
+/** The model with new images; `build` goes, since the service now runs a given image. */
+export function withImages(model: Project, images: Record<string, string>): Project {
+  const services = {...model.services};
+  for (const [name, image] of Object.entries(images)) {
+    const {build: _build, ...service} = services[name];
+    services[name] = {...service, image};
+  }
+  return {...model, services};
+}
+
+/**
+ * A new revision from the current one with images changed (`images`), or the same tags pulled
+ * again (services named without an image), rolled out like any deploy: health-gated under each
+ * service's update_config, and the whole stack put back if it fails.
+ */
+export async function upgradeStack(deps: DeployDeps, input: UpgradeInput): Promise<DeployResultJson> {
+  return withStackLock(deps.store, input.ref, input.user, async () => {
+    const base = baseRevision(deps.store, input.ref);
+    if (!base) throw stackNotFound(input.ref.project, input.ref.stack);
+    const images = input.images ?? {};
+    const names = Object.keys(base.model.services);
+    checkServiceNames(input.ref.stack, [...(input.services ?? []), ...Object.keys(images)], names);
+    for (const [service, image] of Object.entries(images)) {
+      if (!IMAGE_REF.test(image)) {
+        throw new ApiError(400, 'request.invalid', `image ${JSON.stringify(image.slice(0, 80))} for service "${service}" is not an image reference`, {
+          hint: 'give it as NAME[:TAG] or NAME@sha256:DIGEST, e.g. registry.example.org/team/web:2.1',
+        });
+      }
+    }
+    const named = input.services ?? [];
+    const pull = (named.length > 0 ? named : Object.keys(images).length > 0 ? [] : names).filter((s) => !Object.hasOwn(images, s));
+    return redeploy(deps, input, withImages(base.model, images), {pull});
   });
 }

@@ -30,11 +30,21 @@ export interface AgentServerOptions {
   logLevel?: string;
   /** How long in-flight requests may take to finish on shutdown. Default 5000. */
   graceMs?: number;
+  /** Serve the ingress (host-name routing to healthy replicas) on this `HOST:PORT`; off when absent. */
+  ingressListen?: string;
+  /** Drive the Caddy whose admin API answers here instead of starting one. */
+  ingressAdmin?: string;
+  /** Default host names are `<service>.<stack>.<project>.<domain>`. Default `localhost`. */
+  ingressDomain?: string;
+  /** The Caddy program to start. Default `caddy` on PATH. */
+  caddyBin?: string;
 }
 
 export interface RunningAgent {
   url: string;
   dataDir: string;
+  /** Where the ingress serves (`http://HOST:PORT`), when it runs. */
+  ingressUrl?: string;
   reconcile: ReconcileReport;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes the store. */
   close(): Promise<void>;
@@ -103,8 +113,14 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     const found = await getCredentials(registry);
     return found && found.username !== undefined ? {username: found.username, password: found.password ?? ''} : undefined;
   };
-  const orchestrator = new DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth});
-  await orchestrator.ping();
+  const ingress = await startIngress(options, docker);
+  const orchestrator = new DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth, ...(ingress ? {ingress: {hooks: ingress.controller, domain: ingress.domain}} : {})});
+  try {
+    await orchestrator.ping();
+  } catch (err) {
+    await ingress?.controller.close();
+    throw err;
+  }
 
   const store = openStore(options.dataDir);
   try {
@@ -121,6 +137,8 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
       https,
     });
     await app.ready();
+    ingress?.setLog((level, message) => app.log[level](message));
+    await ingress?.controller.start();
     const report = await reconcile({store, orchestrator, secretsDir, log: (level, message) => app.log[level](message)});
     await app.listen({host, port});
     const address = app.server.address();
@@ -130,6 +148,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     return {
       url: `${tls ? 'https' : 'http'}://${shownHost}:${actualPort}`,
       dataDir: options.dataDir,
+      ...(ingress ? {ingressUrl: `http://${options.ingressListen}`} : {}),
       reconcile: report,
       close() {
         closing ??= (async () => {
@@ -140,6 +159,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
           } finally {
             clearTimeout(timer);
             store.close();
+            await ingress?.controller.close().catch(() => undefined);
           }
         })();
         return closing;
@@ -147,6 +167,36 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     };
   } catch (err) {
     store.close();
+    await ingress?.controller.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The ingress proxy and what keeps its routes up to date, when asked for: a Caddy of its own
+ * (its files under the data folder), or an existing one driven through its admin API.
+ */
+async function startIngress(options: AgentServerOptions, docker: Docker) {
+  if (options.ingressListen === undefined) {
+    if (options.ingressAdmin !== undefined) throw new UsageError('--ingress-admin needs --ingress-listen', {hint: 'give the address the proxy serves on too, e.g. --ingress-listen 127.0.0.1:8088'});
+    return undefined;
+  }
+  const {host, port} = parseListen(options.ingressListen);
+  const listen = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const domain = options.ingressDomain ?? 'localhost';
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(domain) || domain.length > 200) {
+    throw new UsageError(`invalid ingress domain "${domain}"`, {hint: 'use a lower-case DNS name, e.g. localhost or apps.example.org'});
+  }
+  const [{CaddyAdmin, CaddyChild, onPath}, {IngressController}] = await Promise.all([import('../ingress/caddy.ts'), import('../ingress/controller.ts')]);
+  let driver;
+  if (options.ingressAdmin !== undefined) {
+    driver = new CaddyAdmin(options.ingressAdmin, listen);
+  } else {
+    const bin = options.caddyBin ?? 'caddy';
+    if (!onPath(bin)) throw new UsageError(`--ingress-listen needs Caddy, and "${bin}" is not on PATH`, {hint: 'install it (`apt-get install caddy`), or give an existing one with --ingress-admin URL'});
+    driver = await CaddyChild.start({dir: join(options.dataDir, 'caddy'), listen, bin});
+  }
+  const controller = new IngressController({docker, driver, domain, log: (level, message) => log?.(level, message)});
+  let log: ((level: 'info' | 'warn' | 'error', message: string) => void) | undefined;
+  return {controller, domain, setLog: (fn: typeof log) => (log = fn)};
 }

@@ -235,6 +235,10 @@ export class AgentClient {
     return this.resultOf(this.stream('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/scale`, {body: {replicas}}), onEvent);
   }
 
+  async upgrade(project: string, stack: string, body: {services?: string[]; images?: Record<string, string>; timeoutSeconds?: number}, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
+    return this.resultOf(this.stream('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/upgrade`, {body}), onEvent);
+  }
+
   async rollback(project: string, stack: string, body: {to?: number; timeoutSeconds?: number}, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
     return this.resultOf(this.stream('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/rollback`, {body}), onEvent);
   }

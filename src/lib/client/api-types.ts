@@ -44,6 +44,8 @@ export interface DeployResultJson {
   status?: StackStatus;
   images: Record<string, string>;
   failure?: FailureDetail;
+  /** Set when the change failed and the agent put the stack back on its last good revision. */
+  rollback?: {revision: number; outcome: 'healthy' | 'started' | 'failed' | 'timeout'};
   warnings?: Diagnostic[];
 }
 

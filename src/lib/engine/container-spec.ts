@@ -8,6 +8,7 @@ import {InvalidInputError} from '../errors.ts';
 import {isMap} from '../compose/merge.ts';
 import type {Healthcheck, Service} from '../compose/types.ts';
 import {parseDuration} from '../compose/units.ts';
+import type {IngressRequest} from '../ingress/types.ts';
 import {containerName, objectLabels, replicaAlias} from './naming.ts';
 import {LABELS, type StackRef} from './types.ts';
 
@@ -29,6 +30,11 @@ export interface SpecContext {
   files: {source: string; target: string}[];
   /** Host address for published ports that do not name one. */
   publishHostIp: string;
+  /**
+   * The service is behind the ingress: its port is also published on 127.0.0.1 at a port the
+   * engine picks, which only the proxy uses (not a port the user published).
+   */
+  ingress?: IngressRequest;
 }
 
 export interface ContainerSpec {
@@ -120,16 +126,22 @@ export function containerLabels(service: Service, ctx: SpecContext): Record<stri
     [LABELS.revision]: String(ctx.revision),
     [LABELS.configHash]: ctx.configHash,
     [LABELS.oneShot]: String(isOneShot(service)),
+    ...(ctx.ingress ? {[LABELS.ingressPort]: String(ctx.ingress.port), [LABELS.ingressHost]: ctx.ingress.host ?? ''} : {}),
   };
 }
 
-function ports(service: Service, hostIp: string): {exposed: Record<string, object>; bindings: Dockerode.PortMap} {
+function ports(service: Service, hostIp: string, ingress: IngressRequest | undefined): {exposed: Record<string, object>; bindings: Dockerode.PortMap} {
   const exposed: Record<string, object> = {};
   const bindings: Dockerode.PortMap = {};
   for (const p of service.ports) {
     const key = `${p.target}/${p.protocol}`;
     exposed[key] = {};
     (bindings[key] ??= []).push({HostIp: p.host_ip ?? hostIp, HostPort: p.published ?? ''});
+  }
+  if (ingress) {
+    const key = `${ingress.port}/tcp`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({HostIp: '127.0.0.1', HostPort: ''});
   }
   for (const e of service.expose ?? []) {
     const [range, protocol = 'tcp'] = String(e).split('/');
@@ -246,7 +258,7 @@ export function containerSpec(service: Service, ctx: SpecContext): ContainerSpec
   const limits = service.deploy?.resources?.limits;
   const reservations = service.deploy?.resources?.reservations;
   const cpus = limits?.cpus ?? service.cpus;
-  const {exposed, bindings} = ports(service, ctx.publishHostIp);
+  const {exposed, bindings} = ports(service, ctx.publishHostIp, ctx.ingress);
   const {binds, mounts: mountList} = mounts(service, ctx);
   const logging = isMap(service.logging) ? service.logging : undefined;
 

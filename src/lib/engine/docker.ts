@@ -6,8 +6,9 @@
 import Docker from 'dockerode';
 import {mkdir, readFile, rename, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
 
-import type {Project, Service} from '../compose/types.ts';
+import type {Project, Service, UpdateConfig} from '../compose/types.ts';
 import {parseDuration} from '../compose/units.ts';
 import {InvalidInputError, OperationError, SpinError, UnreachableError} from '../errors.ts';
 import {containerSpec, desiredReplicas, isOneShot, type SpecContext} from './container-spec.ts';
@@ -20,6 +21,9 @@ import {digestOf, inspectImage, pullImage, type RegistryAuth} from './images.ts'
 import {containerLines, mergeByTime, mergeSources} from './logs.ts';
 import {checkRef, checkServiceName, containerName, describeOwner, labelFilter, networkName, objectLabels, ownedBy, replicaAlias, volumeName} from './naming.ts';
 import {planStack, publicPlan, type DetailedPlan, type ExistingContainer} from './plan.ts';
+import {rollOut, rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
+import {defaultHost, ingressRequest} from '../ingress/model.ts';
+import type {IngressHooks, IngressRequest} from '../ingress/types.ts';
 import {
   LABELS,
   type DeployEvent,
@@ -51,6 +55,8 @@ export interface DockerOrchestratorOptions {
   clock?: {now(): number};
   /** Fallback inspect interval while waiting for health (events usually answer first). Default 1000. */
   pollMs?: number;
+  /** The ingress proxy, when the agent runs one: deploys hold new replicas out and drain old ones. */
+  ingress?: {hooks: IngressHooks; domain: string};
 }
 
 /** Healthy without a healthcheck means running this long, unless update_config.monitor says otherwise. */
@@ -84,6 +90,25 @@ interface PreparedService {
   configHash: string;
   oneShot: boolean;
   monitorMs: number;
+  ingress?: IngressRequest;
+  /** How its replicas are replaced, from update_config (or the rollback_config given for this deploy). */
+  rollout: RolloutSettings;
+}
+
+interface PrepareOptions {
+  updateConfigs?: Record<string, UpdateConfig | undefined>;
+  /** Services whose images are pulled again although present. */
+  pull?: ReadonlySet<string>;
+}
+
+/** What applying a service needs from the deploy around it. */
+interface ApplyContext {
+  events: ContainerEvents;
+  signal: AbortSignal;
+  noWait: boolean;
+  fail: (detail: FailureDetail) => void;
+  /** Containers held out of the ingress until found healthy; released when the deploy ends. */
+  held: Set<string>;
 }
 
 interface Prepared {
@@ -100,7 +125,12 @@ interface Tracked {
   id: string;
   replica: number;
   fresh: boolean;
+  /** Already found healthy by a rollout: the final wait does not announce it again. */
+  proven?: boolean;
 }
+
+/** A container this deploy created and started. */
+type Started = Tracked & {name: string};
 
 type Emit = (type: DeployEventType, message: string, service?: string, replica?: number) => void;
 
@@ -126,6 +156,15 @@ export function dependencyOrder(model: Project): string[] {
   return order;
 }
 
+/**
+ * A replica that ran to its end (a one-shot that exited): replacing it means running the new one,
+ * with nothing to keep serving meanwhile. A running one is rolled like any replica, whatever its
+ * restart policy.
+ */
+function finishedRun(s: PreparedService, c: ExistingContainer): boolean {
+  return s.oneShot && c.state !== 'running' && c.state !== 'restarting';
+}
+
 function toExisting(c: Docker.ContainerInfo): ExistingContainer {
   const labels = c.Labels ?? {};
   const exit = /^Exited \((-?\d+)\)/.exec(c.Status ?? '');
@@ -139,6 +178,7 @@ function toExisting(c: Docker.ContainerInfo): ExistingContainer {
     state: c.State,
     ...(exit ? {exitCode: Number(exit[1])} : {}),
     oneShot: labels[LABELS.oneShot] === 'true',
+    ...(labels[LABELS.ingressPort] ? {ingress: true} : {}),
   };
 }
 
@@ -150,6 +190,7 @@ export class DockerOrchestrator implements Orchestrator {
   private readonly registryAuth?: RegistryAuth;
   private readonly clock: {now(): number};
   private readonly pollMs: number;
+  private readonly ingress?: {hooks: IngressHooks; domain: string};
 
   constructor(options: DockerOrchestratorOptions) {
     this.docker = options.docker ?? new Docker();
@@ -158,6 +199,7 @@ export class DockerOrchestrator implements Orchestrator {
     this.registryAuth = options.registryAuth;
     this.clock = options.clock ?? Date;
     this.pollMs = options.pollMs ?? 1000;
+    this.ingress = options.ingress;
   }
 
   async ping(): Promise<void> {
@@ -209,7 +251,7 @@ export class DockerOrchestrator implements Orchestrator {
    * Resolves everything the hash and the create calls need. With `pull`, missing images are
    * pulled (a deploy); without, a missing image only marks the service as changed (a plan).
    */
-  private async prepare(ref: StackRef, model: Project, secrets: Record<string, Buffer> | undefined, pull: boolean, emit: Emit): Promise<Prepared> {
+  private async prepare(ref: StackRef, model: Project, secrets: Record<string, Buffer> | undefined, pull: boolean, emit: Emit, options: PrepareOptions = {}): Promise<Prepared> {
     checkRef(ref);
     const networks = this.usedNetworks(ref, model);
     const volumes = this.usedVolumes(ref, model);
@@ -220,7 +262,7 @@ export class DockerOrchestrator implements Orchestrator {
       if (!image) {
         throw new InvalidInputError(`service "${name}" has no image`, {hint: 'build and push it (`spin build`, `spin push`), then deploy the image reference'});
       }
-      const policy = typeof service.pull_policy === 'string' ? service.pull_policy : 'missing';
+      const policy = pull && options.pull?.has(name) ? 'always' : typeof service.pull_policy === 'string' ? service.pull_policy : 'missing';
       let found = images.get(`${image}\n${policy}`);
       if (!found) {
         found = this.resolveImage(image, policy, pull, (msg) => emit('pull', msg, name));
@@ -241,6 +283,11 @@ export class DockerOrchestrator implements Orchestrator {
         const usedVolumes = service.volumes.filter((v) => v.type === 'volume' && v.source !== undefined).map((v) => volumeNames[v.source as string]);
         const hash = configHash(service, {imageId: id, files: fileDigests(files), networks: Object.values(serviceNetworks), volumes: usedVolumes});
         const monitor = parseDuration(service.deploy?.update_config?.monitor);
+        const ingress = ingressRequest(service, name);
+        const override = options.updateConfigs && Object.hasOwn(options.updateConfigs, name);
+        const rollout = override
+          ? rolloutSettings(name, service, options.updateConfigs?.[name], ingress !== undefined, 'rollback_config')
+          : rolloutSettings(name, service, service.deploy?.update_config, ingress !== undefined);
         const prepared: PreparedService = {
           name,
           service,
@@ -253,6 +300,8 @@ export class DockerOrchestrator implements Orchestrator {
           configHash: hash,
           oneShot: isOneShot(service),
           monitorMs: monitor !== undefined && monitor > 0 ? monitor / 1e6 : DEFAULT_MONITOR_MS,
+          rollout,
+          ...(ingress ? {ingress} : {}),
         };
         const fixed = service.ports.find((port) => port.published !== undefined && !port.published.includes('-'));
         if (prepared.replicas > 1 && fixed) {
@@ -296,6 +345,7 @@ export class DockerOrchestrator implements Orchestrator {
       volumes,
       files,
       publishHostIp: this.publishHostIp,
+      ...(s.ingress ? {ingress: s.ingress} : {}),
     };
   }
 
@@ -347,7 +397,55 @@ export class DockerOrchestrator implements Orchestrator {
     const [existing, missing] = await Promise.all([this.existing(p.ref), this.missingResources(p)]);
     const plan = planStack(wanted, existing, missing);
     await this.checkNamesFree(p.ref, plan);
+    await this.checkHosts(p);
+    for (const sp of plan.services) {
+      const s = p.services.get(sp.service);
+      if (sp.action !== 'recreate' || !s) continue;
+      sp.rollout = plan.steps[sp.service].recreate.every((c) => finishedRun(s, c))
+        ? rolloutPlan({...s.rollout, order: 'stop-first', why: 'a one-shot: the old run goes, the new one runs to completion', parallelism: 0, delayMs: 0, monitorMs: 0})
+        : rolloutPlan(s.rollout);
+    }
     return plan;
+  }
+
+  /**
+   * A host name routes to one service only. Names under the agent's domain belong to the stack
+   * whose default names they extend (`*.<stack>.<project>.<domain>`), so no project can take
+   * another's; any other name goes to the first stack that asks for it.
+   */
+  private async checkHosts(p: Prepared): Promise<void> {
+    if (!this.ingress) return;
+    const {domain} = this.ingress;
+    const {ref} = p;
+    const mine = new Map<string, string>();
+    for (const s of p.services.values()) {
+      if (!s.ingress) continue;
+      const host = s.ingress.host ?? defaultHost(ref.project, ref.stack, s.name, domain);
+      const own = `${ref.stack}.${ref.project}.${domain}`;
+      if (s.ingress.host && (host === domain || host.endsWith(`.${domain}`)) && host !== own && !host.endsWith(`.${own}`)) {
+        throw new InvalidInputError(`service "${s.name}" asks for host name "${host}", which is outside its stack's names under "${domain}"`, {
+          hint: `use a name ending in ".${own}", a name outside "${domain}", or leave the host out for "${defaultHost(ref.project, ref.stack, s.name, domain)}"`,
+        });
+      }
+      const other = mine.get(host);
+      if (other !== undefined) {
+        throw new InvalidInputError(`services "${other}" and "${s.name}" both ask for host name "${host}"`, {hint: 'give each service its own host name'});
+      }
+      mine.set(host, s.name);
+    }
+    if (mine.size === 0) return;
+    const list = await engineCall('list the ingress containers', () => this.docker.listContainers({all: true, filters: {label: [`${LABELS.managed}=true`, LABELS.ingressPort]}}));
+    for (const c of list) {
+      const labels = c.Labels ?? {};
+      const [project, stack, service] = [labels[LABELS.project], labels[LABELS.stack], labels[LABELS.service]];
+      if (!project || !stack || !service || (project === ref.project && stack === ref.stack)) continue;
+      const host = labels[LABELS.ingressHost] || defaultHost(project, stack, service, domain);
+      if (!mine.has(host)) continue;
+      const owner = project === ref.project ? `stack "${stack}" of this project` : 'a stack of another project';
+      throw new EngineError('engine.conflict', `host name "${host}" asked for by service "${mine.get(host)}" is already served by ${owner}`, {
+        hint: 'choose another host name under x-spin.ingress.host, or remove the other stack first',
+      });
+    }
   }
 
   /** A container Spin would create must not have its name taken by someone else's container. */
@@ -378,9 +476,14 @@ export class DockerOrchestrator implements Orchestrator {
       request.onEvent?.(event);
     };
     request.signal?.throwIfAborted();
-    const prepared = await this.prepare(ref, model, request.secrets, true, emit);
+    const prepared = await this.prepare(ref, model, request.secrets, true, emit, {updateConfigs: request.updateConfigs, pull: new Set(request.pull ?? [])});
     const plan = await this.detailedPlan(prepared);
-    emit('plan', plan.noop ? 'nothing to change' : plan.services.filter((s) => s.action !== 'keep' || s.reason !== 'unchanged').map((s) => `${s.service}: ${s.action} (${s.reason})`).join('; '));
+    const line = (s: DetailedPlan['services'][number]) => `${s.service}: ${s.action} (${s.reason}${s.rollout ? `; ${s.rollout.summary}` : ''})`;
+    emit('plan', plan.noop ? 'nothing to change' : plan.services.filter((s) => s.action !== 'keep' || s.reason !== 'unchanged').map(line).join('; '));
+    if (!this.ingress) {
+      const asking = [...prepared.services.values()].filter((s) => s.ingress).map((s) => `"${s.name}"`);
+      if (asking.length > 0) emit('log', `${asking.join(', ')} ask${asking.length === 1 ? 's' : ''} for the ingress, but this agent runs without one: reach ${asking.length === 1 ? 'it' : 'them'} through published ports (an admin starts the agent with --ingress-listen)`);
+    }
     const images = Object.fromEntries([...prepared.services.values()].map((s) => [s.name, s.digest]));
 
     const failCtl = new AbortController();
@@ -398,6 +501,8 @@ export class DockerOrchestrator implements Orchestrator {
     await this.createResources(prepared, plan);
     const events = await ContainerEvents.open(this.docker, ref);
     const ready = new Set<string>();
+    const held = new Set<string>();
+    const applyContext: ApplyContext = {events, signal: waitSignal, noWait: request.noWait === true, fail, held};
     try {
       await this.removeGone(plan, emit);
       const tracked = new Map<string, Tracked[]>();
@@ -406,7 +511,7 @@ export class DockerOrchestrator implements Orchestrator {
         const key = `${name}\n${want}`;
         let w = waits.get(key);
         if (!w) {
-          w = this.waitService(prepared.services.get(name) as PreparedService, tracked.get(name) ?? [], want, events, waitSignal, emit, fail);
+          w = this.waitService(prepared.services.get(name) as PreparedService, tracked.get(name) ?? [], want, events, waitSignal, emit, fail, held);
           waits.set(key, w);
         }
         return w;
@@ -428,7 +533,7 @@ export class DockerOrchestrator implements Orchestrator {
             }
             if (waitSignal.aborted) return false;
             try {
-              tracked.set(name, await this.applyService(prepared, plan, name, request.revision, emit));
+              tracked.set(name, await this.applyService(prepared, plan, name, request.revision, emit, applyContext));
               return true;
             } catch (err) {
               if (!isSpinFailure(err)) throw err;
@@ -454,6 +559,12 @@ export class DockerOrchestrator implements Orchestrator {
       await pruneServiceDirs(this.secretsDir, ref, new Set(prepared.services.keys()));
     } finally {
       events.close();
+      // Whatever the outcome, the proxy goes back to following the engine's health alone.
+      if (this.ingress) {
+        const hooks = this.ingress.hooks;
+        await Promise.all([...held].map((id) => hooks.release(id))).catch(() => undefined);
+        await hooks.sync().catch(() => undefined);
+      }
     }
     if (request.signal?.aborted) throw request.signal.reason ?? new OperationError('the deploy was interrupted');
 
@@ -508,7 +619,16 @@ export class DockerOrchestrator implements Orchestrator {
 
   private async removeGone(plan: DetailedPlan, emit: Emit): Promise<void> {
     const gone = plan.services.filter((s) => s.action === 'remove').map((s) => s.service);
-    await Promise.all(gone.flatMap((name) => plan.steps[name].remove.map((c) => this.removeContainer(c, emit))));
+    await Promise.all(gone.flatMap((name) => plan.steps[name].remove.map((c) => this.retire(c, emit))));
+  }
+
+  /** Stops and removes a replica; one behind the ingress leaves the proxy first. */
+  private async retire(c: Pick<ExistingContainer, 'id' | 'name' | 'service' | 'replica' | 'ingress'>, emit: Emit): Promise<void> {
+    if (c.ingress && this.ingress) {
+      emit('drain', `draining ${c.name}: out of the ingress before it stops`, c.service, c.replica);
+      await this.ingress.hooks.drain(c.id);
+    }
+    await this.removeContainer(c, emit);
   }
 
   private async removeContainer(c: Pick<ExistingContainer, 'id' | 'name' | 'service' | 'replica'>, emit?: Emit): Promise<void> {
@@ -529,7 +649,7 @@ export class DockerOrchestrator implements Orchestrator {
     }
   }
 
-  private async applyService(p: Prepared, plan: DetailedPlan, name: string, revision: number, emit: Emit): Promise<Tracked[]> {
+  private async applyService(p: Prepared, plan: DetailedPlan, name: string, revision: number, emit: Emit, ctx: ApplyContext): Promise<Tracked[]> {
     const s = p.services.get(name) as PreparedService;
     const steps = plan.steps[name];
     const mounts = await writeServiceFiles(this.secretsDir, p.ref, name, s.files).catch((err: unknown) => {
@@ -538,32 +658,127 @@ export class DockerOrchestrator implements Orchestrator {
         cause: err,
       });
     });
-    await Promise.all(steps.remove.map((c) => this.removeContainer(c, emit)));
-    const create = async (replica: number) => {
+    await Promise.all(steps.remove.map((c) => this.retire(c, emit)));
+    const create = async (replica: number, as?: string): Promise<Started> => {
       const spec = containerSpec(s.service, this.specContext(p.ref, s, replica, revision, p.volumeNames, mounts));
-      const id = await this.createContainer(p.ref, spec.name, spec.options);
-      emit('create', `created ${spec.name}`, name, replica);
+      const cname = as ?? spec.name;
+      const id = await this.createContainer(p.ref, cname, {...spec.options, name: cname});
+      emit('create', `created ${cname}`, name, replica);
       for (const c of spec.connect) {
-        await engineCall(`connect container "${spec.name}" to network "${c.network}"`, () => this.docker.getNetwork(c.network).connect({Container: id, EndpointConfig: c.endpoint}));
+        await engineCall(`connect container "${cname}" to network "${c.network}"`, () => this.docker.getNetwork(c.network).connect({Container: id, EndpointConfig: c.endpoint}));
       }
-      await this.startContainer(id, spec.name);
-      emit('start', `started ${spec.name}`, name, replica);
-      return {id, replica, fresh: true};
+      this.hold(s, id, ctx);
+      await this.startContainer(id, cname);
+      emit('start', `started ${cname}`, name, replica);
+      return {id, replica, fresh: true, name: cname};
     };
+    // A replica left under its temporary name by an interrupted rollout gets its own name back.
+    for (const c of [...steps.keep, ...steps.start]) {
+      const proper = containerName(p.ref, name, c.replica);
+      if (c.name !== proper) await this.rename(c.id, proper);
+    }
+    const rolling = steps.recreate.filter((c) => !finishedRun(s, c));
     const results = await Promise.all([
       ...steps.create.map((n) => create(n)),
-      ...steps.recreate.map(async (c) => {
-        await this.removeContainer(c, emit);
-        return create(c.replica);
-      }),
+      ...steps.recreate
+        .filter((c) => finishedRun(s, c))
+        .map(async (c) => {
+          await this.retire(c, emit);
+          return create(c.replica);
+        }),
       ...steps.start.map(async (c) => {
+        this.hold(s, c.id, ctx);
         await this.startContainer(c.id, c.name);
         emit('start', `started ${c.name}`, name, c.replica);
         return {id: c.id, replica: c.replica, fresh: true};
       }),
     ]);
+    const rolled = rolling.length > 0 ? await this.rollService(p.ref, s, rolling, create, emit, ctx) : [];
     const kept = steps.keep.map((c) => ({id: c.id, replica: c.replica, fresh: false}));
-    return [...kept, ...results].sort((a, b) => a.replica - b.replica);
+    return [...kept, ...results.map(({id, replica, fresh}) => ({id, replica, fresh})), ...rolled].sort((a, b) => a.replica - b.replica);
+  }
+
+  /** A fresh replica behind the ingress takes no traffic until the deploy finds it healthy. */
+  private hold(s: PreparedService, id: string, ctx: ApplyContext): void {
+    if (!s.ingress || !this.ingress) return;
+    this.ingress.hooks.hold(id);
+    ctx.held.add(id);
+  }
+
+  private async admit(id: string, ctx: ApplyContext): Promise<void> {
+    if (!ctx.held.delete(id) || !this.ingress) return;
+    await this.ingress.hooks.release(id);
+  }
+
+  private async rename(id: string, name: string): Promise<void> {
+    await engineCall(`rename a container to "${name}"`, () => this.docker.getContainer(id).rename({name}));
+  }
+
+  /**
+   * Replaces running replicas under the service's rollout settings (rollout.ts). Start-first
+   * replacements run under a temporary name beside the replica they replace, and take its name
+   * once it is gone; a crash in between leaves both, and the next deploy keeps the one with the
+   * replica's own name.
+   */
+  private async rollService(ref: StackRef, s: PreparedService, olds: ExistingContainer[], create: (replica: number, as?: string) => Promise<Started>, emit: Emit, ctx: ApplyContext): Promise<Tracked[]> {
+    const settings = s.rollout;
+    const current = new Map<number, Tracked>(olds.map((c) => [c.replica, {id: c.id, replica: c.replica, fresh: false}]));
+    const alias = (replica: number) => replicaAlias(s.name, replica);
+    await rollOut<ExistingContainer, Started>(olds, settings, {
+      start: async (old, beside) => {
+        const started = await create(old.replica, beside ? `${containerName(ref, s.name, old.replica)}_next` : undefined);
+        if (!beside) current.set(old.replica, {id: started.id, replica: old.replica, fresh: true});
+        return started;
+      },
+      healthy: async (n) => {
+        if (ctx.noWait) return {ok: true};
+        emit('waiting', `waiting for ${alias(n.replica)} to be healthy`, s.name, n.replica);
+        const verdict = await this.verdict(s, n, 'healthy', ctx.events, ctx.signal);
+        if (!verdict) return {ok: false, reason: 'was not healthy when the deploy stopped waiting'};
+        if (verdict.state === 'failed') return {ok: false, reason: verdict.reason};
+        emit('healthy', `${alias(n.replica)} is healthy`, s.name, n.replica);
+        return {ok: true};
+      },
+      monitor: async (list, ms) => {
+        const broke = new Map<Started, string>();
+        emit('waiting', `monitoring ${list.map((n) => alias(n.replica)).join(', ')} for ${ms / 1000}s`, s.name);
+        const watched = await sleep(ms, true, {signal: ctx.signal}).catch(() => false);
+        if (!watched) return broke;
+        await Promise.all(
+          list.map(async (n) => {
+            const verdict = await this.verdict(s, n, 'healthy', ctx.events, ctx.signal);
+            if (verdict?.state === 'failed') broke.set(n, verdict.reason);
+          }),
+        );
+        return broke;
+      },
+      admit: async (n) => {
+        await this.admit(n.id, ctx);
+        if (current.get(n.replica)?.id === n.id) current.set(n.replica, {id: n.id, replica: n.replica, fresh: true, proven: true});
+      },
+      retire: (old) => this.retire(old, emit),
+      discard: async (n) => {
+        ctx.held.delete(n.id);
+        await this.removeContainer({id: n.id, name: n.name, service: s.name, replica: n.replica}, emit);
+      },
+      promote: async (n) => {
+        await this.rename(n.id, containerName(ref, s.name, n.replica));
+        current.set(n.replica, {id: n.id, replica: n.replica, fresh: true, proven: true});
+      },
+      failed: async (old, reason, {replacement, halts}) => {
+        // A deploy that already gave up (timeout, another failure) reports that instead.
+        if (ctx.signal.aborted) return;
+        const logs = replacement ? await this.lastLogs(replacement.id) : [];
+        if (halts) {
+          ctx.fail({service: s.name, replica: old.replica, reason, logs});
+          return;
+        }
+        emit('failed', `${alias(old.replica)} ${reason}; the rollout goes on (failure_action ${settings.failureAction}, max_failure_ratio ${settings.maxFailureRatio})`, s.name, old.replica);
+      },
+      wait: (ms) => sleep(ms, undefined, {signal: ctx.signal}).catch(() => undefined),
+      aborted: () => ctx.signal.aborted,
+    });
+    return [...current.values()];
   }
 
   private async createContainer(ref: StackRef, name: string, options: Docker.ContainerCreateOptions): Promise<string> {
@@ -599,6 +814,22 @@ export class DockerOrchestrator implements Orchestrator {
     }
   }
 
+  private async verdict(s: PreparedService, c: Pick<Tracked, 'id' | 'fresh'>, want: 'healthy' | 'completed', events: ContainerEvents, signal: AbortSignal) {
+    try {
+      return await waitContainer(this.docker, events, c.id, {
+        oneShot: s.oneShot,
+        monitorMs: s.monitorMs,
+        want,
+        pollMs: this.pollMs,
+        now: () => this.clock.now(),
+        signal,
+        ...(c.fresh ? {restartBaseline: 0} : {}),
+      });
+    } catch (err) {
+      return {state: 'failed' as const, reason: `could not be inspected: ${engineError(err, 'inspect').message}`};
+    }
+  }
+
   private async waitService(
     s: PreparedService,
     containers: Tracked[],
@@ -607,29 +838,18 @@ export class DockerOrchestrator implements Orchestrator {
     signal: AbortSignal,
     emit: Emit,
     fail: (detail: FailureDetail) => void,
+    held: Set<string>,
   ): Promise<boolean> {
     const verdicts = await Promise.all(
       containers.map(async (c) => {
-        let verdict;
-        try {
-          verdict = await waitContainer(this.docker, events, c.id, {
-            oneShot: s.oneShot,
-            monitorMs: s.monitorMs,
-            want,
-            pollMs: this.pollMs,
-            now: () => this.clock.now(),
-            signal,
-            ...(c.fresh ? {restartBaseline: 0} : {}),
-          });
-        } catch (err) {
-          verdict = {state: 'failed' as const, reason: `could not be inspected: ${engineError(err, 'inspect').message}`};
-        }
+        const verdict = await this.verdict(s, c, want, events, signal);
         if (!verdict) return false;
         if (verdict.state === 'failed') {
           fail({service: s.name, replica: c.replica, reason: verdict.reason, logs: await this.lastLogs(c.id)});
           return false;
         }
-        emit(verdict.state === 'done' ? 'done' : 'healthy', `${replicaAlias(s.name, c.replica)} ${verdict.state === 'done' ? 'completed' : 'is healthy'}`, s.name, c.replica);
+        if (verdict.state === 'healthy' && this.ingress && held.delete(c.id)) await this.ingress.hooks.release(c.id);
+        if (!c.proven) emit(verdict.state === 'done' ? 'done' : 'healthy', `${replicaAlias(s.name, c.replica)} ${verdict.state === 'done' ? 'completed' : 'is healthy'}`, s.name, c.replica);
         return true;
       }),
     );

@@ -14,6 +14,8 @@ export interface ExistingContainer {
   state: string;
   exitCode?: number;
   oneShot: boolean;
+  /** Behind the ingress: drained out of the proxy before it stops. */
+  ingress?: boolean;
 }
 
 export interface WantedService {

@@ -2,7 +2,7 @@
 // Engine on one host (docker.ts) now, Docker Swarm later. The agent owns users, policy and
 // revisions; a backend only turns a checked model into running containers and reports on them.
 
-import type {Project} from '../compose/types.ts';
+import type {Project, UpdateConfig} from '../compose/types.ts';
 
 export interface StackRef {
   /** The platform project (team), e.g. `genomics`. */
@@ -23,6 +23,10 @@ export const LABELS = {
   oneShot: 'org.spin.one-shot',
   /** The replica count the deploy asked for, so status can report `desired` from the engine alone. */
   replicas: 'org.spin.replicas',
+  /** The container port the ingress proxy routes to (set when the service asks for ingress). */
+  ingressPort: 'org.spin.ingress.port',
+  /** The host name the service asked for; empty means the agent's default name. */
+  ingressHost: 'org.spin.ingress.host',
 } as const;
 
 export type ServiceAction = 'create' | 'recreate' | 'keep' | 'scale' | 'remove';
@@ -35,6 +39,23 @@ export interface ServicePlan {
   configHash: string;
   /** Why, in words: "image changed", "new service", "2 → 3 replicas". */
   reason: string;
+  /** How running replicas are replaced (set for `recreate`). */
+  rollout?: ServiceRollout;
+}
+
+/** A service's rollout as the plan shows it (see engine/rollout.ts). */
+export interface ServiceRollout {
+  order: 'start-first' | 'stop-first';
+  /** Why that order: "behind the ingress", "publishes host port 8080", "a one-shot". */
+  why: string;
+  /** Replicas replaced at once; 0 means all. */
+  parallelism: number;
+  delayMs: number;
+  monitorMs: number;
+  failureAction: 'rollback' | 'pause' | 'continue';
+  maxFailureRatio: number;
+  /** The above in one line. */
+  summary: string;
 }
 
 export interface Plan {
@@ -45,7 +66,7 @@ export interface Plan {
   noop: boolean;
 }
 
-export type DeployEventType = 'plan' | 'pull' | 'create' | 'start' | 'stop' | 'remove' | 'waiting' | 'healthy' | 'done' | 'failed' | 'log';
+export type DeployEventType = 'plan' | 'pull' | 'create' | 'start' | 'stop' | 'remove' | 'waiting' | 'healthy' | 'done' | 'failed' | 'log' | 'drain';
 
 export interface DeployEvent {
   type: DeployEventType;
@@ -66,6 +87,13 @@ export interface DeployRequest {
   timeoutMs: number;
   /** Do not wait for health (`spin deploy --no-wait`). */
   noWait?: boolean;
+  /**
+   * Replaces a service's update_config for this deploy: going back to an earlier revision rolls
+   * out under the rollback_config of the revision being left.
+   */
+  updateConfigs?: Record<string, UpdateConfig | undefined>;
+  /** Services whose images are pulled again even when the engine has them (a moved tag). */
+  pull?: string[];
   onEvent?: (event: DeployEvent) => void;
   signal?: AbortSignal;
 }

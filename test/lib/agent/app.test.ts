@@ -533,6 +533,6 @@ describe('errors', () => {
       const [method, url] = route.split(' ');
       assert.ok(app.hasRoute({method: method as 'GET', url}), `${route} is documented but not served`);
     }
-    assert.equal(documented.length, 21);
+    assert.equal(documented.length, 22);
   });
 });

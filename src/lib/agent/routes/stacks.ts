@@ -1,9 +1,9 @@
-// Stacks: listing, status, revisions, deploy and scale, lifecycle, removal.
+// Stacks: listing, status, revisions, deploy, scale, upgrade and rollback, lifecycle, removal.
 
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 
 import type {DeployEvent, StackStatus} from '../../engine/types.ts';
-import {deployStack, rollbackStack, scaleStack, withStackLock, type DeployDeps, type DeployResultJson} from '../deploy.ts';
+import {deployStack, rollbackStack, scaleStack, upgradeStack, withStackLock, type DeployDeps, type DeployResultJson} from '../deploy.ts';
 import {ApiError, checkServiceNames, toEnvelope} from '../errors.ts';
 import type {Revision} from '../types.ts';
 import {addRoute, audited, caller, findStack, knownServices, readStatus, stackRef, type AgentContext} from './context.ts';
@@ -182,6 +182,21 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
     const body = request.body as ScaleBody;
     return answerDeploy(ctx, request, reply, 'stack.scale', (onEvent) =>
       scaleStack(deployDeps(ctx), {user: caller(request), ref: stackRef(request), replicas: body.replicas, wait: body.wait, timeoutSeconds: body.timeoutSeconds, onEvent}),
+    );
+  });
+
+  addRoute(app, ctx, 'post', `${STACK}/upgrade`, async (request, reply) => {
+    const body = request.body as {services?: string[]; images?: Record<string, string>; wait?: boolean; timeoutSeconds?: number};
+    return answerDeploy(ctx, request, reply, 'stack.upgrade', (onEvent) =>
+      upgradeStack(deployDeps(ctx), {
+        user: caller(request),
+        ref: stackRef(request),
+        ...(body.services ? {services: body.services} : {}),
+        ...(body.images ? {images: body.images} : {}),
+        wait: body.wait,
+        timeoutSeconds: body.timeoutSeconds,
+        onEvent,
+      }),
     );
   });
 }

@@ -1,0 +1,256 @@
+// The commands the rollout benchmark times. A rolling upgrade of 3 replicas happens under a
+// constant request rate; each upgrade yields several figures (failed requests, p99 latency,
+// duration), kept one JSON line per upgrade in the fixture's folder so that the rows of the
+// table read the same upgrades: the first row to ask for upgrade N runs it, later rows read it.
+//
+//   node bench/lib/rollout-probe.ts setup DIR              images, the Spin stack and the compose project (untimed)
+//   node bench/lib/rollout-probe.ts spin DIR METRIC        Spin's rolling upgrade: failed | p99 | duration
+//   node bench/lib/rollout-probe.ts compose DIR METRIC     docker-compose up -d (recreate): failed | failedDirect | p99 | duration
+//   node bench/lib/rollout-probe.ts baseline DIR           p99 of the same load with no upgrade
+//
+// DIR is an agent fixture's folder started with the ingress on (agent-fixture.ts).
+
+import {spawn} from 'node:child_process';
+import {appendFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+import {fileURLToPath} from 'node:url';
+
+import Docker from 'dockerode';
+
+import {AgentClient} from '../../src/lib/client/agent.ts';
+import {CaddyChild} from '../../src/lib/ingress/caddy.ts';
+import {BUSYBOX_DOCKERFILE, buildImage} from '../../test/helpers/docker.ts';
+import {quantile, startLoad, type LoadReport} from '../../test/helpers/load.ts';
+import {COMPOSE_PROJECT_LABEL, freePort, readState, removeComposeProject, type FixtureState} from './agent-fixture.ts';
+
+export const REPLICAS = 3;
+/** Requests per second through the proxy, on both sides. */
+export const RATE = 200;
+const STACK = 'roll';
+/** Load before the upgrade starts and after it ends, so its edges are inside the window. */
+const LEAD_MS = 1000;
+const TAIL_MS = 500;
+const HEALTH_TIMEOUT_MS = 120_000;
+
+const docker = new Docker();
+
+interface Setup {
+  images: {v1: string; v2: string};
+  /** The image each side runs now; every upgrade goes to the other one. */
+  current: {spin: 'v1' | 'v2'; compose: 'v1' | 'v2'};
+  composeFile: string;
+  /** The host ports compose's replicas publish (a range). */
+  ports: number[];
+}
+
+interface Figures {
+  failed: number;
+  /** docker-compose only: failures of requests sent straight to its published ports. */
+  failedDirect?: number;
+  p99: number;
+  duration: number;
+  ok: number;
+  retried: number;
+}
+
+const setupFile = (dir: string) => join(dir, 'rollout.json');
+const readSetup = (dir: string) => JSON.parse(readFileSync(setupFile(dir), 'utf8')) as Setup;
+const writeSetup = (dir: string, s: Setup) => writeFileSync(setupFile(dir), JSON.stringify(s));
+const hostOf = (state: FixtureState) => `web.${STACK}.${state.project}.localhost`;
+
+/** The Spin stack: 3 httpd replicas behind the ingress; healthy when httpd answers. */
+function webService(image: string): Record<string, unknown> {
+  return {
+    image,
+    init: true,
+    cap_drop: ['ALL'],
+    healthcheck: {test: ['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8080/'], interval: '500ms', timeout: '2s', retries: 3},
+    deploy: {replicas: REPLICAS, resources: {limits: {cpus: '1', memory: '1g'}}},
+  };
+}
+
+function run(file: string, args: string[], env: Record<string, string> = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, ...env}});
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file} ${args.join(' ')} exited with ${code}:\n${stderr.trimEnd()}`))));
+  });
+}
+
+function client(state: FixtureState): AgentClient {
+  return new AgentClient({url: state.url, token: state.token});
+}
+
+async function setup(dir: string): Promise<void> {
+  const state = readState(dir);
+  if (!state.ingressPort) throw new Error('the fixture runs without the ingress');
+  const images = {v1: `spin-bench/${state.project}:web-v1`, v2: `spin-bench/${state.project}:web-v2`};
+  for (const v of ['v1', 'v2'] as const) {
+    await buildImage(docker, images[v], `${BUSYBOX_DOCKERFILE}RUN mkdir /www && echo ${v} > /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`, {owner: state.project});
+  }
+  const agent = client(state);
+  try {
+    const result = await agent.deploy(state.project, STACK, {model: {services: {web: {...webService(images.v1), 'x-spin': {ingress: {port: 8080}}}}}, timeoutSeconds: 120});
+    if (result.outcome !== 'healthy') throw new Error(`the stack did not turn healthy: ${JSON.stringify(result.failure)}`);
+  } finally {
+    agent.close();
+  }
+  // docker-compose's replicas publish a range of host ports; a Caddy with Spin's own settings
+  // routes to all of them, so both sides have the same proxy in front and differ only in how
+  // the replicas are replaced.
+  const first = await freeRange(REPLICAS);
+  const ports = Array.from({length: REPLICAS}, (_, i) => first + i);
+  const composeFile = join(dir, 'rollout-compose.json');
+  const web = {...webService('${WEB_IMAGE}'), ports: [`127.0.0.1:${ports[0]}-${ports.at(-1)}:8080`]};
+  writeFileSync(composeFile, JSON.stringify({version: '3.8', services: {web}}, null, 2));
+  await removeComposeProject(docker, state.composeProject);
+  await run('docker-compose', ['--compatibility', '-p', state.composeProject, '-f', composeFile, 'up', '-d', '--scale', `web=${REPLICAS}`], {WEB_IMAGE: images.v1});
+  await composeHealthy(state.composeProject, []);
+  writeSetup(dir, {images, current: {spin: 'v1', compose: 'v1'}, composeFile, ports});
+}
+
+async function freeRange(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await freePort();
+    if (base + n > 65535) continue;
+    const ok = await Promise.all(Array.from({length: n - 1}, (_, i) => isFree(base + i + 1)));
+    if (ok.every(Boolean)) return base;
+  }
+  throw new Error(`no ${n} consecutive free ports on 127.0.0.1`);
+}
+
+async function isFree(port: number): Promise<boolean> {
+  const {createServer} = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer().once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Waits until the compose project has REPLICAS healthy containers, none of them in `old`. */
+async function composeHealthy(project: string, old: string[]): Promise<void> {
+  const deadline = performance.now() + HEALTH_TIMEOUT_MS;
+  for (;;) {
+    const list = await docker.listContainers({filters: {label: [`${COMPOSE_PROJECT_LABEL}=${project}`]}});
+    const fresh = list.filter((c) => !old.includes(c.Id));
+    if (fresh.length === REPLICAS && fresh.every((c) => c.Status.includes('(healthy)'))) return;
+    if (performance.now() > deadline) throw new Error(`docker-compose replicas not healthy within ${HEALTH_TIMEOUT_MS} ms`);
+    await sleep(50);
+  }
+}
+
+function figures(report: LoadReport, duration: number): Figures {
+  return {failed: report.failed, p99: quantile(report.latencies, 0.99), duration, ok: report.ok, retried: report.retried};
+}
+
+/**
+ * Runs `upgrade` under the constant load, with the lead and tail around it; `direct` adds a
+ * quarter of that rate sent straight to these ports, with no proxy in between.
+ */
+async function underLoad(port: number, host: string, upgrade: () => Promise<void>, direct?: number[]): Promise<Figures> {
+  const load = startLoad({port, host, rate: RATE});
+  const straight = direct ? startLoad({port: direct[0], ports: direct, host: 'localhost', rate: RATE / 4}) : undefined;
+  await sleep(LEAD_MS);
+  const start = performance.now();
+  try {
+    await upgrade();
+  } catch (err) {
+    await Promise.all([load.stop(), straight?.stop()]);
+    throw err;
+  }
+  const duration = performance.now() - start;
+  await sleep(TAIL_MS);
+  const [report, side] = await Promise.all([load.stop(), straight?.stop()]);
+  return {...figures(report, duration), ...(side ? {failedDirect: side.failed} : {})};
+}
+
+async function spinUpgrade(dir: string): Promise<Figures> {
+  const state = readState(dir);
+  const s = readSetup(dir);
+  const next = s.current.spin === 'v1' ? 'v2' : 'v1';
+  const agent = client(state);
+  try {
+    const out = await underLoad(state.ingressPort!, hostOf(state), async () => {
+      const result = await agent.upgrade(state.project, STACK, {images: {web: s.images[next]}, timeoutSeconds: HEALTH_TIMEOUT_MS / 1000});
+      if (result.outcome !== 'healthy') throw new Error(`the upgrade ended ${result.outcome}: ${JSON.stringify(result.failure)}`);
+    });
+    writeSetup(dir, {...readSetup(dir), current: {...readSetup(dir).current, spin: next}});
+    return out;
+  } finally {
+    agent.close();
+  }
+}
+
+async function composeUpgrade(dir: string): Promise<Figures> {
+  const state = readState(dir);
+  const s = readSetup(dir);
+  const next = s.current.compose === 'v1' ? 'v2' : 'v1';
+  const proxyPort = await freePort();
+  const caddy = await CaddyChild.start({dir: join(dir, `compose-caddy-${proxyPort}`), listen: `127.0.0.1:${proxyPort}`});
+  try {
+    const host = 'web.compose.localhost';
+    await caddy.apply([{host, owner: 'compose/web', upstreams: s.ports.map((p) => `127.0.0.1:${p}`)}]);
+    const old = (await docker.listContainers({filters: {label: [`${COMPOSE_PROJECT_LABEL}=${state.composeProject}`]}})).map((c) => c.Id);
+    const out = await underLoad(proxyPort, host, async () => {
+      await run('docker-compose', ['--compatibility', '-p', state.composeProject, '-f', s.composeFile, 'up', '-d', '--scale', `web=${REPLICAS}`], {WEB_IMAGE: s.images[next]});
+      await composeHealthy(state.composeProject, old);
+    }, s.ports);
+    writeSetup(dir, {...readSetup(dir), current: {...readSetup(dir).current, compose: next}});
+    return out;
+  } finally {
+    await caddy.close();
+  }
+}
+
+/** The same load for as long as Spin's upgrades took (their median), with nothing changing. */
+async function baseline(dir: string): Promise<number> {
+  const state = readState(dir);
+  const done = records(dir, 'spin').map((r) => r.duration).sort((a, b) => a - b);
+  const span = done.length > 0 ? done[Math.floor(done.length / 2)] : 8000;
+  return (await underLoad(state.ingressPort!, hostOf(state), () => sleep(span))).p99;
+}
+
+function records(dir: string, side: string): Figures[] {
+  const file = join(dir, `rollout-${side}.jsonl`);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Figures);
+}
+
+/** Upgrade number N of a side for this metric: read when another row already ran it, else run now. */
+async function figure(dir: string, side: 'spin' | 'compose', metric: keyof Figures, upgrade: (dir: string) => Promise<Figures>): Promise<number> {
+  const cursorFile = join(dir, `rollout-${side}-${metric}.cursor`);
+  const cursor = existsSync(cursorFile) ? Number(readFileSync(cursorFile, 'utf8')) : 0;
+  let found = records(dir, side)[cursor];
+  if (!found) {
+    found = await upgrade(dir);
+    appendFileSync(join(dir, `rollout-${side}.jsonl`), `${JSON.stringify(found)}\n`);
+  }
+  writeFileSync(cursorFile, String(cursor + 1));
+  process.stderr.write(`${side} upgrade ${cursor + 1}: ${JSON.stringify(found)}\n`);
+  const value = found[metric];
+  if (value === undefined) throw new Error(`no figure "${metric}" for ${side}`);
+  return value;
+}
+
+const METRICS = ['failed', 'failedDirect', 'p99', 'duration'] as const;
+
+async function main(): Promise<void> {
+  const [command, dir, metric] = process.argv.slice(2);
+  if (command === 'setup') return setup(dir);
+  if (command === 'baseline') return void console.log(await baseline(dir));
+  if ((command === 'spin' || command === 'compose') && (METRICS as readonly string[]).includes(metric)) {
+    console.log(await figure(dir, command, metric as (typeof METRICS)[number], command === 'spin' ? spinUpgrade : composeUpgrade));
+    return;
+  }
+  throw new Error(`usage: rollout-probe.ts setup|spin|compose|baseline DIR [${METRICS.join('|')}]`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await main().catch((err: Error) => {
+    process.stderr.write(`${err.stack ?? err.message}\n`);
+    process.exit(1);
+  });
+}

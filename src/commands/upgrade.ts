@@ -1,0 +1,68 @@
+import {Args, Flags} from '@oclif/core';
+
+import {SpinCommand} from '../cli/base.ts';
+import {connect, stackFlags, stackName} from '../cli/remote.ts';
+import {UsageError} from '../lib/errors.ts';
+
+export default class Upgrade extends SpinCommand {
+  static override summary = 'Roll services onto new images, replica by replica, with no compose edit.';
+
+  static override description = `Records a new revision from the current one with the images changed (--image SERVICE=IMAGE), or with the same tags pulled again for the services named without --image (all services when none is named). No compose file is needed.
+
+Each changed service rolls out under its deploy.update_config: a new replica starts and must turn healthy before the one it replaces leaves the ingress and stops (start-first), one replica at a time by default; a service that publishes a fixed host port goes stop-first, and the plan line says which and why. Progress goes to stderr, one line per event.
+
+If a replica fails, the agent puts the whole stack back on its last good revision by itself; this command then prints why (the replica's health output and last log lines) and exits 1. See the revisions with \`spin history\`; \`spin rollback\` undoes a successful upgrade.
+
+Exit status: 0 healthy, 1 failed (and rolled back), 5 timed out, 2 usage error, 3 refused by the policy.`;
+
+  static override examples = [
+    {description: 'Run web on version 2.1', command: '<%= config.bin %> <%= command.id %> --image web=registry.example.org/team/web:2.1'},
+    {description: 'Pull the current tags of api and worker again and roll them', command: '<%= config.bin %> <%= command.id %> api worker'},
+    {description: 'Two services of stack "portal", the result as JSON', command: '<%= config.bin %> <%= command.id %> --stack portal --image web=team/web:3 --image api=team/api:3 --json'},
+  ];
+
+  static override args = {
+    services: Args.string({description: 'Services to upgrade (default: those given with --image, else all).', multiple: true, required: false, ignoreStdin: true}),
+  };
+
+  static override flags = {
+    ...stackFlags,
+    image: Flags.string({description: 'New image for a service, SERVICE=IMAGE; may be repeated.', multiple: true, helpValue: 'SERVICE=IMAGE'}),
+    timeout: Flags.string({description: 'How long to wait for the stack to become healthy (e.g. 90s, 5m).', default: '5m', helpValue: 'DURATION'}),
+    json: Flags.boolean({description: 'Print the result (revision, outcome, plan, status, rollback) as JSON on stdout.'}),
+  };
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Upgrade);
+    const [{parseImages}, {parseDuration}] = await Promise.all([import('../lib/client/upgrade.ts'), import('../lib/compose/units.ts')]);
+    const images = parseImages(flags.image ?? []);
+    const ns = parseDuration(/^\d+$/.test(flags.timeout) ? `${flags.timeout}s` : flags.timeout);
+    if (ns === undefined || ns <= 0) throw new UsageError(`invalid --timeout "${flags.timeout}"`, {hint: 'use a duration such as 90s, 5m or 1h'});
+    const {client, project} = await connect(flags);
+    const stack = await stackName(flags);
+    const p = project();
+    const {formatEvent} = await import('../lib/ui/status.ts');
+    const {color} = this.stderrTerminal;
+    try {
+      const services = args.services ?? [];
+      const body = {...(services.length > 0 ? {services} : {}), ...(Object.keys(images).length > 0 ? {images} : {}), timeoutSeconds: Math.ceil(ns / 1e9)};
+      const result = await client.upgrade(p, stack, body, (e) => this.err(formatEvent(e, {color})));
+      if (flags.json) this.out(JSON.stringify(result, null, 2));
+      const f = result.failure;
+      if (f?.logs.length) {
+        this.err(`last log lines of ${f.service}${f.replica ? `-${f.replica}` : ''}:`);
+        this.err(f.logs.map((l) => `  ${l}`).join('\n'));
+      }
+      if (result.rollback) {
+        const how = result.rollback.outcome === 'healthy' || result.rollback.outcome === 'started' ? 'the stack runs it again' : `that ended ${result.rollback.outcome} too`;
+        this.err(`rolled back: the agent put stack "${stack}" back on revision ${result.rollback.revision}; ${how}`);
+      }
+      const {outcomeError} = await import('../lib/client/outcome.ts');
+      const failure = outcomeError(result, `upgrading stack "${stack}"`);
+      if (failure) throw failure;
+      this.err(`stack "${stack}" of project "${p}" upgraded: revision ${result.revision} ${result.outcome}`);
+    } finally {
+      client.close();
+    }
+  }
+}
