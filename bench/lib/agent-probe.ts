@@ -12,7 +12,6 @@
 //
 // DIR is a fixture's folder (agent-fixture.ts).
 
-import {spawn} from 'node:child_process';
 import {readdirSync, readFileSync} from 'node:fs';
 import {setTimeout as sleep} from 'node:timers/promises';
 
@@ -23,6 +22,7 @@ import {LABELS} from '../../src/lib/engine/types.ts';
 import {startAgent} from '../../test/helpers/agent.ts';
 import {COMPOSE_PROJECT_LABEL, CONCURRENT_REQUESTS, readState, removeComposeProject, SERVICES, STACK, stackDocument, type FixtureState} from './agent-fixture.ts';
 import {percentile} from './measure.ts';
+import {run} from './process.ts';
 
 /** How often the docker-compose side looks at health: often, so its detection lag stays small. */
 const COMPOSE_POLL_MS = 50;
@@ -33,15 +33,6 @@ const DEPLOY_STACK = 'deploy';
 
 const docker = new Docker();
 
-function run(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {stdio: ['ignore', 'ignore', 'pipe']});
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file} ${args.join(' ')} exited with ${code}:\n${stderr.trimEnd()}`))));
-  });
-}
 
 function client(state: FixtureState): AgentClient {
   return new AgentClient({url: state.url, token: state.token});

@@ -9,31 +9,16 @@
 //     `docker-compose up -d` from process start until the engine reports every container
 //     healthy (polled every 50 ms), then `docker-compose down` (untimed).
 
-import {spawn} from 'node:child_process';
 import {setTimeout as sleep} from 'node:timers/promises';
 
 import {COMPOSE_PROJECT_LABEL, SERVICES, readState, type FixtureState} from './agent-fixture.ts';
 import {BIN, spinEnv} from './cli-remote.ts';
+import {run, timed} from './process.ts';
 
 const POLL_MS = 50;
 const HEALTHY_TIMEOUT_MS = 120_000;
 
-/** Runs a program to its end; rejects with its stderr when it fails. */
-function run(file: string, args: string[], env: Record<string, string> = {}): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {env: {...process.env, ...env}, stdio: ['ignore', 'ignore', 'pipe']});
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${[file, ...args].join(' ')} exited with ${code}\n${stderr}`))));
-  });
-}
 
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
 
 async function deploySpin(state: FixtureState, stack: string): Promise<number> {
   const env = spinEnv(state);

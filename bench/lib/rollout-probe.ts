@@ -10,7 +10,6 @@
 //
 // DIR is an agent fixture's folder started with the ingress on (agent-fixture.ts).
 
-import {spawn} from 'node:child_process';
 import {appendFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -23,6 +22,7 @@ import {CaddyChild} from '../../src/lib/ingress/caddy.ts';
 import {BUSYBOX_DOCKERFILE, buildImage} from '../../test/helpers/docker.ts';
 import {quantile, startLoad, type LoadReport} from '../../test/helpers/load.ts';
 import {COMPOSE_PROJECT_LABEL, freePort, readState, removeComposeProject, type FixtureState} from './agent-fixture.ts';
+import {run} from './process.ts';
 
 export const REPLICAS = 3;
 /** Requests per second through the proxy, on both sides. */
@@ -70,15 +70,6 @@ function webService(image: string): Record<string, unknown> {
   };
 }
 
-function run(file: string, args: string[], env: Record<string, string> = {}): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, ...env}});
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file} ${args.join(' ')} exited with ${code}:\n${stderr.trimEnd()}`))));
-  });
-}
 
 function client(state: FixtureState): AgentClient {
   return new AgentClient({url: state.url, token: state.token});

@@ -7,32 +7,17 @@
 //     cold: no build cache (--no-cache for both) and an empty registry: time build + push.
 //     warm: build + push once (untimed), then time build + push of the unchanged app again.
 
-import {spawn} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 
 import {BIN} from '../../test/helpers/cli.ts';
 import {startRegistry} from '../../test/helpers/registry.ts';
+import {run, timed} from './process.ts';
 
 const SERVICES = ['web', 'api'];
 
-function run(file: string, args: string[], env: Record<string, string>, input?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {env: {...process.env, ...env}, stdio: ['pipe', 'ignore', 'pipe']});
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${[file, ...args].join(' ')} exited with ${code}\n${stderr}`))));
-    child.stdin.end(input ?? '');
-  });
-}
 
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
 
 const [mode, tool, dir] = process.argv.slice(2);
 if (!['cold', 'warm'].includes(mode) || !['spin', 'docker'].includes(tool) || !dir) {
