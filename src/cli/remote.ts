@@ -37,3 +37,16 @@ export async function stackName(flags: {stack?: string} & ComposeFlagValues): Pr
   }
   return normalizeProjectName(basename(process.cwd()));
 }
+
+/** `--timeout` of the commands that wait for a stack to become healthy. */
+export const timeoutFlag = {
+  timeout: Flags.string({description: 'How long to wait for the stack to become healthy (e.g. 90s, 5m).', default: '5m', helpValue: 'DURATION'}),
+};
+
+/** `--timeout` in whole seconds; a bare number means seconds. */
+export async function timeoutSeconds(value: string): Promise<number> {
+  const [{parseDuration}, {UsageError}] = await Promise.all([import('../lib/compose/units.ts'), import('../lib/errors.ts')]);
+  const ns = parseDuration(/^\d+$/.test(value) ? `${value}s` : value);
+  if (ns === undefined || ns <= 0) throw new UsageError(`invalid --timeout "${value}"`, {hint: 'use a duration such as 90s, 5m or 1h'});
+  return Math.ceil(ns / 1e9);
+}

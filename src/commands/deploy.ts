@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
 import {composeFlags, loadOptionsFrom} from '../cli/flags.ts';
-import {connect, projectFlag} from '../cli/remote.ts';
-import {UsageError} from '../lib/errors.ts';
+import {connect, projectFlag, timeoutFlag, timeoutSeconds} from '../cli/remote.ts';
 
 export default class Deploy extends SpinCommand {
   static override summary = 'Deploy the compose project as a stack on the platform and wait until it is healthy.';
@@ -26,7 +25,7 @@ the result to stdout. Exit status: 0 healthy, 1 failed, 3 invalid or refused by 
     ...projectFlag,
     stack: Flags.string({char: 's', description: 'Stack name. Default: the compose project name.', helpValue: 'NAME'}),
     'no-wait': Flags.boolean({description: 'Return once containers are started; do not wait for health.'}),
-    timeout: Flags.string({description: 'How long to wait for the stack to become healthy (e.g. 90s, 5m).', default: '5m', helpValue: 'DURATION'}),
+    ...timeoutFlag,
     build: Flags.boolean({description: 'Build and push the services that have `build:` first, then deploy exactly those images.'}),
     'dry-run': Flags.boolean({description: 'Print the plan (create/recreate/keep/scale/remove per service) and change nothing.'}),
     json: Flags.boolean({description: 'Print NDJSON events and a final result object on stdout.'}),
@@ -34,14 +33,12 @@ the result to stdout. Exit status: 0 healthy, 1 failed, 3 invalid or refused by 
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Deploy);
-    const {parseDuration} = await import('../lib/compose/units.ts');
-    const ns = parseDuration(/^\d+$/.test(flags.timeout) ? `${flags.timeout}s` : flags.timeout);
-    if (ns === undefined || ns <= 0) throw new UsageError(`invalid --timeout "${flags.timeout}"`, {hint: 'use a duration such as 90s, 5m or 1h'});
+    const timeout = await timeoutSeconds(flags.timeout);
     const {prepareDeploy, deploy, StackRejectedError} = await import('../lib/client/deploy.ts');
     const {outcomeError} = await import('../lib/client/outcome.ts');
     const {renderDiagnostics} = await import('../lib/ui/diagnostics.ts');
     const {createProgress} = await import('../lib/ui/progress.ts');
-    const {renderPlan, renderResult} = await import('../lib/ui/deploy.ts');
+    const {renderPlan, renderResult, renderFailureLogs} = await import('../lib/ui/deploy.ts');
     const {client, project, ctx} = await connect(flags);
     const projectName = project();
     const stderr = this.stderrTerminal;
@@ -58,14 +55,14 @@ the result to stdout. Exit status: 0 healthy, 1 failed, 3 invalid or refused by 
         prepared,
         dryRun: flags['dry-run'],
         wait: !flags['no-wait'],
-        timeoutSeconds: Math.ceil(ns / 1e9),
+        timeoutSeconds: timeout,
         onEvent: (e) => (flags.json ? this.out(JSON.stringify(e)) : progress!.event(e)),
       });
       progress?.done();
       if (flags.json) this.out(JSON.stringify({type: 'result', project: projectName, stack: prepared.stack, ...result}));
       else if (flags['dry-run']) this.out(renderPlan(result.plan, {color: this.stdoutTerminal.color}));
       else {
-        if (result.failure?.logs.length) this.err(result.failure.logs.map((l) => `  ${result.failure!.service} | ${l}`).join('\n'));
+        this.err(renderFailureLogs(result));
         this.out(renderResult(projectName, prepared.stack, result, {color: this.stdoutTerminal.color}));
       }
       const failure = outcomeError(result, 'deploy');

@@ -32,7 +32,8 @@ Exit status: 0 healthy, 1 failed, 5 timed out, 2 usage error.`;
     try {
       const result = await client.rollback(p, stack, {to: flags.to}, (e) => this.err(formatEvent(e, {color})));
       if (flags.json) this.out(JSON.stringify(result, null, 2));
-      if (result.failure?.logs.length) this.err(result.failure.logs.map((l) => `  ${result.failure!.service} | ${l}`).join('\n'));
+      const {renderFailureLogs} = await import('../lib/ui/deploy.ts');
+      this.err(renderFailureLogs(result));
       const {outcomeError} = await import('../lib/client/outcome.ts');
       const failure = outcomeError(result, `rolling back stack "${stack}"`);
       if (failure) throw failure;

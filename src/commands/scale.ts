@@ -37,10 +37,8 @@ Exit status: 0 healthy, 1 failed (the reason and the container's last log lines 
     const result = await client.scale(p, stack, replicas, (e) => this.err(formatEvent(e, {color})));
     if (flags.json) this.out(JSON.stringify(result, null, 2));
     const counts = Object.entries(replicas).map(([s, n]) => `${s}=${n}`).join(' ');
-    if (result.failure?.logs.length) {
-      this.err(`last log lines of ${result.failure.service}${result.failure.replica ? `-${result.failure.replica}` : ''}:`);
-      this.err(result.failure.logs.map((l) => `  ${l}`).join('\n'));
-    }
+    const {renderFailureLogsHeaded} = await import('../lib/ui/deploy.ts');
+    this.err(renderFailureLogsHeaded(result));
     const {outcomeError} = await import('../lib/client/outcome.ts');
     const failure = outcomeError(result, `scaling stack "${stack}" to ${counts}`);
     if (failure) throw failure;

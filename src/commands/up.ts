@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
 import {composeFlags, loadOptionsFrom} from '../cli/flags.ts';
-import {UsageError} from '../lib/errors.ts';
+import {timeoutFlag, timeoutSeconds} from '../cli/remote.ts';
 
 export default class Up extends SpinCommand {
   static override summary = 'Validate, build, ship and run the project in one go, then show where it answers.';
@@ -26,16 +26,14 @@ Exit status as for deploy: 0 healthy, 1 failed, 3 invalid, 4 not allowed, 5 time
     project: Flags.string({char: 'p', description: "Platform project. Default: SPIN_PROJECT, else the context's project (`local` on the embedded agent).", helpValue: 'NAME'}),
     stack: Flags.string({char: 's', description: 'Stack name. Default: the compose project name.', helpValue: 'NAME'}),
     'no-build': Flags.boolean({description: 'Do not build; run the images as they are.'}),
-    timeout: Flags.string({description: 'How long to wait for the stack to become healthy.', default: '5m', helpValue: 'DURATION'}),
+    ...timeoutFlag,
     json: Flags.boolean({description: 'Print NDJSON events and a final result object on stdout.'}),
   };
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Up);
-    const {parseDuration} = await import('../lib/compose/units.ts');
-    const ns = parseDuration(/^\d+$/.test(flags.timeout) ? `${flags.timeout}s` : flags.timeout);
-    if (ns === undefined || ns <= 0) throw new UsageError(`invalid --timeout "${flags.timeout}"`, {hint: 'use a duration such as 90s or 5m'});
-    const [{resolveContext, requireProject}, {AgentClient}, {prepareDeploy, deploy, StackRejectedError}, {outcomeError}, {ship}, {renderDiagnostics}, {createProgress}, {renderResult, renderUrls}] = await Promise.all([
+    const timeout = await timeoutSeconds(flags.timeout);
+    const [{resolveContext, requireProject}, {AgentClient}, {prepareDeploy, deploy, StackRejectedError}, {outcomeError}, {ship}, {renderDiagnostics}, {createProgress}, {renderResult, renderUrls, renderFailureLogs}] = await Promise.all([
       import('../lib/client/config.ts'),
       import('../lib/client/agent.ts'),
       import('../lib/client/deploy.ts'),
@@ -67,14 +65,14 @@ Exit status as for deploy: 0 healthy, 1 failed, 3 invalid, 4 not allowed, 5 time
         client,
         projectName: target.project,
         prepared,
-        timeoutSeconds: Math.ceil(ns / 1e9),
+        timeoutSeconds: timeout,
         onEvent: (e) => (flags.json ? this.out(JSON.stringify(e)) : progress!.event(e)),
       });
       progress?.done();
       if (flags.json) {
         this.out(JSON.stringify({type: 'result', project: target.project, stack: prepared.stack, agent: target.url, ...result}));
       } else {
-        if (result.failure?.logs.length) this.err(result.failure.logs.map((l) => `  ${result.failure!.service} | ${l}`).join('\n'));
+        this.err(renderFailureLogs(result));
         this.out(renderResult(target.project, prepared.stack, result, {color: this.stdoutTerminal.color}));
         const urls = renderUrls(result);
         if (urls) this.out(urls);

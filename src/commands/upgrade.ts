@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {connect, stackFlags, stackName} from '../cli/remote.ts';
-import {UsageError} from '../lib/errors.ts';
+import {connect, stackFlags, stackName, timeoutFlag, timeoutSeconds} from '../cli/remote.ts';
 
 export default class Upgrade extends SpinCommand {
   static override summary = 'Roll services onto new images, replica by replica, with no compose edit.';
@@ -28,16 +27,15 @@ Exit status: 0 healthy, 1 failed (and rolled back), 5 timed out, 2 usage error, 
   static override flags = {
     ...stackFlags,
     image: Flags.string({description: 'New image for a service, SERVICE=IMAGE; may be repeated.', multiple: true, helpValue: 'SERVICE=IMAGE'}),
-    timeout: Flags.string({description: 'How long to wait for the stack to become healthy (e.g. 90s, 5m).', default: '5m', helpValue: 'DURATION'}),
+    ...timeoutFlag,
     json: Flags.boolean({description: 'Print the result (revision, outcome, plan, status, rollback) as JSON on stdout.'}),
   };
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Upgrade);
-    const [{parseImages}, {parseDuration}] = await Promise.all([import('../lib/client/upgrade.ts'), import('../lib/compose/units.ts')]);
+    const {parseImages} = await import('../lib/client/upgrade.ts');
     const images = parseImages(flags.image ?? []);
-    const ns = parseDuration(/^\d+$/.test(flags.timeout) ? `${flags.timeout}s` : flags.timeout);
-    if (ns === undefined || ns <= 0) throw new UsageError(`invalid --timeout "${flags.timeout}"`, {hint: 'use a duration such as 90s, 5m or 1h'});
+    const timeout = await timeoutSeconds(flags.timeout);
     const {client, project} = await connect(flags);
     const stack = await stackName(flags);
     const p = project();
@@ -45,14 +43,11 @@ Exit status: 0 healthy, 1 failed (and rolled back), 5 timed out, 2 usage error, 
     const {color} = this.stderrTerminal;
     try {
       const services = args.services ?? [];
-      const body = {...(services.length > 0 ? {services} : {}), ...(Object.keys(images).length > 0 ? {images} : {}), timeoutSeconds: Math.ceil(ns / 1e9)};
+      const body = {...(services.length > 0 ? {services} : {}), ...(Object.keys(images).length > 0 ? {images} : {}), timeoutSeconds: timeout};
       const result = await client.upgrade(p, stack, body, (e) => this.err(formatEvent(e, {color})));
       if (flags.json) this.out(JSON.stringify(result, null, 2));
-      const f = result.failure;
-      if (f?.logs.length) {
-        this.err(`last log lines of ${f.service}${f.replica ? `-${f.replica}` : ''}:`);
-        this.err(f.logs.map((l) => `  ${l}`).join('\n'));
-      }
+      const {renderFailureLogsHeaded} = await import('../lib/ui/deploy.ts');
+      this.err(renderFailureLogsHeaded(result));
       if (result.rollback) {
         const how = result.rollback.outcome === 'healthy' || result.rollback.outcome === 'started' ? 'the stack runs it again' : `that ended ${result.rollback.outcome} too`;
         this.err(`rolled back: the agent put stack "${stack}" back on revision ${result.rollback.revision}; ${how}`);

@@ -39,3 +39,16 @@ export function renderUrls(result: DeployResultJson): string {
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
+
+/** The failing container's last log lines, each prefixed with its service (`  web | …`). */
+export function renderFailureLogs(result: Pick<DeployResultJson, 'failure'>): string {
+  const f = result.failure;
+  return f?.logs.length ? `${f.logs.map((l) => `  ${f.service} | ${l}`).join('\n')}\n` : '';
+}
+
+/** The same lines under a heading naming the replica, for commands with one event per line. */
+export function renderFailureLogsHeaded(result: Pick<DeployResultJson, 'failure'>): string {
+  const f = result.failure;
+  if (!f?.logs.length) return '';
+  return `last log lines of ${f.service}${f.replica ? `-${f.replica}` : ''}:\n${f.logs.map((l) => `  ${l}`).join('\n')}\n`;
+}
