@@ -72,6 +72,7 @@ missing_packages() {
 
 apt_install() {
   local apt_log="$STATE_DIR/apt.log"
+  mkdir -p "$STATE_DIR"
   local -a apt=(apt-get install -y -q -o DPkg::Lock::Timeout=300)
   export DEBIAN_FRONTEND=noninteractive
   log "installing Debian packages: $*"

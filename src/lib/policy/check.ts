@@ -5,8 +5,12 @@
 import {diagnostic} from '../compose/diagnostics.ts';
 import type {Locations} from '../compose/locations.ts';
 import type {Deploy, Diagnostic, Project, Resources, Service} from '../compose/types.ts';
-import {LIMIT_FIELDS, RULES} from './rules.ts';
+import {ALLOW_LIST_RULES} from './allow-list.ts';
+import {LIMIT_FIELDS, RULES as NAMED_RULES} from './rules.ts';
 import type {Policy, PolicyContext, ResourceValues} from './types.ts';
+
+/** The DESIGN's named rules, then the allow-list around them. */
+const RULES = [...NAMED_RULES, ...ALLOW_LIST_RULES];
 
 /** Rule ids and one-line summaries, for `--help` and the docs. */
 export const POLICY_RULES: readonly {id: string; summary: string}[] = RULES.map(({id, summary}) => ({id, summary}));

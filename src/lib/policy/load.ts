@@ -205,26 +205,39 @@ function normalize(raw: RawPolicy, what: string): Policy {
     });
   }
 
-  const registry = section<{allowed?: string[]}>('registry');
+  const registry = section<{allowed?: string[]; shared?: string[]}>('registry');
+  const securityOpt = section<{allowed?: string[]; refused?: string[]}>('security_opt');
+  const limits = section<{replicas?: number; services?: number; shm_size?: unknown; ulimits?: Record<string, number>}>('limits');
+  const logging = section<{drivers?: string[]; max_size?: unknown; max_file?: number}>('logging');
   const capabilities = section<{require_drop_all?: boolean; allowed_add?: string[]}>('capabilities');
   const binds = section<{allowed_roots?: string[]; forbidden_sources?: string[]}>('bind_mounts');
   const globalFs = section<{roots?: string[]; allowed_cap_add?: string[]}>('global_fs');
   return {
     version: 1,
     disabled_rules: (raw.disabled_rules ?? []) as Policy['disabled_rules'],
-    registry: {allowed: registry.allowed ?? []},
+    registry: {allowed: registry.allowed ?? [], shared: registry.shared ?? []},
     capabilities: {
       require_drop_all: capabilities.require_drop_all ?? true,
       allowed_add: (capabilities.allowed_add ?? []).map(canonicalCapability),
     },
     devices: {allowed: section<{allowed?: boolean}>('devices').allowed ?? false},
-    security_opt: {refused: section<{refused?: string[]}>('security_opt').refused ?? []},
+    security_opt: {allowed: securityOpt.allowed ?? [], refused: securityOpt.refused ?? []},
     bind_mounts: {allowed_roots: binds.allowed_roots ?? [], forbidden_sources: binds.forbidden_sources ?? []},
     global_fs: {roots: globalFs.roots ?? [], allowed_cap_add: (globalFs.allowed_cap_add ?? []).map(canonicalCapability)},
-    ports: {allowed: ranges},
+    ports: {allowed: ranges, host_ips: section<{host_ips?: string[]}>('ports').host_ips ?? []},
     names: {pattern},
     isolation: {allowed_sysctls: section<{allowed_sysctls?: string[]}>('isolation').allowed_sysctls ?? []},
     resources: {max, defaults},
+    // The schema has checked the shapes and the default policy sets every key.
+    limits: {
+      replicas: limits.replicas ?? 1,
+      services: limits.services ?? 1,
+      shm_size: parseBytes(limits.shm_size ?? 0) ?? 0,
+      ulimits: {...limits.ulimits},
+    },
+    networks: {drivers: section<{drivers?: string[]}>('networks').drivers ?? []},
+    volumes: {drivers: section<{drivers?: string[]}>('volumes').drivers ?? []},
+    logging: {drivers: logging.drivers ?? [], max_size: parseBytes(logging.max_size ?? 0) ?? 0, max_file: logging.max_file ?? 1},
   };
 }
 

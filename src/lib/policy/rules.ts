@@ -5,7 +5,7 @@
 import type {ModelPath, Project, Service, VolumeDef} from '../compose/types.ts';
 import {parseBytes} from '../compose/units.ts';
 import {canonicalRegistry, parseImageReference, type ImageReference} from './image-ref.ts';
-import {isWithin, isWithinRoot, normalizeHostPath, showRoot} from './paths.ts';
+import {isWithin, isWithinRoot, normalizeHostPath, PROJECT_PLACEHOLDER, showRoot} from './paths.ts';
 import type {Policy, PolicyContext, ResourceValues, RuleId} from './types.ts';
 import {canonicalCapability, formatBytes, formatPortRange, formatPorts, parsePortRange} from './values.ts';
 
@@ -26,46 +26,66 @@ export interface Rule {
 
 // The model comes from the loader, but the agent also reads stored revisions: treat every
 // collection as possibly missing rather than crash on an older or hand-made model.
-function list<T>(v: T[] | undefined | null): T[] {
+export function list<T>(v: T[] | undefined | null): T[] {
   return Array.isArray(v) ? v : [];
 }
 
-function services(project: Project): [string, Service][] {
+export function services(project: Project): [string, Service][] {
   return Object.entries(project.services ?? {});
 }
 
-const quoteList = (items: readonly string[]): string => (items.length ? items.join(', ') : '(none)');
+export const quoteList = (items: readonly string[]): string => (items.length ? items.join(', ') : '(none)');
 
 // ---------------------------------------------------------------------------------------------
 
-function registryAllowed(ref: ImageReference, policy: Policy, context: PolicyContext): boolean {
-  const entries = [...policy.registry.allowed];
-  if (context.registry) entries.push(context.registry);
+/**
+ * The registry entries a project may pull from: the policy's list, and on the platform registry
+ * only the project's own path and the paths the policy shares. A bare platform host would let a
+ * project run another project's images (the engine keeps them cached after a pull).
+ */
+function registryEntries(policy: Policy, context: PolicyContext): string[] {
+  if (!context.registry) return [...policy.registry.allowed];
+  const own = `${context.registry}/${PROJECT_PLACEHOLDER}`;
+  return [...policy.registry.allowed, own, ...policy.registry.shared.map((path) => `${context.registry}/${path}`)];
+}
+
+function registryAllowed(ref: ImageReference, entries: readonly string[], project: string | undefined): boolean {
   return entries.some((entry) => {
     const slash = entry.indexOf('/');
     const host = canonicalRegistry(slash === -1 ? entry : entry.slice(0, slash));
     if (host !== ref.registry) return false;
-    return slash === -1 || isWithinRoot(ref.repository, entry.slice(slash + 1), context.project);
+    return slash === -1 || isWithinRoot(ref.repository, entry.slice(slash + 1), project);
   });
 }
 
+/** `sha256:<hex>` or a bare hex prefix: the engine takes these as image IDs, not names. */
+const IMAGE_ID = /^(?:sha256:[0-9a-f]{1,64}|[0-9a-f]{12,64})$/i;
+
 const registry: Rule = {
   id: 'registry',
-  summary: 'images come only from the allowed registries (the platform registry, Docker Hub)',
+  summary: "images come only from the allowed registries (the platform registry under the project's own path, Docker Hub), by name",
   check({project, policy, context, report}) {
-    const allowed = [...policy.registry.allowed, ...(context.registry ? [context.registry] : [])].map((e) => showRoot(e, context.project));
+    const entries = registryEntries(policy, context);
+    const allowed = entries.map((e) => showRoot(e, context.project));
     for (const [name, svc] of services(project)) {
       // A service with only `build:` has no image to pull; its pushed image is checked when named.
       if (typeof svc.image !== 'string' || svc.image === '') continue;
       const path = ['services', name, 'image'];
+      if (IMAGE_ID.test(svc.image.trim())) {
+        report(path, `service "${name}" names image "${svc.image}" by its ID; the platform runs images by name only`, 'give the image\'s name and tag (optionally pinned with @sha256:<digest>), e.g. "registry.example.org/team/app:1.0"');
+        continue;
+      }
       const ref = parseImageReference(svc.image);
       if (!ref) {
         report(path, `service "${name}" has image "${svc.image}", which is not a valid image reference`, 'write the image as [registry/]name[:tag][@sha256:digest], e.g. "nginx:1.27" or "registry.example.org/team/app:1.0"');
-      } else if (!registryAllowed(ref, policy, context)) {
+      } else if (!registryAllowed(ref, entries, context.project)) {
+        const platform = context.registry !== undefined && ref.registry === canonicalRegistry(context.registry);
         report(
           path,
-          `service "${name}" uses image "${svc.image}" from registry "${ref.registry}", which is not allowed`,
-          `use an image from ${quoteList(allowed)}, or tag this image for ${context.registry ?? 'the platform registry'} and push it there (spin push)`,
+          platform
+            ? `service "${name}" uses image "${svc.image}", outside project "${context.project ?? '{project}'}"'s path on the platform registry`
+            : `service "${name}" uses image "${svc.image}" from registry "${ref.registry}", which is not allowed`,
+          `use an image from ${quoteList(allowed)}, or tag this image for ${context.registry ? `${context.registry}/${context.project ?? '<project>'}/` : 'the platform registry'} and push it there (spin push)`,
         );
       }
     }
@@ -104,34 +124,46 @@ const capabilities: Rule = {
   },
 };
 
+/**
+ * The namespace settings a service may use, as an allow-list: anything else (host, another
+ * container, an engine network by name or ID, the engine's default bridge) is refused.
+ * `service:<name>` is allowed where the engine can share with a replica of the same stack.
+ */
 const NAMESPACES = [
-  {field: 'network_mode', what: 'network', container: true},
-  {field: 'pid', what: 'PID', container: true},
-  {field: 'ipc', what: 'IPC', container: true},
-  {field: 'uts', what: 'UTS', container: false},
-  {field: 'userns_mode', what: 'user', container: false},
-  {field: 'cgroup', what: 'cgroup', container: false},
+  {field: 'network_mode', what: 'network', allowed: ['none'], service: true},
+  {field: 'ipc', what: 'IPC', allowed: ['private', 'shareable', 'none'], service: false},
+  {field: 'pid', what: 'PID', allowed: [], service: false},
+  {field: 'uts', what: 'UTS', allowed: [], service: false},
+  {field: 'userns_mode', what: 'user', allowed: [], service: false},
+  {field: 'cgroup', what: 'cgroup', allowed: ['private'], service: false},
 ] as const;
 
 const hostNamespaces: Rule = {
   id: 'host-namespaces',
-  summary: '`network_mode: host` or `container:…`, `pid`/`ipc`/`uts`/`userns_mode`/`cgroup: host` are refused',
+  summary: 'namespaces are the container\'s own: network_mode only `none` or `service:` of the same stack; no host, container or engine-network modes for network, pid, ipc, uts, userns or cgroup',
   check({project, report}) {
     for (const [name, svc] of services(project)) {
       for (const ns of NAMESPACES) {
         const value = svc[ns.field];
-        if (typeof value !== 'string') continue;
-        const v = value.trim().toLowerCase();
+        if (value === undefined || value === null || value === '') continue;
+        const v = String(value).trim().toLowerCase();
         const path = ['services', name, ns.field];
-        if (v === 'host') {
-          report(path, `service "${name}" shares the host's ${ns.what} namespace (${ns.field}: ${value})`, `remove ${ns.field} from service "${name}"; containers get their own ${ns.what} namespace`);
-        } else if (ns.container && v.startsWith('container:')) {
-          report(
-            path,
-            `service "${name}" joins the ${ns.what} namespace of container "${value.slice('container:'.length)}" (${ns.field}: ${value}), outside this stack`,
-            `remove ${ns.field}, or share with a service of this stack: ${ns.field}: "service:<name>"`,
-          );
+        if ((ns.allowed as readonly string[]).includes(v)) continue;
+        if (ns.service && v.startsWith('service:')) {
+          const other = String(value).trim().slice('service:'.length);
+          if (other !== name && Object.hasOwn(project.services ?? {}, other)) continue;
+          report(path, `service "${name}" shares the ${ns.what} namespace of "${other}" (${ns.field}: ${value}), which is not another service of this stack`, `name another service of this stack: ${ns.field}: "service:<name>"`);
+          continue;
         }
+        const shown = [...ns.allowed, ...(ns.service ? ['service:<name>'] : [])];
+        const what = v === 'host' ? "the host's" : v.startsWith('container:') ? `container "${String(value).slice('container:'.length)}"'s` : `"${value}" as its`;
+        report(
+          path,
+          `service "${name}" uses ${what} ${ns.what} namespace (${ns.field}: ${value}), which the platform does not allow`,
+          shown.length
+            ? `remove ${ns.field} from service "${name}" (it gets its own ${ns.what} namespace), or use ${shown.map((x) => `"${x}"`).join(' or ')}`
+            : `remove ${ns.field} from service "${name}"; containers get their own ${ns.what} namespace`,
+        );
       }
     }
   },
@@ -169,13 +201,19 @@ function canonicalSecurityOpt(opt: string): string {
 
 const securityOpt: Rule = {
   id: 'security-opt',
-  summary: '`seccomp=unconfined`, `apparmor=unconfined`, `label=disable`, `systempaths=unconfined` are refused',
+  summary: 'security_opt only from the allowed list (named profiles, no-new-privileges); never an inline profile or `unconfined`',
   check({project, policy, report}) {
     const refused = new Set(policy.security_opt.refused.map(canonicalSecurityOpt));
+    const allowed = new Set(policy.security_opt.allowed.map(canonicalSecurityOpt));
     for (const [name, svc] of services(project)) {
       list(svc.security_opt).forEach((opt, i) => {
-        if (typeof opt === 'string' && refused.has(canonicalSecurityOpt(opt))) {
-          report(['services', name, 'security_opt', i], `service "${name}" sets security_opt "${opt}", which turns off a protection the platform requires`, `remove "${opt}" from security_opt of service "${name}"`);
+        const c = canonicalSecurityOpt(String(opt));
+        if (allowed.has(c) && !refused.has(c)) return;
+        const shown = String(opt).length > 60 ? `${String(opt).slice(0, 57)}...` : String(opt);
+        if (refused.has(c)) {
+          report(['services', name, 'security_opt', i], `service "${name}" sets security_opt "${shown}", which turns off a protection the platform requires`, `remove "${shown}" from security_opt of service "${name}"`);
+        } else {
+          report(['services', name, 'security_opt', i], `service "${name}" sets security_opt "${shown}", which is not one the platform allows`, `remove it; allowed: ${quoteList(policy.security_opt.allowed)} (profiles are named, never given inline)`);
         }
       });
     }
@@ -218,6 +256,11 @@ function hostPath(p: string | undefined): string {
   return p && p.startsWith('/') ? normalizeHostPath(p) : (p ?? '');
 }
 
+/** Mount types a container may have; npipe, cluster and image mounts are refused. */
+const MOUNT_TYPES = ['bind', 'volume', 'tmpfs'];
+/** Propagation that never carries a mount between the container and the host. */
+const PRIVATE_PROPAGATION = ['private', 'rprivate', 'slave', 'rslave'];
+
 const bindMounts: Rule = {
   id: 'bind-mounts',
   summary: "host paths only under the policy's allowed roots for the caller's project; never the Docker socket, /, /etc, /proc, /sys",
@@ -250,8 +293,17 @@ const bindMounts: Rule = {
 
     for (const [name, svc] of services(project)) {
       list(svc.volumes).forEach((v, i) => {
+        const at = ['services', name, 'volumes', i];
+        if (!MOUNT_TYPES.includes(String(v?.type))) {
+          report([...at, 'type'], `service "${name}" mounts a "${v?.type}" volume, which the platform does not allow`, 'use a named volume, a bind mount under an allowed root, or tmpfs');
+          return;
+        }
         // Named volumes are checked once below, where their host path is written.
-        if (v?.type === 'bind' || v?.type === 'npipe') checkSource(hostPath(v.source), ['services', name, 'volumes', i], `service "${name}"`);
+        if (v.type === 'bind') checkSource(hostPath(v.source), at, `service "${name}"`);
+        const propagation = v.bind?.propagation;
+        if (propagation !== undefined && !PRIVATE_PROPAGATION.includes(String(propagation))) {
+          report([...at, 'bind', 'propagation'], `service "${name}" mounts "${v.source}" with propagation "${propagation}", which shares mounts with the host`, `remove bind.propagation, or use one of ${PRIVATE_PROPAGATION.join(', ')}`);
+        }
       });
     }
     for (const [vname, def] of Object.entries(project.volumes ?? {})) {
@@ -267,7 +319,7 @@ const USER_IDS = /^(\d+):(\d+)$/;
 
 const globalFs: Rule = {
   id: 'global-fs',
-  summary: "a service that mounts a global file system runs as the caller's numeric UID:GID (not root) and may add back only NET_BIND_SERVICE",
+  summary: "a service that mounts a global file system runs as the caller's numeric UID:GID (not root), adds no other group and may add back only NET_BIND_SERVICE",
   check({project, policy, context, report}) {
     const roots = policy.global_fs.roots.map(normalizeHostPath);
     const allowedCaps = policy.global_fs.allowed_cap_add;
@@ -292,6 +344,11 @@ const globalFs: Rule = {
           report(['services', name, 'cap_add', i], `${on} and adds capability "${cap}"; such a service may add only ${quoteList(allowedCaps)}`, `remove "${cap}" from cap_add of service "${name}"`);
         }
       });
+      list(svc.group_add as (string | number)[] | undefined).forEach((group, i) => {
+        if (context.gid === undefined || String(group).trim() !== String(context.gid)) {
+          report(['services', name, 'group_add', i], `${on} and adds group "${group}"; it may run only with your own group${context.gid === undefined ? '' : ` (${context.gid})`}`, `remove "${group}" from group_add of service "${name}": on a global file system other groups read other people's files`);
+        }
+      });
     }
   },
 };
@@ -309,6 +366,9 @@ const ports: Rule = {
     for (const [name, svc] of services(project)) {
       list(svc.ports).forEach((port, i) => {
         const at = ['services', name, 'ports', i];
+        if (port?.host_ip !== undefined && port.host_ip !== '' && !policy.ports.host_ips.includes(port.host_ip)) {
+          report([...at, 'host_ip'], `service "${name}" publishes port ${port.target} on host address "${port.host_ip}", which is not allowed`, `remove the address (the platform publishes on its own), or use one of ${quoteList(policy.ports.host_ips)}`);
+        }
         const target = port?.target ?? '?';
         const published = port?.published === undefined || port.published === null ? '' : String(port.published).trim();
         if (published === '') {
@@ -380,7 +440,7 @@ function parseVolumesFrom(entry: string): {kind: 'service' | 'container' | 'plai
 
 const isolation: Rule = {
   id: 'isolation',
-  summary: "no `container_name`, no `external` networks or volumes, no `volumes_from` outside the caller's project, no `cgroup_parent`, no `sysctls` outside the namespaced allowlist",
+  summary: "no `container_name`, no `external` networks or volumes, `volumes_from` or `links` outside the caller's project, no `cgroup_parent`, no root group, no `sysctls` outside the namespaced allowlist",
   check({project, policy, context, has, report}) {
     const allowedSysctls = policy.isolation.allowed_sysctls;
     for (const [name, svc] of services(project)) {
@@ -394,6 +454,20 @@ const isolation: Rule = {
         const ref = parseVolumesFrom(String(entry));
         if (ref.kind !== 'container' && Object.hasOwn(project.services ?? {}, ref.name)) return;
         report(['services', name, 'volumes_from', i], `service "${name}" mounts the volumes of "${ref.name}" (volumes_from: ${entry}), which is not a service of this stack`, 'share data through a named volume, or name a service of this stack in volumes_from');
+      });
+      list(svc.group_add as (string | number)[] | undefined).forEach((group, i) => {
+        const g = String(group).trim();
+        if (/^\d{1,10}$/.test(g) && Number(g) !== 0) return;
+        report(
+          ['services', name, 'group_add', i],
+          Number(g) === 0 || g === 'root' ? `service "${name}" adds the root group (group_add: ${g})` : `service "${name}" adds group "${g}" by name; the platform cannot tell which group id that is`,
+          'give a numeric group id other than 0 in group_add, or remove it',
+        );
+      });
+      list(svc.links as string[] | undefined).forEach((link, i) => {
+        const target = String(link).split(':')[0];
+        if (Object.hasOwn(project.services ?? {}, target)) return;
+        report(['services', name, 'links', i], `service "${name}" links to "${target}", which is not a service of this stack`, `remove the link; services of a stack reach each other by name (e.g. "${Object.keys(project.services ?? {})[0] ?? 'web'}")`);
       });
       const sysctls = svc.sysctls;
       const entries: [string | number, string][] = Array.isArray(sysctls)
@@ -418,12 +492,14 @@ const isolation: Rule = {
         // compose's old `external: {name: x}` spelling still shows up in stored models.
         const legacy = typeof def.external === 'object' ? (def.external as {name?: unknown}).name : undefined;
         const realName = String(def.name ?? legacy ?? key);
-        if (realName.startsWith(`${owner}_`) || realName.startsWith(`${owner}-`)) continue;
+        // "." and "_" cannot occur in a project name, so the prefix cannot be another project's
+        // ("genomics-x.s" belongs to project "genomics-x", not to "genomics").
+        if (realName.startsWith(`${owner}.`) || realName.startsWith(`${owner}_`)) continue;
         const path = has([section, key, 'name']) ? [section, key, 'name'] : [section, key, 'external'];
         report(
           path,
           `${kind} "${key}" is the external ${kind} "${realName}", which does not belong to project "${owner}"`,
-          `use a ${kind} of project "${owner}" (named "${owner}_…" or "${owner}-…"), or remove external: true so the stack creates its own`,
+          `use a ${kind} of project "${owner}" (named "${owner}.…" or "${owner}_…"), or remove external: true so the stack creates its own`,
         );
       }
     }
@@ -458,7 +534,7 @@ const showLimit = (kind: keyof ResourceValues, n: number): string => (kind === '
 
 const resources: Rule = {
   id: 'resources',
-  summary: 'memory and CPU limits at most the policy maximum; defaults applied when missing',
+  summary: 'memory, CPU and pids limits at most the policy maximum (defaults applied when missing); replicas, services, shm, swap, OOM score and ulimits bounded',
   check({project, policy, report}) {
     const {max, defaults} = policy.resources;
     for (const [name, svc] of services(project)) {
@@ -480,9 +556,68 @@ const resources: Rule = {
           report(path, `service "${name}" sets ${where} to ${showLimit(field.kind, v)}, more than the maximum ${showLimit(field.kind, cap)}`, fix);
         }
       }
+      checkBounds(name, svc, policy, report);
+    }
+    const count = services(project).length;
+    if (count > policy.limits.services) {
+      report(['services'], `the stack has ${count} services, more than the ${policy.limits.services} a stack may have`, 'split it into several stacks');
     }
   },
 };
+
+/** A number, or a size in bytes when `bytes`; undefined when it is neither. */
+function numeric(v: unknown, bytes = false): number | undefined {
+  if (bytes) return parseBytes(v);
+  if (typeof v === 'number') return v;
+  return typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : undefined;
+}
+
+/** The bounded values beside the limits: replicas, shm, swap, OOM score and ulimits. */
+function checkBounds(name: string, svc: Service, policy: Policy, report: RuleInput['report']): void {
+  const {limits} = policy;
+  const memoryMax = policy.resources.max.memory;
+  for (const [path, value] of [[['deploy', 'replicas'], svc.deploy?.replicas], [['scale'], svc.scale]] as const) {
+    if (value === undefined || value === null) continue;
+    const n = numeric(value);
+    if (n === undefined || !Number.isSafeInteger(n) || n < 0 || n > limits.replicas) {
+      report(['services', name, ...path], `service "${name}" asks for ${JSON.stringify(value)} replicas; a service may have 0 to ${limits.replicas}`, `set ${path.join('.')} to at most ${limits.replicas}`);
+    }
+  }
+  if (svc.shm_size !== undefined && svc.shm_size !== null) {
+    const n = numeric(svc.shm_size, true);
+    if (n === undefined || n <= 0 || n > limits.shm_size) {
+      report(['services', name, 'shm_size'], `service "${name}" sets shm_size to ${JSON.stringify(svc.shm_size)}; it may be at most ${formatBytes(limits.shm_size)}`, `set shm_size to at most ${formatBytes(limits.shm_size)}, or remove it (64m)`);
+    }
+  }
+  if (svc.memswap_limit !== undefined && svc.memswap_limit !== null) {
+    const n = numeric(svc.memswap_limit, true);
+    if (n === undefined || n <= 0 || (memoryMax !== undefined && n > memoryMax)) {
+      report(['services', name, 'memswap_limit'], `service "${name}" sets memswap_limit to ${JSON.stringify(svc.memswap_limit)}, which is unlimited or more than the maximum ${memoryMax === undefined ? '' : formatBytes(memoryMax)}`, 'remove memswap_limit, or set it to a size no larger than the memory maximum');
+    }
+  }
+  if (svc.oom_score_adj !== undefined && svc.oom_score_adj !== null) {
+    const n = numeric(svc.oom_score_adj);
+    if (n === undefined || n < 0 || n > 1000) {
+      report(['services', name, 'oom_score_adj'], `service "${name}" sets oom_score_adj to ${JSON.stringify(svc.oom_score_adj)}; below 0 it would make the kernel kill other tenants' processes first`, 'remove oom_score_adj, or set it between 0 and 1000');
+    }
+  }
+  const ulimits = svc.ulimits;
+  if (ulimits && typeof ulimits === 'object') {
+    for (const [key, value] of Object.entries(ulimits as Record<string, unknown>)) {
+      const max = Object.hasOwn(limits.ulimits, key) ? limits.ulimits[key] : undefined;
+      const path = ['services', name, 'ulimits', key];
+      if (max === undefined) {
+        report(path, `service "${name}" sets ulimit "${key}", which the platform does not allow`, `remove it; allowed: ${quoteList(Object.keys(limits.ulimits))}`);
+        continue;
+      }
+      const pair = value && typeof value === 'object' ? (value as {soft?: unknown; hard?: unknown}) : {soft: value, hard: value};
+      const values = [numeric(pair.soft), numeric(pair.hard)];
+      if (values.some((n) => n === undefined || n < 0 || n > max)) {
+        report(path, `service "${name}" sets ulimit "${key}" to ${JSON.stringify(value)}; it may be at most ${max}`, `set ulimits.${key} to at most ${max}`);
+      }
+    }
+  }
+}
 
 export const RULES: readonly Rule[] = [
   registry,

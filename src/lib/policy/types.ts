@@ -17,6 +17,11 @@ export const RULE_IDS = [
   'names',
   'isolation',
   'resources',
+  'fields',
+  'networks',
+  'volumes',
+  'logging',
+  'files',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];
@@ -39,6 +44,11 @@ export interface Policy {
      * (PolicyContext.registry) is allowed in addition, so sites need not repeat it here.
      */
     allowed: string[];
+    /**
+     * Paths of the platform registry every project may pull from. Otherwise a project pulls only
+     * under `{registry}/{project}/`, its own path.
+     */
+    shared: string[];
   };
   capabilities: {
     /** cap_drop must contain ALL, so a container starts from nothing and adds back. */
@@ -51,7 +61,9 @@ export interface Policy {
     allowed: boolean;
   };
   security_opt: {
-    /** `key=value` (compose's `key:value` spelling is matched too). */
+    /** The only options a service may set, `key=value` or a bare flag (`key:value` matches too). */
+    allowed: string[];
+    /** Options refused with a message that says they turn a protection off (all others are refused too). */
     refused: string[];
   };
   bind_mounts: {
@@ -69,6 +81,8 @@ export interface Policy {
   ports: {
     /** Host ports that may be published. */
     allowed: PortRange[];
+    /** Host addresses a port may name in `host_ip` (the agent's own publish address is used otherwise). */
+    host_ips: string[];
   };
   names: {
     /** Stack and service names must match this (a DNS label by default). */
@@ -83,6 +97,31 @@ export interface Policy {
     max: ResourceValues;
     /** Limits given to a service that sets none. */
     defaults: ResourceValues;
+  };
+  limits: {
+    /** Most replicas of one service. */
+    replicas: number;
+    /** Most services in one stack. */
+    services: number;
+    /** Largest /dev/shm, in bytes. */
+    shm_size: number;
+    /** The ulimits a service may set, each with its highest value; any other is refused. */
+    ulimits: Record<string, number>;
+  };
+  networks: {
+    /** Drivers a stack's own networks may use. */
+    drivers: string[];
+  };
+  volumes: {
+    /** Drivers a named volume may use; driver_opts are only ever a bind of an allowed host path. */
+    drivers: string[];
+  };
+  logging: {
+    /** Log drivers a service may choose (kept on the host, never sent elsewhere). */
+    drivers: string[];
+    /** Largest max-size, in bytes, and most max-file. */
+    max_size: number;
+    max_file: number;
   };
 }
 

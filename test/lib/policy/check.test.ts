@@ -105,14 +105,35 @@ describe('registry', () => {
     assert.match(d.message, /registry "registry\.example\.org"/);
   });
 
-  test('the platform registry from the context is allowed in addition', () => {
-    assert.deepEqual(images('registry.example.org/a/b:1', {...CTX, registry: 'registry.example.org'}), []);
-    assert.deepEqual(images('REGISTRY.example.org/a/b:1', {...CTX, registry: 'registry.example.org'}), []);
-    assert.equal(images('other.example.org/a/b:1', {...CTX, registry: 'registry.example.org'}).length, 1);
+  test("the platform registry from the context is allowed in addition, under the project's own path", () => {
+    const ctx = {...CTX, registry: 'registry.example.org'};
+    assert.deepEqual(images('registry.example.org/demo/b:1', ctx), []);
+    assert.deepEqual(images('REGISTRY.example.org/demo/web/b:1', ctx), []);
+    assert.equal(images('other.example.org/demo/b:1', ctx).length, 1);
+    // Another project's image on the platform registry: the engine may hold it cached.
+    const d = only(images('registry.example.org/other/b:1', ctx));
+    assert.match(d.message, /outside project "demo"'s path on the platform registry/);
+    assert.match(d.hint!, /registry\.example\.org\/demo\//);
+    assert.equal(images('registry.example.org/demox/b:1', ctx).length, 1);
+  });
+
+  test('paths of the platform registry the policy shares are open to every project', () => {
+    const pol: Policy = {...policy, registry: {...policy.registry, shared: ['library']}};
+    const ctx = {...CTX, registry: 'registry.example.org'};
+    assert.deepEqual(check(project({web: svc({image: 'registry.example.org/library/base:1'})}), ctx, pol), []);
+    assert.equal(check(project({web: svc({image: 'registry.example.org/other/base:1'})}), ctx, pol).length, 1);
+  });
+
+  test('an image ID or ID prefix is refused: images run by name', () => {
+    for (const id of [`sha256:${'ab'.repeat(32)}`, 'sha256:abcd', 'abcdef012345', 'ABCDEF0123456789']) {
+      const d = only(images(id));
+      assert.match(d.message, /by its ID/, id);
+    }
+    assert.deepEqual(images(`busybox@sha256:${'0'.repeat(64)}`), []);
   });
 
   test('a registry entry with a {project} path prefix admits only that project', () => {
-    const pol: Policy = {...policy, registry: {allowed: ['ghcr.io/{project}']}};
+    const pol: Policy = {...policy, registry: {allowed: ['ghcr.io/{project}'], shared: []}};
     assert.deepEqual(check(project({web: svc({image: 'ghcr.io/demo/app:1'})}), CTX, pol), []);
     assert.equal(check(project({web: svc({image: 'ghcr.io/other/app:1'})}), CTX, pol).length, 1);
     assert.equal(check(project({web: svc({image: 'ghcr.io/demoX/app:1'})}), CTX, pol).length, 1);
@@ -173,58 +194,56 @@ describe('host-namespaces', () => {
     const ds = check(project({web: bad}));
     assert.deepEqual(summary(ds), [
       'host-namespaces services.web.network_mode',
-      'host-namespaces services.web.pid',
       'host-namespaces services.web.ipc',
+      'host-namespaces services.web.pid',
       'host-namespaces services.web.uts',
       'host-namespaces services.web.userns_mode',
       'host-namespaces services.web.cgroup',
     ]);
-    assert.equal(ds[0].message, `service "web" shares the host's network namespace (network_mode: host)`);
-    assert.equal(ds[2].message, 'service "web" joins the IPC namespace of container "abc" (ipc: container:abc), outside this stack');
-    const good = svc({network_mode: 'service:db', pid: 'service:db', ipc: 'shareable', cgroup: 'private'});
-    assert.deepEqual(check(project({web: good, db: svc()})), []);
+    assert.equal(ds[0].message, `service "web" uses the host's network namespace (network_mode: host), which the platform does not allow`);
+    assert.equal(ds[1].message, `service "web" uses container "abc"'s IPC namespace (ipc: container:abc), which the platform does not allow`);
+    const good = svc({network_mode: 'service:db', ipc: 'shareable', cgroup: 'private'});
+    assert.deepEqual(check(project({web: good, db: svc({network_mode: 'none', ipc: 'private'})})), []);
   });
 
-  test('network_mode: container:… is refused', () => {
-    assert.deepEqual(summary(check(project({web: svc({network_mode: 'container:other'})}))), ['host-namespaces services.web.network_mode']);
+  test('network_mode is an allow-list: engine networks, the default bridge and other stacks are refused', () => {
+    for (const mode of ['bridge', 'default', 'other.stack', 'f0e1d2c3b4a5', 'container:web']) {
+      const d = only(check(project({web: svc({network_mode: mode}), db: svc()})));
+      assert.equal(d.path, 'services.web.network_mode', mode);
+      assert.match(d.hint!, /"none" or "service:<name>"/);
+    }
+    // service: must name another service of this stack.
+    assert.match(only(check(project({web: svc({network_mode: 'service:ghost'})}))).message, /of "ghost" \(network_mode: service:ghost\), which is not another service of this stack/);
+    assert.equal(check(project({web: svc({network_mode: 'service:web'})})).length, 1);
   });
-});
 
-describe('devices', () => {
-  test('devices, device cgroup rules, gpus and device reservations are refused by default', () => {
-    const s = svc({
-      devices: [{source: '/dev/fuse', target: '/dev/fuse', permissions: 'rwm'}],
-      device_cgroup_rules: ['c 1:3 mr'],
-      gpus: 'all',
-      deploy: {resources: {reservations: {devices: [{capabilities: ['gpu']}]}}},
-    });
-    const ds = check(project({web: s}));
-    assert.deepEqual(summary(ds), [
-      'devices services.web.devices[0]',
-      'devices services.web.device_cgroup_rules[0]',
-      'devices services.web.gpus',
-      'devices services.web.deploy.resources.reservations.devices[0]',
+  test('pid, uts and userns_mode accept no value at all', () => {
+    assert.deepEqual(summary(check(project({web: svc({pid: 'service:db', uts: 'private', userns_mode: 'keep-id'}), db: svc()}))), [
+      'host-namespaces services.web.pid',
+      'host-namespaces services.web.uts',
+      'host-namespaces services.web.userns_mode',
     ]);
-    assert.equal(ds[0].message, 'service "web" maps host device "/dev/fuse"');
-    assert.equal(ds[2].message, 'service "web" requests GPUs (gpus: "all")');
-  });
-
-  test('a policy that allows devices lets them through', () => {
-    const pol: Policy = {...policy, devices: {allowed: true}};
-    assert.deepEqual(check(project({web: svc({devices: [{source: '/dev/fuse', target: '/dev/fuse'}], gpus: 'all'})}), CTX, pol), []);
   });
 });
 
 describe('security-opt', () => {
-  test('refused values in = and : spellings; other options are fine', () => {
-    const s = svc({security_opt: ['no-new-privileges:true', 'seccomp:unconfined', 'apparmor=unconfined', 'label=disable', 'label:disable', 'systempaths=unconfined', 'label=type:svirt_apache_t']});
+  test('refused values in = and : spellings; options not on the allowed list are refused too', () => {
+    const s = svc({security_opt: ['no-new-privileges:true', 'seccomp:unconfined', 'apparmor=unconfined', 'label=disable', 'label:disable', 'systempaths=unconfined', 'label=type:svirt_apache_t', 'no-new-privileges', 'apparmor:docker-default']});
     const ds = check(project({web: s}));
     assert.deepEqual(
       ds.map((d) => d.path),
-      ['services.web.security_opt[1]', 'services.web.security_opt[2]', 'services.web.security_opt[3]', 'services.web.security_opt[4]', 'services.web.security_opt[5]'],
+      ['services.web.security_opt[1]', 'services.web.security_opt[2]', 'services.web.security_opt[3]', 'services.web.security_opt[4]', 'services.web.security_opt[5]', 'services.web.security_opt[6]'],
     );
     assert.equal(ds[0].message, 'service "web" sets security_opt "seccomp:unconfined", which turns off a protection the platform requires');
     assert.equal(ds[0].hint, 'remove "seccomp:unconfined" from security_opt of service "web"');
+    assert.equal(ds[5].message, 'service "web" sets security_opt "label=type:svirt_apache_t", which is not one the platform allows');
+  });
+
+  test('an inline seccomp profile is refused, however permissive (profiles are named only)', () => {
+    const allowAll = JSON.stringify({defaultAction: 'SCMP_ACT_ALLOW', syscalls: []});
+    const d = only(check(project({web: svc({security_opt: [`seccomp=${allowAll}`]})})));
+    assert.match(d.message, /which is not one the platform allows/);
+    assert.ok(d.message.length < 200, 'the profile is shortened in the message');
   });
 });
 
@@ -265,7 +284,7 @@ describe('bind-mounts', () => {
   test('a local volume with o: bind counts as a bind mount of its device', () => {
     const p = project(
       {web: svc({volumes: [{type: 'volume', source: 'host', target: '/data'}]})},
-      {volumes: {host: {driver: 'local', driver_opts: {type: 'none', o: 'bind', device: '/etc'}}, ok: {driver_opts: {o: 'bind', device: '/global/cfs/cdirs/demo/data'}}, nfs: {driver_opts: {type: 'nfs', o: 'addr=10.0.0.1', device: ':/export'}}}},
+      {volumes: {host: {driver: 'local', driver_opts: {type: 'none', o: 'bind', device: '/etc'}}, ok: {driver_opts: {o: 'bind', device: '/global/cfs/cdirs/demo/data'}}}},
     );
     const d = only(check(p));
     assert.equal(d.rule, 'bind-mounts');
@@ -352,7 +371,7 @@ describe('ports', () => {
   });
 
   test('a site can change the ranges', () => {
-    const pol: Policy = {...policy, ports: {allowed: [{min: 9000, max: 9010}]}};
+    const pol: Policy = {...policy, ports: {...policy.ports, allowed: [{min: 9000, max: 9010}]}};
     assert.deepEqual(check(project({web: svc({ports: [port('9005')]})}), CTX, pol), []);
   });
 });
@@ -392,7 +411,9 @@ describe('isolation', () => {
       },
     );
     const ds = check(p);
-    assert.deepEqual(summary(ds), ['isolation networks.shared.external', 'isolation networks.bare.external', 'isolation volumes.theirs.external']);
+    // "demo-data" could be project "demo-data"'s: only "." and "_", which no project name holds, mark ownership.
+    assert.deepEqual(summary(ds), ['isolation networks.shared.external', 'isolation networks.bare.external', 'isolation volumes.theirs.external', 'isolation volumes.ours.external']);
+    assert.deepEqual(summary(check(project({web: svc()}, {networks: {n: {external: true, name: 'demo.stack'}}, volumes: {v: {external: true, name: 'demo.data'}}}))), []);
     assert.equal(ds[0].message, 'network "shared" is the external network "other_net", which does not belong to project "demo"');
     assert.equal(ds[1].message, 'network "bare" is the external network "bare", which does not belong to project "demo"');
   });
@@ -456,15 +477,15 @@ describe('resources', () => {
     const before = structuredClone(input);
     const out = applyPolicyDefaults(input, policy);
     assert.deepEqual(input, before);
-    assert.deepEqual(out.services.web.deploy, {resources: {limits: {memory: G, cpus: 1}}});
-    assert.deepEqual(out.services.big.deploy, {resources: {limits: {cpus: 1}}});
+    assert.deepEqual(out.services.web.deploy, {resources: {limits: {memory: G, cpus: 1, pids: 1024}}});
+    assert.deepEqual(out.services.big.deploy, {resources: {limits: {cpus: 1, pids: 1024}}});
     assert.equal(out.services.big.mem_limit, 2 * G);
-    assert.deepEqual(out.services.limited.deploy, {replicas: 2, resources: {limits: {cpus: 2, memory: G}}});
+    assert.deepEqual(out.services.limited.deploy, {replicas: 2, resources: {limits: {cpus: 2, memory: G, pids: 1024}}});
     assert.deepEqual(check(out), []);
   });
 
   test('with all limits set, the service object is reused', () => {
-    const s = svc({mem_limit: 1, cpus: 1});
+    const s = svc({mem_limit: 1, cpus: 1, pids_limit: 100});
     assert.equal(applyPolicyDefaults(project({web: s}), policy).services.web, s);
   });
 });
@@ -500,5 +521,90 @@ describe('robustness', () => {
         ['capabilities', 9],
       ],
     );
+  });
+});
+
+describe('the bounds an attacker tried (issue: the API interceptor as an allow-list)', () => {
+  const G = 1024 ** 3;
+
+  test('replicas and services per stack are capped', () => {
+    assert.deepEqual(summary(check(project({web: svc({deploy: {replicas: 100000}})}))), ['resources services.web.deploy.replicas']);
+    assert.deepEqual(summary(check(project({web: svc({scale: 101})}))), ['resources services.web.scale']);
+    assert.deepEqual(check(project({web: svc({deploy: {replicas: 100}})})), []);
+    const many = Object.fromEntries(Array.from({length: 101}, (_, i) => [`s${i}`, svc()]));
+    assert.deepEqual(summary(check(project(many))), ['resources services']);
+  });
+
+  test('shm_size, memswap_limit, oom_score_adj and ulimits are bounded', () => {
+    const ds = check(project({web: svc({shm_size: 8 * G, memswap_limit: -1, oom_score_adj: -1000, ulimits: {nofile: {soft: 1024, hard: 99999999}, rtprio: 99, core: 1}})}));
+    assert.deepEqual(summary(ds), [
+      'resources services.web.shm_size',
+      'resources services.web.memswap_limit',
+      'resources services.web.oom_score_adj',
+      'resources services.web.ulimits.nofile',
+      'resources services.web.ulimits.rtprio',
+      'resources services.web.ulimits.core',
+    ]);
+    assert.deepEqual(check(project({web: svc({shm_size: 256 * 1024 ** 2, memswap_limit: 2 * G, oom_score_adj: 500, ulimits: {nofile: 65536, nproc: {soft: 100, hard: 200}}})})), []);
+  });
+
+  test('services run with a pids limit by default, within the maximum', () => {
+    const out = applyPolicyDefaults(project({web: svc()}), policy);
+    assert.equal(out.services.web.deploy?.resources?.limits?.pids, 1024);
+    assert.deepEqual(summary(check(project({web: svc({pids_limit: 100000})}))), ['resources services.web.pids_limit']);
+    assert.deepEqual(summary(check(project({web: svc({pids_limit: -1})}))), ['resources services.web.pids_limit']);
+  });
+
+  test('group_add: no root group or group names anywhere; only your own group on a global file system', () => {
+    assert.deepEqual(summary(check(project({web: svc({group_add: ['0', 'root', 'disk', '2000']})}))), ['isolation services.web.group_add[0]', 'isolation services.web.group_add[1]', 'isolation services.web.group_add[2]']);
+    const onGlobal = svc({user: '1000:1000', group_add: ['1000', '2000'], volumes: [{type: 'bind', source: '/global/cfs/cdirs/demo/data', target: '/data'}]});
+    assert.deepEqual(summary(check(project({web: onGlobal}))), ['global-fs services.web.group_add[1]']);
+  });
+
+  test('links name services of this stack only', () => {
+    assert.deepEqual(summary(check(project({web: svc({links: ['db:database', 'other_db']}), db: svc()}))), ['isolation services.web.links[1]']);
+  });
+
+  test('host_ip only from the policy list', () => {
+    const p = (host_ip: string) => project({web: svc({ports: [{target: 80, published: '8080', host_ip, protocol: 'tcp', mode: 'ingress'}]})});
+    assert.deepEqual(summary(check(p('10.1.2.3'))), ['ports services.web.ports[0].host_ip']);
+    assert.deepEqual(check(p('127.0.0.1')), []);
+  });
+
+  test('mounts: only bind, volume and tmpfs; no shared propagation', () => {
+    const ds = check(
+      project({
+        web: svc({
+          volumes: [
+            {type: 'image', source: 'other/image:1', target: '/img'},
+            {type: 'npipe', source: '//./pipe/docker_engine', target: '/pipe'},
+            {type: 'bind', source: '/global/cfs/cdirs/demo/x', target: '/x', bind: {propagation: 'rshared'}},
+          ],
+          user: '1000:1000',
+        }),
+      }),
+    );
+    assert.deepEqual(summary(ds), ['bind-mounts services.web.volumes[0].type', 'bind-mounts services.web.volumes[1].type', 'bind-mounts services.web.volumes[2].bind.propagation']);
+  });
+
+  test('a named volume may not mount a kernel or overlay file system', () => {
+    const p = project({web: svc({volumes: [{type: 'volume', source: 'k', target: '/k'}]})}, {volumes: {k: {driver_opts: {type: 'proc', device: 'proc'}}, o: {driver_opts: {type: 'overlay', o: 'lowerdir=/', device: 'overlay'}}}});
+    assert.deepEqual(summary(check(p)), ['volumes volumes.k.driver_opts.type', 'volumes volumes.o.driver_opts.type']);
+  });
+
+  test("a network's driver options (the engine's own bridge) and macvlan are refused", () => {
+    const p = project({web: svc()}, {networks: {n: {driver_opts: {'com.docker.network.bridge.name': 'docker0'}}, m: {driver: 'macvlan', driver_opts: {parent: 'eth0'}}}});
+    assert.deepEqual(summary(check(p)), ['networks networks.n.driver_opts', 'networks networks.m.driver', 'networks networks.m.driver_opts']);
+  });
+
+  test('a log driver that sends logs elsewhere is refused', () => {
+    const d = only(check(project({web: svc({logging: {driver: 'gelf', options: {}}})})));
+    assert.equal(d.rule, 'logging');
+    assert.deepEqual(summary(check(project({web: svc({logging: {driver: 'json-file', options: {'max-size': '10m', 'fluentd-address': '127.0.0.1:24224'}}})}))), ['logging services.web.logging.options.fluentd-address']);
+  });
+
+  test('secret files: no root owner, no setuid', () => {
+    const s = svc({user: '1000:1000', secrets: [{source: 'a', uid: '0', mode: 0o4755}, {source: 'b', mode: 0o440, gid: '1000'}]});
+    assert.deepEqual(summary(check(project({web: s}))), ['files services.web.secrets[0].uid', 'files services.web.secrets[0].mode']);
   });
 });

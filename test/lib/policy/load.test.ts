@@ -55,7 +55,14 @@ describe('the default policy', () => {
     ]);
     assert.equal(p.names.pattern, '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$');
     assert.deepEqual(p.isolation.allowed_sysctls, ['kernel.msg*', 'kernel.sem', 'kernel.shm*', 'fs.mqueue.*', 'net.*']);
-    assert.deepEqual(p.resources, {max: {memory: 16 * 1024 ** 3, cpus: 8}, defaults: {memory: 1024 ** 3, cpus: 1}});
+    assert.deepEqual(p.resources, {max: {memory: 16 * 1024 ** 3, cpus: 8, pids: 4096}, defaults: {memory: 1024 ** 3, cpus: 1, pids: 1024}});
+    assert.deepEqual(p.security_opt.allowed, ['no-new-privileges', 'no-new-privileges=true', 'apparmor=docker-default']);
+    assert.deepEqual(p.registry.shared, []);
+    assert.deepEqual(p.ports.host_ips, ['0.0.0.0', '::', '127.0.0.1', '::1']);
+    assert.deepEqual(p.limits, {replicas: 100, services: 100, shm_size: 1024 ** 3, ulimits: {nofile: 1048576, nproc: 65536, memlock: 67108864, stack: 67108864, core: 0}});
+    assert.deepEqual(p.networks, {drivers: ['bridge']});
+    assert.deepEqual(p.volumes, {drivers: ['local']});
+    assert.deepEqual(p.logging, {drivers: ['json-file', 'local'], max_size: 100 * 1024 ** 2, max_file: 10});
   });
 
   test('each call returns its own copy', async () => {
@@ -73,8 +80,8 @@ describe('a site policy file', () => {
       {min: 9000, max: 9009},
     ]);
     assert.deepEqual(p.registry.allowed, ['docker.io', 'registry.example.org/science']);
-    assert.deepEqual(p.resources.max, {memory: 64 * 1024 ** 3, cpus: 8});
-    assert.deepEqual(p.resources.defaults, {memory: 1024 ** 3, cpus: 1});
+    assert.deepEqual(p.resources.max, {memory: 64 * 1024 ** 3, cpus: 8, pids: 4096});
+    assert.deepEqual(p.resources.defaults, {memory: 1024 ** 3, cpus: 1, pids: 1024});
     assert.deepEqual(p.bind_mounts.allowed_roots, ['/global/cfs/cdirs/{project}']);
   });
 
