@@ -47,5 +47,5 @@ export function deployWithSpin(state: FixtureState, file: string, stack: string)
 
 /** Container name of replica 1 of a service, as the agent names it. */
 export function containerName(state: FixtureState, stack: string, service: string): string {
-  return `${state.project}-${stack}-${service}-1`;
+  return `${state.project}.${stack}.${service}.1`;
 }

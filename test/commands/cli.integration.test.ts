@@ -119,13 +119,13 @@ describe('spin CLI against a real agent and engine', () => {
         'web       1/1       1/1       -\n' +
         'worker    1/1       1/1       -\n',
     );
-    for (const event of ['plan: web: create (new service); worker: create (new service)', `web-1 create: created ${project}-${stack}-web-1`, 'web-1 healthy: web-1 is healthy', 'worker-1 healthy: worker-1 is healthy']) {
+    for (const event of ['plan: web: create (new service); worker: create (new service)', `web-1 create: created ${project}.${stack}.web.1`, 'web-1 healthy: web-1 is healthy', 'worker-1 healthy: worker-1 is healthy']) {
       assert.match(r.stderr, new RegExp(`^\\S+Z ${event.replace(/[()]/g, '\\$&')}$`, 'm'), `stderr has "${event}"`);
     }
     assert.doesNotMatch(r.stderr, /revision 1 healthy/);
     assert.deepEqual(await containersOf(stack), [
-      {name: `${project}-${stack}-web-1`, state: 'running'},
-      {name: `${project}-${stack}-worker-1`, state: 'running'},
+      {name: `${project}.${stack}.web.1`, state: 'running'},
+      {name: `${project}.${stack}.worker.1`, state: 'running'},
     ]);
   });
 
@@ -148,8 +148,8 @@ describe('spin CLI against a real agent and engine', () => {
     assert.deepEqual(
       status.services.map((s: {service: string; desired: number; running: number; healthy: number; replicas: {container: string; state: string; health: string}[]}) => [s.service, s.desired, s.running, s.healthy, s.replicas.map((x) => [x.container, x.state, x.health])]),
       [
-        ['web', 1, 1, 1, [[`${project}-${stack}-web-1`, 'running', 'healthy']]],
-        ['worker', 1, 1, 1, [[`${project}-${stack}-worker-1`, 'running', 'none']]],
+        ['web', 1, 1, 1, [[`${project}.${stack}.web.1`, 'running', 'healthy']]],
+        ['worker', 1, 1, 1, [[`${project}.${stack}.worker.1`, 'running', 'none']]],
       ],
     );
   });

@@ -54,7 +54,7 @@ class MemoryOrchestrator implements Orchestrator {
     const services = Object.entries(state?.model.services ?? {}).map(([service, s]) => {
       const count = s.deploy?.replicas ?? 1;
       const stopped = state?.stopped.has(service) ?? false;
-      const replicas = Array.from({length: count}, (_, i) => ({replica: i + 1, container: `${ref.project}-${ref.stack}-${service}-${i + 1}`, id: `id${i}`, state: stopped ? 'exited' : 'running', health: 'none' as const, ...(stopped ? {exitCode: 0} : {})}));
+      const replicas = Array.from({length: count}, (_, i) => ({replica: i + 1, container: `${ref.project}.${ref.stack}.${service}.${i + 1}`, id: `id${i}`, state: stopped ? 'exited' : 'running', health: 'none' as const, ...(stopped ? {exitCode: 0} : {})}));
       const ports = (s.ports ?? []).map((p) => ({published: String(p.published), target: p.target, protocol: p.protocol ?? 'tcp'}));
       return {service, image: s.image ?? service, imageDigest: `${s.image}@${DIGEST}`, desired: count, running: stopped ? 0 : count, healthy: 0, ports, replicas};
     });

@@ -166,7 +166,7 @@ describe('rolling upgrades behind the ingress', {skip}, () => {
       assert.ok(healthy >= 0 && healthy < drain && drain < stop, `replica ${n}: ${order.join(', ')}`);
     }
     const after = await replicas('steady');
-    assert.deepEqual(after.map((r) => [r.name, r.image, r.revision, r.running]), [1, 2, 3].map((n) => [`${project}-steady-web-${n}`, imageIds.v2, '2', true]));
+    assert.deepEqual(after.map((r) => [r.name, r.image, r.revision, r.running]), [1, 2, 3].map((n) => [`${project}.steady.web.${n}`, imageIds.v2, '2', true]));
     assert.ok(after.every((r) => !before.some((b) => b.id === r.id)));
   });
 

@@ -128,7 +128,7 @@ export class FakeOrchestrator implements Orchestrator {
         const running = d.running.has(service) ? desired : 0;
         const replicas = Array.from({length: desired}, (_, i) => ({
           replica: i + 1,
-          container: `${ref.project}-${ref.stack}-${service}-${i + 1}`,
+          container: `${ref.project}.${ref.stack}.${service}.${i + 1}`,
           id: hash([ref, service, i]),
           state: running ? 'running' : 'exited',
           health: 'none' as const,

@@ -11,6 +11,7 @@ import {hostPath} from '../engine/files.ts';
 import type {DeployEvent, DeployResult, FailureDetail, Orchestrator, Plan, StackRef, StackStatus} from '../engine/types.ts';
 import {applyPolicyDefaults, checkPolicy, type Policy} from '../policy/index.ts';
 import {ApiError, checkServiceNames, diagnosticJson, stackNotFound, type DiagnosticJson} from './errors.ts';
+import {resolveHostPaths, resolvePolicyPaths, type Realpath} from './host-paths.ts';
 import type {Revision, RevisionOutcome, Store, User} from './types.ts';
 
 export interface DeployDeps {
@@ -30,6 +31,8 @@ export interface DeployDeps {
    * embedded agent runs this way so trainees learn the rules before they deploy for real.
    */
   policyMode?: 'enforce' | 'warn';
+  /** Resolves host paths on the engine's host (fs.realpath); injected by tests. */
+  realpath?: Realpath;
 }
 
 export interface DeployInput {
@@ -178,24 +181,63 @@ interface ApplyInput {
   pull?: string[];
 }
 
-/** Policy, defaults, secrets, plan, then (unless a dry run) a recorded deploy. Holds no lock itself. */
-async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJson> {
-  const {store, orchestrator, policy} = deps;
-  const {ref, user} = input;
-  const checked = checkPolicy(input.model, policy, {project: ref.project, stack: ref.stack, uid: user.uid, gid: user.gid, registry: deps.registry});
-  const violations = deps.policyMode === 'warn' ? [] : errorsOf(checked);
-  if (deps.policyMode === 'warn') {
+export interface PolicyGate {
+  /** What the engine may run: host paths resolved to their real paths, the policy's defaults added. */
+  model: Project;
+  /** Violations that stop the deploy; none in `warn` mode. */
+  violations: Diagnostic[];
+  /** The check's other findings (in `warn` mode, the violations too, as warnings). */
+  warnings: Diagnostic[];
+}
+
+/** Whose identity the global-fs rule compares a service's user with. */
+export interface Identity {
+  uid?: number;
+  gid?: number;
+}
+
+/** The identity of the user who made a revision, when the store still has that user. */
+export function authorOf(store: Store, revision: Revision): Identity {
+  const user = store.user(revision.user);
+  return user ? {uid: user.uid, gid: user.gid} : {};
+}
+
+/**
+ * Every model the agent runs passes here first, whether a client sent it or it comes from the
+ * store (rollback, reconcile): today's policy, on the paths the engine will really mount.
+ */
+export async function policyGate(deps: Pick<DeployDeps, 'policy' | 'policyMode' | 'registry' | 'realpath'>, ref: StackRef, model: Project, identity: Identity): Promise<PolicyGate> {
+  const [resolved, policy] = await Promise.all([resolveHostPaths(model, deps.realpath), resolvePolicyPaths(deps.policy, deps.realpath)]);
+  const unresolved = policy.disabled_rules.includes('bind-mounts') ? [] : resolved.diagnostics;
+  const checked = [...unresolved, ...checkPolicy(resolved.project, policy, {project: ref.project, stack: ref.stack, uid: identity.uid, gid: identity.gid, registry: deps.registry})];
+  for (const d of checked) {
+    // The rule saw the real path; say which written path led there.
+    const link = resolved.changed.find((c) => c.path === d.path && d.message.includes(`"${c.real}"`));
+    if (link) d.message += ` ("${link.written}" resolves to "${link.real}")`;
+  }
+  const warn = deps.policyMode === 'warn';
+  if (warn) {
     for (const d of checked) if (d.severity === 'error') Object.assign(d, {severity: 'warning', message: `the platform would refuse this because ${d.message}`});
   }
-  if (violations.length > 0) {
-    const rules = [...new Set(violations.map((d) => d.rule).filter(Boolean))].join(', ');
-    throw new ApiError(422, 'policy.violation', `the platform policy refuses this stack: ${violations.length} violation${violations.length === 1 ? '' : 's'} (${rules})`, {
-      hint: violations.length === 1 && violations[0].hint ? violations[0].hint : 'fix each diagnostic; `spin validate` shows them with file:line:col',
-      diagnostics: violations,
-    });
-  }
-  const warnings = [...input.warnings, ...warningsOf(checked)].map(diagnosticJson);
-  const model = applyPolicyDefaults(input.model, policy);
+  return {model: applyPolicyDefaults(resolved.project, deps.policy), violations: warn ? [] : errorsOf(checked), warnings: warningsOf(checked)};
+}
+
+function policyRefusal(violations: Diagnostic[]): ApiError {
+  const rules = [...new Set(violations.map((d) => d.rule).filter(Boolean))].join(', ');
+  return new ApiError(422, 'policy.violation', `the platform policy refuses this stack: ${violations.length} violation${violations.length === 1 ? '' : 's'} (${rules})`, {
+    hint: violations.length === 1 && violations[0].hint ? violations[0].hint : 'fix each diagnostic; `spin validate` shows them with file:line:col',
+    diagnostics: violations,
+  });
+}
+
+/** Policy, defaults, secrets, plan, then (unless a dry run) a recorded deploy. Holds no lock itself. */
+async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJson> {
+  const {store, orchestrator} = deps;
+  const {ref, user} = input;
+  const gate = await policyGate(deps, ref, input.model, user);
+  if (gate.violations.length > 0) throw policyRefusal(gate.violations);
+  const warnings = [...input.warnings, ...gate.warnings].map(diagnosticJson);
+  const model = gate.model;
   const secrets = await resolveSecrets(deps, ref, model, input.secrets);
   const plan = await orchestrator.plan(ref, model, secrets);
   const images = modelImages(model);
@@ -233,6 +275,7 @@ async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJ
   store.finishRevision(ref, revision.number, rollback.outcome === 'failed' ? result.outcome : 'rolled-back', `${revisionMessage(result) ?? result.outcome}; ${rollback.message}`, result.images);
   out.rollback = {revision: back.number, outcome: rollback.outcome};
   if (rollback.status) out.status = rollback.status;
+  out.warnings.push(...rollback.warnings.map(diagnosticJson));
   return out;
 }
 
@@ -249,15 +292,24 @@ async function rollBack(
   ref: StackRef,
   to: Revision,
   input: ApplyInput,
-): Promise<{outcome: DeployResult['outcome']; message: string; status?: StackStatus}> {
-  const now = (deps.clock ?? (() => new Date()))().toISOString();
-  input.onEvent?.({type: 'log', time: now, message: `rolling back to revision ${to.number}`});
+): Promise<{outcome: DeployResult['outcome']; message: string; status?: StackStatus; warnings: Diagnostic[]}> {
+  const now = () => (deps.clock ?? (() => new Date()))().toISOString();
+  input.onEvent?.({type: 'log', time: now(), message: `rolling back to revision ${to.number}`});
   try {
-    const secrets = await resolveSecrets(deps, ref, to.model, input.secrets);
-    const updateConfigs = rollbackConfigs(input.model, to.model);
+    // The stored model passed the policy of its day; the policy or the host may have changed since.
+    const gate = await policyGate(deps, ref, to.model, authorOf(deps.store, to));
+    if (gate.violations.length > 0) {
+      const rules = [...new Set(gate.violations.map((d) => d.rule).filter(Boolean))].join(', ');
+      const message = `not rolled back: revision ${to.number} is refused by the current policy (${rules})`;
+      input.onEvent?.({type: 'log', time: now(), message});
+      const warnings = gate.violations.map((d) => ({...d, severity: 'warning' as const, message: `revision ${to.number}, refused by the current policy: ${d.message}`}));
+      return {outcome: 'failed', message, warnings};
+    }
+    const secrets = await resolveSecrets(deps, ref, gate.model, input.secrets);
+    const updateConfigs = rollbackConfigs(input.model, gate.model);
     const r = await deps.orchestrator.deploy({
       ref,
-      model: to.model,
+      model: gate.model,
       revision: to.number,
       secrets,
       timeoutMs: input.timeoutSeconds * 1000,
@@ -265,9 +317,9 @@ async function rollBack(
       ...(updateConfigs ? {updateConfigs} : {}),
     });
     const ok = r.outcome === 'healthy' || r.outcome === 'started';
-    return {outcome: r.outcome, status: r.status, message: ok ? `rolled back to revision ${to.number}` : `rolling back to revision ${to.number} ended ${r.outcome}`};
+    return {outcome: r.outcome, status: r.status, message: ok ? `rolled back to revision ${to.number}` : `rolling back to revision ${to.number} ended ${r.outcome}`, warnings: gate.warnings};
   } catch (err) {
-    return {outcome: 'failed', message: `rolling back to revision ${to.number} failed: ${err instanceof Error ? err.message : String(err)}`};
+    return {outcome: 'failed', message: `rolling back to revision ${to.number} failed: ${err instanceof Error ? err.message : String(err)}`, warnings: []};
   }
 }
 
@@ -357,9 +409,13 @@ export interface RollbackInput {
   onEvent?: (event: DeployEvent) => void;
 }
 
-const PINNED = /@sha256:[0-9a-f]{64}$|^sha256:[0-9a-f]{64}$/;
+const PINNED = /@sha256:[0-9a-f]{64}$/;
 
-/** The revision's model with each image replaced by the digest (or image ID) it actually ran. */
+/**
+ * The revision's model with each image replaced by the registry digest it actually ran. An image
+ * that never came from a registry has only an engine ID, which the policy refuses (a tenant must
+ * not run images by ID): it keeps the name and tag it was deployed under.
+ */
 export function pinnedModel(revision: Revision): Project {
   const services = Object.fromEntries(
     Object.entries(revision.model.services).map(([name, s]) => {

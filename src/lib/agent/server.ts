@@ -139,7 +139,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     await app.ready();
     ingress?.setLog((level, message) => app.log[level](message));
     await ingress?.controller.start();
-    const report = await reconcile({store, orchestrator, secretsDir, log: (level, message) => app.log[level](message)});
+    const report = await reconcile({store, orchestrator, policy, policyMode: options.policyMode, registry: options.registry, secretsDir, log: (level, message) => app.log[level](message)});
     await app.listen({host, port});
     const address = app.server.address();
     const actualPort = typeof address === 'object' && address ? address.port : port;

@@ -416,6 +416,22 @@ async function checkModel(raw: RawMap, ctx: CheckContext): Promise<{project?: Pr
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
 /**
+ * How deeply `value` nests mappings and sequences (0 for a scalar, 1 for `{}`). Counted with a
+ * work list rather than recursion: the point is to measure documents too deep to recurse into.
+ */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const [v, depth] = item;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
  * Loads a compose document that is already resolved (what `spin config` prints and the CLI
  * submits to the agent): no files, no environment, only `$$` escapes to undo. The agent runs
  * this on every submission: it never trusts the client's own checks.
@@ -423,6 +439,16 @@ export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 export async function loadDocument(document: unknown, projectName: string): Promise<{project?: Project; diagnostics: Diagnostic[]}> {
   if (!isMap(document)) {
     return {diagnostics: [diagnostic(undefined, {source: 'schema', message: 'the compose model must be a mapping'})]};
+  }
+  // A file is held to this depth by the YAML parser; a document sent as JSON is measured here,
+  // before any phase recurses into it.
+  const depth = nestingDepth(document);
+  if (depth > LIMITS.depth) {
+    return {
+      diagnostics: [
+        diagnostic(undefined, {source: 'schema', message: `the compose model nests ${depth} levels deep, more than the ${LIMITS.depth} allowed`, hint: 'flatten the structure; compose files never need this depth'}),
+      ],
+    };
   }
   const locations = new Locations();
   const noEnv: Lookup = () => undefined;

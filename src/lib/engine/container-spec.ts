@@ -3,6 +3,7 @@
 // the config hash can be computed without touching the engine.
 
 import type Dockerode from 'dockerode';
+import {BlockList, isIP} from 'node:net';
 
 import {InvalidInputError} from '../errors.ts';
 import {isMap} from '../compose/merge.ts';
@@ -28,8 +29,13 @@ export interface SpecContext {
   volumes: Record<string, string>;
   /** Host files bind-mounted read-only (secrets, inline configs). */
   files: {source: string; target: string}[];
-  /** Host address for published ports that do not name one. */
+  /** Host address for published ports; a port's own `host_ip` may only narrow it to loopback. */
   publishHostIp: string;
+  /**
+   * For `network_mode: service:<name>`: the ID of the replica container of that service, in the
+   * same stack, whose network the service joins. The caller finds it by labels (see docker.ts).
+   */
+  networkContainer?: string;
   /**
    * The service is behind the ingress: its port is also published on 127.0.0.1 at a port the
    * engine picks, which only the proxy uses (not a port the user published).
@@ -130,14 +136,43 @@ export function containerLabels(service: Service, ctx: SpecContext): Record<stri
   };
 }
 
-function ports(service: Service, hostIp: string, ingress: IngressRequest | undefined): {exposed: Record<string, object>; bindings: Dockerode.PortMap} {
+const BIND_ALL = new Set(['0.0.0.0', '::']);
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+function isLoopback(ip: string): boolean {
+  const family = isIP(ip);
+  return family !== 0 && LOOPBACK.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * The host address a published port binds to. The agent's address wins: on a shared host a stack
+ * must not publish on an address the operator did not offer (another tenant's, or a public one
+ * when the agent publishes on loopback). A port may name the agent's own address, or loopback
+ * when the agent binds all addresses; "all addresses" (compose's default, often written out as
+ * `0.0.0.0:8080:80`) means the agent's address. Any other address is refused.
+ */
+export function publishAddress(service: string, port: Service['ports'][number], publishHostIp: string): string {
+  const wanted = port.host_ip;
+  if (wanted === undefined || wanted === '' || wanted === publishHostIp || BIND_ALL.has(wanted)) return publishHostIp;
+  if (BIND_ALL.has(publishHostIp) && isLoopback(wanted)) return wanted;
+  const published = port.published !== undefined ? `${port.published}:${port.target}` : String(port.target);
+  throw new InvalidInputError(`service "${service}" publishes port ${published} on host address "${wanted}", but this agent publishes on "${publishHostIp}"`, {
+    hint: BIND_ALL.has(publishHostIp) ? 'drop the host address, or use a loopback address such as 127.0.0.1' : `drop the host address from the port (it is published on ${publishHostIp})`,
+  });
+}
+
+function ports(service: Service, ctx: SpecContext): {exposed: Record<string, object>; bindings: Dockerode.PortMap} {
   const exposed: Record<string, object> = {};
   const bindings: Dockerode.PortMap = {};
   for (const p of service.ports) {
     const key = `${p.target}/${p.protocol}`;
     exposed[key] = {};
-    (bindings[key] ??= []).push({HostIp: p.host_ip ?? hostIp, HostPort: p.published ?? ''});
+    (bindings[key] ??= []).push({HostIp: publishAddress(ctx.service, p, ctx.publishHostIp), HostPort: p.published ?? ''});
   }
+  const ingress = ctx.ingress;
   if (ingress) {
     const key = `${ingress.port}/tcp`;
     exposed[key] = {};
@@ -249,6 +284,20 @@ function endpoint(service: Service, key: string, ctx: SpecContext): Dockerode.En
   return out;
 }
 
+/**
+ * The service whose network `network_mode: service:<name>` joins, or undefined for `none` or no
+ * network_mode. Any other mode (host, container:…, bridge, a network name) is refused: the policy
+ * refuses them too, and the engine side must not pass through what it was not meant to see.
+ */
+export function sharedNetworkService(name: string, service: Service): string | undefined {
+  const mode = service.network_mode;
+  if (mode === undefined || mode === '' || mode === 'none') return undefined;
+  if (typeof mode === 'string' && mode.startsWith('service:') && mode.length > 'service:'.length) return mode.slice('service:'.length);
+  throw new InvalidInputError(`service "${name}" has network_mode ${JSON.stringify(mode)}, which Spin does not run`, {
+    hint: 'use `network_mode: none`, `network_mode: service:<name>` with a service of the same stack, or drop network_mode and use networks',
+  });
+}
+
 /** Drops undefined members, so the create body and its tests only hold what was set. */
 function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
@@ -258,7 +307,7 @@ export function containerSpec(service: Service, ctx: SpecContext): ContainerSpec
   const limits = service.deploy?.resources?.limits;
   const reservations = service.deploy?.resources?.reservations;
   const cpus = limits?.cpus ?? service.cpus;
-  const {exposed, bindings} = ports(service, ctx.publishHostIp, ctx.ingress);
+  const {exposed, bindings} = ports(service, ctx);
   const {binds, mounts: mountList} = mounts(service, ctx);
   const logging = isMap(service.logging) ? service.logging : undefined;
 
@@ -266,9 +315,13 @@ export function containerSpec(service: Service, ctx: SpecContext): ContainerSpec
   const keys = Object.keys(ctx.networks);
   const connect: ContainerSpec['connect'] = [];
   let endpoints: Dockerode.EndpointsConfig | undefined;
-  if (typeof service.network_mode === 'string' && service.network_mode !== '') {
-    const mode = service.network_mode;
-    networkMode = mode.startsWith('service:') ? `container:${containerName(ctx.ref, mode.slice('service:'.length), 1)}` : mode;
+  const shared = sharedNetworkService(ctx.service, service);
+  if (shared !== undefined) {
+    // An ID, never a name: a name could be another stack's container.
+    if (!ctx.networkContainer) throw new Error(`service "${ctx.service}": the container of service "${shared}" was not resolved`);
+    networkMode = `container:${ctx.networkContainer}`;
+  } else if (service.network_mode === 'none') {
+    networkMode = 'none';
   } else if (keys.length > 0) {
     networkMode = ctx.networks[keys[0]];
     endpoints = {[networkMode]: endpoint(service, keys[0], ctx)};

@@ -11,16 +11,17 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import type {Project, Service, UpdateConfig} from '../compose/types.ts';
 import {parseDuration} from '../compose/units.ts';
 import {InvalidInputError, OperationError, SpinError, UnreachableError} from '../errors.ts';
-import {containerSpec, desiredReplicas, isOneShot, type SpecContext} from './container-spec.ts';
+import {containerSpec, desiredReplicas, isOneShot, sharedNetworkService, type SpecContext} from './container-spec.ts';
 import {ENGINE_HINT, EngineError, engineCall, engineError, engineMessage, isNotFound, statusOf} from './errors.ts';
 import {startExec} from './exec.ts';
 import {fileDigests, pruneServiceDirs, removeStackFiles, serviceFiles, stackFilesDir, STATE_FILE, writeServiceFiles, type ServiceFile} from './files.ts';
 import {configHash} from './hash.ts';
 import {ContainerEvents, waitContainer} from './health.ts';
-import {digestOf, inspectImage, pullImage, type RegistryAuth} from './images.ts';
+import {digestOf, inspectImage, inspectNamedImage, pullImage, type RegistryAuth} from './images.ts';
 import {containerLines, mergeByTime, mergeSources} from './logs.ts';
-import {checkRef, checkServiceName, containerName, describeOwner, labelFilter, networkName, objectLabels, ownedBy, replicaAlias, volumeName} from './naming.ts';
-import {planStack, publicPlan, type DetailedPlan, type ExistingContainer} from './plan.ts';
+import {checkRef, checkServiceName, containerName, containerPrefix, describeOwner, labelFilter, networkName, ownedBy, replicaAlias, volumeName} from './naming.ts';
+import {dependencyOrder, planStack, publicPlan, serviceDependencies, type DetailedPlan, type ExistingContainer} from './plan.ts';
+import {checkExisting, networkCreateOptions, volumeCreateOptions} from './resources.ts';
 import {rollOut, rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
 import {defaultHost, ingressRequest} from '../ingress/model.ts';
 import type {IngressHooks, IngressRequest} from '../ingress/types.ts';
@@ -68,14 +69,16 @@ interface NetworkUse {
   key: string;
   name: string;
   external: boolean;
-  def: Project['networks'][string];
+  /** What creating it takes (absent for an external network). */
+  create?: Docker.NetworkCreateOptions;
 }
 
 interface VolumeUse {
   key: string;
   name: string;
   external: boolean;
-  def: Project['volumes'][string];
+  /** What creating it takes (absent for an external volume). */
+  create?: Docker.VolumeCreateOptions;
 }
 
 interface PreparedService {
@@ -136,24 +139,6 @@ type Emit = (type: DeployEventType, message: string, service?: string, replica?:
 
 function isSpinFailure(err: unknown): err is SpinError {
   return err instanceof SpinError && !(err instanceof UnreachableError) && !(err instanceof InvalidInputError);
-}
-
-/** The order services start in: dependencies first; a cycle is refused (the loader should have). */
-export function dependencyOrder(model: Project): string[] {
-  const order: string[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (name: string, path: string[]) => {
-    if (state.get(name) === 'done') return;
-    if (state.get(name) === 'visiting') {
-      throw new InvalidInputError(`services depend on each other in a cycle: ${[...path, name].join(' → ')}`, {hint: 'remove one of the depends_on entries'});
-    }
-    state.set(name, 'visiting');
-    for (const dep of Object.keys(model.services[name].depends_on ?? {})) if (Object.hasOwn(model.services, dep)) visit(dep, [...path, name]);
-    state.set(name, 'done');
-    order.push(name);
-  };
-  for (const name of Object.keys(model.services).sort()) visit(name, []);
-  return order;
 }
 
 /**
@@ -233,8 +218,9 @@ export class DockerOrchestrator implements Orchestrator {
     for (const s of Object.values(model.services)) if (!s.network_mode) for (const k of Object.keys(s.networks)) keys.add(k);
     return [...keys].sort().map((key) => {
       const def = model.networks[key] ?? {};
-      const external = def.external === true;
-      return {key, name: external ? (def.name ?? key) : networkName(ref, key), external, def};
+      if (def.external === true) return {key, name: def.name ?? key, external: true};
+      const name = networkName(ref, key);
+      return {key, name, external: false, create: networkCreateOptions(ref, key, name, def)};
     });
   }
 
@@ -243,7 +229,9 @@ export class DockerOrchestrator implements Orchestrator {
     for (const s of Object.values(model.services)) for (const v of s.volumes) if (v.type === 'volume' && v.source !== undefined) keys.add(v.source);
     return [...keys].sort().map((key) => {
       const def = model.volumes[key] ?? {};
-      return {key, name: volumeName(ref.project, model, key), external: def.external === true, def};
+      const name = volumeName(ref.project, model, key);
+      if (def.external === true) return {key, name, external: true};
+      return {key, name, external: false, create: volumeCreateOptions(ref, key, name, def)};
     });
   }
 
@@ -273,6 +261,7 @@ export class DockerOrchestrator implements Orchestrator {
     const services = new Map<string, PreparedService>();
     const names = Object.keys(model.services).sort();
     for (const name of names) checkServiceName(name);
+    for (const name of names) this.checkSharedNetwork(ref, model, name);
     await Promise.all(
       names.map(async (name) => {
         const service = model.services[name];
@@ -309,16 +298,52 @@ export class DockerOrchestrator implements Orchestrator {
             hint: 'drop `published` so the engine picks a port per replica, publish a range (e.g. "8000-8010:80"), or run one replica',
           });
         }
-        // Building one spec now reports a model the engine cannot run before anything changes.
-        containerSpec(service, this.specContext(ref, prepared, 1, 0, volumeNames, []));
+        // Building one spec now reports a model the engine cannot run before anything changes. The
+        // container whose network it may join is only known once its service is applied.
+        containerSpec(service, {...this.specContext(ref, prepared, 1, 0, volumeNames, []), networkContainer: 'unresolved'});
         services.set(name, prepared);
       }),
     );
     return {ref, model, services, networks, volumes, volumeNames};
   }
 
+  /**
+   * `network_mode: service:x` joins a replica of service x of this stack: x must be one of the
+   * stack's services and run at least one replica.
+   */
+  private checkSharedNetwork(ref: StackRef, model: Project, name: string): void {
+    const target = sharedNetworkService(name, model.services[name]);
+    if (target === undefined) return;
+    const other = Object.hasOwn(model.services, target) && target !== name ? model.services[target] : undefined;
+    if (!other || desiredReplicas(other) === 0) {
+      throw new InvalidInputError(
+        `service "${name}" joins the network of service "${target}" (network_mode: service:${target}), but ${other ? `"${target}" runs 0 replicas` : `stack "${ref.project}/${ref.stack}" has no other service "${target}"`}`,
+        {hint: `give "${target}" at least one replica in this stack, or remove network_mode from "${name}"`},
+      );
+    }
+  }
+
+  /**
+   * The container whose network a `network_mode: service:x` replica joins, found by the stack's
+   * labels (never by name, which another stack could hold): a running replica first, lowest
+   * replica number first.
+   */
+  private async networkContainer(ref: StackRef, name: string, target: string): Promise<string> {
+    const found = (await this.containers(ref, target)).filter((c) => c.Labels[LABELS.service] === target);
+    const rank = (c: Docker.ContainerInfo) => (c.State === 'running' ? 0 : 1);
+    const proper = (c: Docker.ContainerInfo) => (c.Names?.[0] === `/${containerName(ref, target, Number(c.Labels[LABELS.replica]))}` ? 0 : 1);
+    found.sort((a, b) => rank(a) - rank(b) || Number(a.Labels[LABELS.replica]) - Number(b.Labels[LABELS.replica]) || proper(a) - proper(b));
+    if (found.length === 0) {
+      throw new InvalidInputError(`service "${name}" joins the network of service "${target}" (network_mode: service:${target}), but stack "${ref.project}/${ref.stack}" has no container of "${target}"`, {
+        hint: `deploy "${target}" with at least one replica in this stack, or remove network_mode from "${name}"`,
+      });
+    }
+    return found[0].Id;
+  }
+
   private async resolveImage(image: string, policy: string, pull: boolean, progress: (message: string) => void): Promise<{id: string; digest: string}> {
-    let info = policy === 'always' && pull ? undefined : await inspectImage(this.docker, image);
+    // Only an image the reference names: never one the engine found by an ID or ID prefix.
+    let info = policy === 'always' && pull ? undefined : await inspectNamedImage(this.docker, image);
     if (!info) {
       if (policy === 'never' || policy === 'build') {
         throw new OperationError(`image "${image}" is not on the engine and its pull_policy is "${policy}"`, {hint: 'push the image to a registry and remove pull_policy, or build it on the engine first'});
@@ -326,7 +351,7 @@ export class DockerOrchestrator implements Orchestrator {
       if (!pull) return {id: `absent:${image}`, digest: image};
       progress(`pulling ${image}`);
       await pullImage(this.docker, image, this.registryAuth, progress);
-      info = await inspectImage(this.docker, image);
+      info = await inspectNamedImage(this.docker, image);
       if (!info) throw new OperationError(`image "${image}" is not on the engine after pulling it`, {hint: 'pull it by hand (`docker pull`) to see what the registry answers'});
     }
     return {id: info.Id, digest: digestOf(info, image)};
@@ -354,14 +379,12 @@ export class DockerOrchestrator implements Orchestrator {
     const {ref} = p;
     const missing = {networks: [] as string[], volumes: [] as string[]};
     for (const n of p.networks) {
-      const info = await this.inspectOrUndefined(() => this.docker.getNetwork(n.name).inspect() as Promise<{Labels?: Record<string, string>}>, `inspect network "${n.name}"`);
+      const info = await this.inspectOrUndefined(() => this.docker.getNetwork(n.name).inspect() as Promise<{Name: string; Labels?: Record<string, string>}>, `inspect network "${n.name}"`);
       if (!info) {
         if (n.external) throw new InvalidInputError(`external network "${n.name}" does not exist`, {hint: 'external networks must be created by the project beforehand, or drop `external: true`'});
         missing.networks.push(n.name);
-      } else if (!ownedBy(info.Labels, ref.project, n.external ? undefined : ref.stack)) {
-        throw new EngineError('engine.conflict', `network "${n.name}" already exists and ${describeOwner(info.Labels)}`, {
-          hint: n.external ? `only networks of project "${ref.project}" can be used as external networks` : `remove that network, or deploy under another stack name`,
-        });
+      } else {
+        checkExisting('network', ref, n, info);
       }
     }
     for (const v of p.volumes) {
@@ -369,10 +392,8 @@ export class DockerOrchestrator implements Orchestrator {
       if (!info) {
         if (v.external) throw new InvalidInputError(`external volume "${v.name}" does not exist`, {hint: `create it in project "${ref.project}" first, or drop \`external: true\``});
         missing.volumes.push(v.name);
-      } else if (!ownedBy(info.Labels, ref.project)) {
-        throw new EngineError('engine.conflict', `volume "${v.name}" ${v.external ? 'exists but' : 'already exists and'} ${describeOwner(info.Labels)}`, {
-          hint: v.external ? `an external volume must carry the label ${LABELS.project}=${ref.project}` : 'rename the volume in the compose file',
-        });
+      } else {
+        checkExisting('volume', ref, v, info);
       }
     }
     return missing;
@@ -452,8 +473,8 @@ export class DockerOrchestrator implements Orchestrator {
   private async checkNamesFree(ref: StackRef, plan: DetailedPlan): Promise<void> {
     const wanted = new Set(Object.entries(plan.steps).flatMap(([service, steps]) => steps.create.map((n) => containerName(ref, service, n))));
     if (wanted.size === 0) return;
-    // The engine's name filter is a regular expression; names here are DNS labels and dashes only.
-    const prefix = `^/${ref.project}-${ref.stack}-`;
+    // The engine's name filter is a regular expression: the dots are escaped.
+    const prefix = `^/${containerPrefix(ref).replaceAll('.', '\\.')}`;
     const found = await engineCall('list containers', () => this.docker.listContainers({all: true, filters: {name: [prefix]}}));
     for (const c of found) {
       const name = (c.Names?.[0] ?? '').replace(/^\//, '');
@@ -521,8 +542,7 @@ export class DockerOrchestrator implements Orchestrator {
         let task = applied.get(name);
         if (!task) {
           task = (async () => {
-            const service = model.services[name];
-            for (const [dep, d] of Object.entries(service.depends_on ?? {})) {
+            for (const [dep, d] of Object.entries(serviceDependencies(name, model.services[name]))) {
               if (!prepared.services.has(dep)) continue;
               if (!(await applyInOrder(dep))) return false;
               if (d.condition === 'service_healthy' || d.condition === 'service_completed_successfully') {
@@ -592,28 +612,15 @@ export class DockerOrchestrator implements Orchestrator {
   }
 
   private async createResources(p: Prepared, plan: DetailedPlan): Promise<void> {
-    const {ref} = p;
     for (const n of p.networks) {
-      if (!plan.create.networks.includes(n.name)) continue;
-      const labels = {...(n.def.labels ?? {}), ...objectLabels(ref)};
-      await engineCall(`create network "${n.name}"`, () =>
-        this.docker.createNetwork({
-          Name: n.name,
-          Driver: n.def.driver ?? 'bridge',
-          CheckDuplicate: true,
-          Internal: n.def.internal === true,
-          Attachable: n.def.attachable === true,
-          Labels: labels,
-          ...(n.def.driver_opts ? {Options: n.def.driver_opts} : {}),
-        }),
-      );
+      const options = n.create;
+      if (!options || !plan.create.networks.includes(n.name)) continue;
+      await engineCall(`create network "${n.name}"`, () => this.docker.createNetwork(options));
     }
     for (const v of p.volumes) {
-      if (!plan.create.volumes.includes(v.name)) continue;
-      const labels = {...(v.def.labels ?? {}), ...objectLabels(ref)};
-      await engineCall(`create volume "${v.name}"`, () =>
-        this.docker.createVolume({Name: v.name, Driver: v.def.driver ?? 'local', DriverOpts: v.def.driver_opts ?? {}, Labels: labels}),
-      );
+      const options = v.create;
+      if (!options || !plan.create.volumes.includes(v.name)) continue;
+      await engineCall(`create volume "${v.name}"`, () => this.docker.createVolume(options));
     }
   }
 
@@ -659,8 +666,11 @@ export class DockerOrchestrator implements Orchestrator {
       });
     });
     await Promise.all(steps.remove.map((c) => this.retire(c, emit)));
+    const shared = sharedNetworkService(name, s.service);
+    let networkContainer: string | undefined;
     const create = async (replica: number, as?: string): Promise<Started> => {
-      const spec = containerSpec(s.service, this.specContext(p.ref, s, replica, revision, p.volumeNames, mounts));
+      if (shared !== undefined) networkContainer ??= await this.networkContainer(p.ref, name, shared);
+      const spec = containerSpec(s.service, {...this.specContext(p.ref, s, replica, revision, p.volumeNames, mounts), ...(networkContainer ? {networkContainer} : {})});
       const cname = as ?? spec.name;
       const id = await this.createContainer(p.ref, cname, {...spec.options, name: cname});
       emit('create', `created ${cname}`, name, replica);

@@ -46,7 +46,7 @@ export function isConnectionError(err: unknown): boolean {
   return typeof code === 'string' && CONNECTION_CODES.has(code) && statusOf(err) === undefined;
 }
 
-/** `doing` completes "cannot …", e.g. `start container "demo-web-api-1"`. */
+/** `doing` completes "cannot …", e.g. `start container "demo.web.api.1"`. */
 export function engineError(err: unknown, doing: string, hint?: string): SpinError {
   if (err instanceof SpinError) return err;
   if (isConnectionError(err)) {

@@ -2,6 +2,11 @@
 // read-only, the way compose gives secrets to a container on a single engine. Folders are 0700 so
 // that other host users never reach a value; the file is owned by the user the container runs as
 // so that a 0400 file stays readable after `cap_drop: [ALL]`.
+//
+// The Engine API cannot mount a bind with nosuid, nodev or noexec, so the file itself must be
+// harmless inside any container: no setuid, setgid or sticky bit and no execute bit (the mode is
+// masked to 0666), and no root owner or group unless the container runs as root anyway. Otherwise
+// `mode: 0o4755` with `uid: "0"` would hand a non-root service a setuid-root program.
 
 import {randomBytes} from 'node:crypto';
 import {chmod, chown, mkdir, readdir, rename, rm, writeFile} from 'node:fs/promises';
@@ -44,10 +49,35 @@ function numericId(text: string | undefined): number | undefined {
   return text !== undefined && /^\d{1,10}$/.test(text) ? Number(text) : undefined;
 }
 
-/** The uid:gid a file should belong to: the reference's own, else the service's numeric user (root when unset). */
+/** Permission bits a mounted file may carry: read and write, never execute, setuid, setgid or sticky. */
+const FILE_MODE_MASK = 0o666;
+
+/** Owner and group for a file whose service runs as a user whose uid is unknown here (a name). */
+export const NOBODY = 65534;
+
+function fileMode(mode: unknown, fallback: number): number {
+  return (typeof mode === 'number' && Number.isSafeInteger(mode) && mode >= 0 ? mode : fallback) & FILE_MODE_MASK;
+}
+
+/** The service runs as root: no user set (as compose runs it), or user 0 / root. */
+function runsAsRoot(service: Service): boolean {
+  const user = service.user === undefined || service.user === '' ? undefined : service.user.split(':')[0];
+  return user === undefined || user === '0' || user === 'root';
+}
+
+/**
+ * The uid:gid a file should belong to: the reference's own, else the service's numeric user and
+ * group (root when it runs as root). A uid or gid 0 is kept only for a service that runs as root;
+ * for any other it falls back to the service's user. uid undefined means a named user whose uid is
+ * unknown here: the file is then made readable by all (see writeOne).
+ */
 function owner(service: Service, ref: FileReference): {uid?: number; gid?: number} {
-  const [user, group] = service.user === undefined || service.user === '' ? ['0', '0'] : service.user.split(':');
-  return {uid: numericId(ref.uid) ?? numericId(user), gid: numericId(ref.gid) ?? numericId(group) ?? 0};
+  const [user, group] = service.user === undefined || service.user === '' ? [] : service.user.split(':');
+  if (runsAsRoot(service)) return {uid: numericId(ref.uid) ?? numericId(user) ?? 0, gid: numericId(ref.gid) ?? numericId(group) ?? 0};
+  const notRoot = (id: number | undefined) => (id === 0 ? undefined : id);
+  const uid = notRoot(numericId(user));
+  const gid = notRoot(numericId(group)) ?? uid;
+  return {uid: notRoot(numericId(ref.uid)) ?? uid, gid: notRoot(numericId(ref.gid)) ?? gid ?? NOBODY};
 }
 
 /**
@@ -65,7 +95,7 @@ export function serviceFiles(model: Project, serviceName: string, secrets: Recor
       throw new InvalidInputError(`secret "${ref.source}" used by service "${serviceName}" has no value`, {hint: `create it with \`spin secret create ${ref.source}\``});
     }
     const target = ref.target === undefined ? `/run/secrets/${ref.source}` : posix.isAbsolute(ref.target) ? ref.target : `/run/secrets/${ref.target}`;
-    out.push({kind: 'secret', name: ref.source, target, content: value ?? Buffer.alloc(0), mode: ref.mode ?? 0o400, ...owner(service, ref)});
+    out.push({kind: 'secret', name: ref.source, target, content: value ?? Buffer.alloc(0), mode: fileMode(ref.mode, 0o400), ...owner(service, ref)});
   }
   for (const ref of service.configs) {
     if (!NAME.test(ref.source)) throw new InvalidInputError(`service "${serviceName}" uses config ${JSON.stringify(ref.source)}, which is not a valid config name`, {hint: 'config names are letters, digits, ".", "_" and "-"'});
@@ -76,7 +106,7 @@ export function serviceFiles(model: Project, serviceName: string, secrets: Recor
       });
     }
     const target = ref.target ?? `/${ref.source}`;
-    out.push({kind: 'config', name: ref.source, target, content: Buffer.from(def.content), mode: ref.mode ?? 0o444, ...owner(service, ref)});
+    out.push({kind: 'config', name: ref.source, target, content: Buffer.from(def.content), mode: fileMode(ref.mode, 0o444), ...owner(service, ref)});
   }
   return out;
 }
@@ -91,14 +121,15 @@ export function fileDigests(files: ServiceFile[]): Record<string, string> {
 async function writeOne(path: string, file: ServiceFile): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   await writeFile(tmp, file.content, {mode: 0o600, flag: 'wx'});
-  let mode = file.mode;
+  let mode = file.mode & FILE_MODE_MASK;
   const self = process.getuid?.();
-  if (file.uid === undefined) {
-    // A named user's uid is unknown here: let anyone read it; the 0700 folders keep host users out.
-    mode |= 0o444;
-  } else if (file.uid !== self) {
+  // A named user's uid is unknown here: let anyone read it; the 0700 folders keep host users out,
+  // and the file goes to nobody rather than staying with a root agent.
+  if (file.uid === undefined) mode |= 0o444;
+  const uid = file.uid ?? NOBODY;
+  if (uid !== self) {
     try {
-      await chown(tmp, file.uid, file.gid ?? 0);
+      await chown(tmp, uid, file.gid ?? uid);
     } catch {
       // An agent that is not root cannot give the file away; readable by all still keeps it behind 0700 folders.
       mode |= 0o444;

@@ -41,6 +41,37 @@ export function digestOf(info: Pick<Dockerode.ImageInspectInfo, 'Id' | 'RepoDige
   return match ?? digests[0] ?? info.Id;
 }
 
+/** `registry/repository:tag` (tag `latest` when none) or `registry/repository@digest`, or undefined. */
+function canonicalName(reference: string, withTag: boolean): string | undefined {
+  const parsed = parseImageReference(reference);
+  if (!parsed) return undefined;
+  const name = `${parsed.registry}/${parsed.repository}`;
+  if (parsed.digest !== undefined) return `${name}@${parsed.digest.toLowerCase()}`;
+  return withTag ? `${name}:${parsed.tag ?? 'latest'}` : undefined;
+}
+
+/**
+ * True when the engine's image is the one the reference names: a tag of it (`name` meaning
+ * `name:latest`, `busybox` meaning `docker.io/library/busybox`) or, for `name@sha256:…`, one of
+ * its repo digests. The engine also finds an image by its ID or any prefix of it (`abcd1234`,
+ * `sha256:abcd…`); the policy read such a reference as a Docker Hub name, so an image picked that
+ * way would run something no registry rule ever saw.
+ */
+export function namesImage(info: {RepoTags?: string[] | null; RepoDigests?: string[] | null}, reference: string): boolean {
+  const wanted = canonicalName(reference, true);
+  if (wanted === undefined) return false;
+  const byDigest = wanted.includes('@');
+  const names = (byDigest ? info.RepoDigests : info.RepoTags) ?? [];
+  return names.some((n) => canonicalName(n, !byDigest) === wanted);
+}
+
+/** The image the reference names (see namesImage), or undefined when the engine has none. */
+export async function inspectNamedImage(docker: Dockerode, image: string): Promise<Dockerode.ImageInspectInfo | undefined> {
+  const info = await inspectImage(docker, image);
+  return info && namesImage(info, image) ? info : undefined;
+}
+
+/** Any image the engine resolves the text to, an ID included: for reading only, never to run. */
 export async function inspectImage(docker: Dockerode, image: string): Promise<Dockerode.ImageInspectInfo | undefined> {
   try {
     return await docker.getImage(image).inspect();

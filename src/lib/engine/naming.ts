@@ -1,6 +1,8 @@
-// How Spin names and labels what it creates on a Docker engine. Project and stack names are DNS
-// labels (no dots), so `<project>.<stack>` can never be produced by another pair, and the dash-joined
-// container name is unique once the engine refuses a second container of the same name.
+// How Spin names and labels what it creates on a Docker engine. Project, stack and service names
+// are DNS labels: they may hold dashes but never dots, so names joined with `.` (`<project>.<stack>`,
+// `<project>.<stack>.<service>.<n>`) can never be produced by another tuple. Joined with dashes they
+// could: project `a` stack `x-s` and project `a-x` stack `s` would share names. Names are for people
+// and for the engine's uniqueness check only: Spin finds its objects by their labels.
 
 import {InvalidInputError} from '../errors.ts';
 import type {Project} from '../compose/types.ts';
@@ -28,7 +30,12 @@ export function checkServiceName(service: string): void {
 }
 
 export function containerName(ref: StackRef, service: string, replica: number): string {
-  return `${ref.project}-${ref.stack}-${service}-${replica}`;
+  return `${containerPrefix(ref)}${service}.${replica}`;
+}
+
+/** What every container name of a stack starts with. */
+export function containerPrefix(ref: StackRef): string {
+  return `${ref.project}.${ref.stack}.`;
 }
 
 /** The alias a single replica answers to inside the stack, next to the service's own name. */

@@ -1,6 +1,10 @@
-// Deciding what a deploy changes, from the model's config hashes and the containers the engine has.
-// Pure, so `spin deploy --dry-run` and the real deploy always agree.
+// Deciding what a deploy changes, from the model's config hashes and the containers the engine has,
+// and in which order services are applied. Pure, so `spin deploy --dry-run` and the real deploy
+// always agree. Containers are matched by their labels (service, replica), never by their names.
 
+import type {DependsOn, Project, Service} from '../compose/types.ts';
+import {InvalidInputError} from '../errors.ts';
+import {sharedNetworkService} from './container-spec.ts';
 import type {Plan, ServicePlan} from './types.ts';
 
 export interface ExistingContainer {
@@ -109,4 +113,34 @@ export function planStack(wanted: WantedService[], existing: ExistingContainer[]
 /** The plan as the interface returns it: per-replica steps stay internal. */
 export function publicPlan(plan: DetailedPlan): Plan {
   return {services: plan.services, create: plan.create, noop: plan.noop};
+}
+
+/**
+ * The services a service waits for: its depends_on, and the service whose network it joins
+ * (`network_mode: service:x`, which the loader adds to depends_on; a model sent straight to the
+ * API may not have it).
+ */
+export function serviceDependencies(name: string, service: Service): Record<string, DependsOn> {
+  const out: Record<string, DependsOn> = {...(service.depends_on ?? {})};
+  const shared = sharedNetworkService(name, service);
+  if (shared !== undefined && !Object.hasOwn(out, shared)) out[shared] = {condition: 'service_started', required: true};
+  return out;
+}
+
+/** The order services start in: dependencies first; a cycle is refused (the loader should have). */
+export function dependencyOrder(model: Project): string[] {
+  const order: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, path: string[]) => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      throw new InvalidInputError(`services depend on each other in a cycle: ${[...path, name].join(' → ')}`, {hint: 'remove one of the depends_on entries'});
+    }
+    state.set(name, 'visiting');
+    for (const dep of Object.keys(serviceDependencies(name, model.services[name]))) if (Object.hasOwn(model.services, dep)) visit(dep, [...path, name]);
+    state.set(name, 'done');
+    order.push(name);
+  };
+  for (const name of Object.keys(model.services).sort()) visit(name, []);
+  return order;
 }

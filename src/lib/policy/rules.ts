@@ -2,9 +2,10 @@
 // A rule only reports: it names the service and the value, points at the model path, and says
 // how to fix it. Which rules run and the lists they read come from the Policy (policy as data).
 
-import type {ModelPath, Project, Service, VolumeDef} from '../compose/types.ts';
+import type {ModelPath, Project, Service} from '../compose/types.ts';
 import {parseBytes} from '../compose/units.ts';
 import {canonicalRegistry, parseImageReference, type ImageReference} from './image-ref.ts';
+import {boundDevice, globalFsMount} from './global-fs.ts';
 import {isWithin, isWithinRoot, normalizeHostPath, PROJECT_PLACEHOLDER, showRoot} from './paths.ts';
 import type {Policy, PolicyContext, ResourceValues, RuleId} from './types.ts';
 import {canonicalCapability, formatBytes, formatPortRange, formatPorts, parsePortRange} from './values.ts';
@@ -223,35 +224,6 @@ const securityOpt: Rule = {
 // ---------------------------------------------------------------------------------------------
 // Host paths: bind mounts, and local volumes that are bind mounts in disguise.
 
-/** The host folder of a local volume declared with `driver_opts: {o: bind, device: ...}`. */
-function boundDevice(def: VolumeDef | null | undefined): string | undefined {
-  if (!def || def.external) return undefined;
-  if (def.driver !== undefined && def.driver !== 'local') return undefined;
-  const opts = def.driver_opts ?? {};
-  const o = String(opts.o ?? '');
-  if (!o.split(',').some((x) => ['bind', 'rbind'].includes(x.trim()))) return undefined;
-  return String(opts.device ?? '');
-}
-
-interface HostMount {
-  /** Normalized absolute host path, or the raw value when it is not absolute. */
-  source: string;
-  path: ModelPath;
-}
-
-/** Every host path a service mounts: its binds, and the devices of bind-typed named volumes. */
-function hostMounts(project: Project, svc: Service, name: string): HostMount[] {
-  const out: HostMount[] = [];
-  list(svc.volumes).forEach((v, i) => {
-    if (v?.type === 'bind' || v?.type === 'npipe') out.push({source: hostPath(v.source), path: ['services', name, 'volumes', i]});
-    else if (v?.type === 'volume' && v.source) {
-      const device = boundDevice(project.volumes?.[v.source]);
-      if (device !== undefined) out.push({source: hostPath(device), path: ['services', name, 'volumes', i]});
-    }
-  });
-  return out;
-}
-
 function hostPath(p: string | undefined): string {
   return p && p.startsWith('/') ? normalizeHostPath(p) : (p ?? '');
 }
@@ -321,13 +293,12 @@ const globalFs: Rule = {
   id: 'global-fs',
   summary: "a service that mounts a global file system runs as the caller's numeric UID:GID (not root), adds no other group and may add back only NET_BIND_SERVICE",
   check({project, policy, context, report}) {
-    const roots = policy.global_fs.roots.map(normalizeHostPath);
     const allowedCaps = policy.global_fs.allowed_cap_add;
     const want = `${context.uid ?? 'UID'}:${context.gid ?? 'GID'}`;
     for (const [name, svc] of services(project)) {
-      const mount = hostMounts(project, svc, name).find((m) => m.source.startsWith('/') && roots.some((r) => isWithin(m.source, r)));
-      if (!mount) continue;
-      const on = `service "${name}" mounts "${mount.source}" from a global file system`;
+      const mount = globalFsMount(project, name, policy);
+      if (mount === undefined) continue;
+      const on = `service "${name}" mounts "${mount}" from a global file system`;
       const hint = `set user: "${want}" on service "${name}" (your numeric user and group ids, as \`id -u\` and \`id -g\` print them)`;
       const userPath = ['services', name, 'user'];
       const m = typeof svc.user === 'string' ? USER_IDS.exec(svc.user.trim()) : null;

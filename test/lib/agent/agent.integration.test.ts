@@ -3,6 +3,9 @@
 // run's project names, and `after` removes exactly those, even when a test fails.
 
 import assert from 'node:assert/strict';
+import {mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 
 import WebSocket from 'ws';
@@ -18,6 +21,8 @@ const projectA = uniqueName('ita');
 const projectB = uniqueName('itb');
 /** The crash test's own project, so its check sees no other test's containers. */
 const projectC = uniqueName('itc');
+/** The global file system test's project, on an agent with its own policy. */
+const projectD = uniqueName('itd');
 const image = `spin-it/${projectA}:busybox`;
 const agents: AgentProcess[] = [];
 let agent: AgentProcess;
@@ -121,6 +126,7 @@ after(async () => {
   // B's and C's containers use A's image: they go first.
   await cleanupProject(docker, projectB);
   await cleanupProject(docker, projectC);
+  await cleanupProject(docker, projectD);
   await cleanupProject(docker, projectA);
   for (const a of agents) a.cleanup();
 });
@@ -133,7 +139,7 @@ describe('the agent on the real engine', () => {
     assert.equal(first.revision, 1);
     assert.deepEqual(first.plan.services.map((s) => [s.service, s.action]), [['api', 'create'], ['web', 'create']]);
     const before = await engineState(projectA, 'two');
-    assert.deepEqual([...before.keys()].sort(), [`${projectA}-two-api-1`, `${projectA}-two-web-1`]);
+    assert.deepEqual([...before.keys()].sort(), [`${projectA}.two.api.1`, `${projectA}.two.web.1`]);
     for (const c of before.values()) assert.equal(c.health, 'healthy', c.name);
 
     const again = await deploy(alice, projectA, 'two', doc);
@@ -150,8 +156,8 @@ describe('the agent on the real engine', () => {
     assertAllHealthy(changed, ['api', 'web']);
     assert.deepEqual(changed.plan.services.map((s) => [s.service, s.action, s.reason]), [['api', 'keep', 'unchanged'], ['web', 'recreate', 'configuration changed']]);
     const after = await engineState(projectA, 'two');
-    const api = `${projectA}-two-api-1`;
-    const web = `${projectA}-two-web-1`;
+    const api = `${projectA}.two.api.1`;
+    const web = `${projectA}.two.web.1`;
     assert.equal(after.get(api)?.id, before.get(api)?.id);
     assert.equal(after.get(api)?.startedAt, before.get(api)?.startedAt);
     assert.notEqual(after.get(web)?.id, before.get(web)?.id);
@@ -311,6 +317,17 @@ describe('the agent on the real engine', () => {
     assert.deepEqual(stop, {status: 413, envelope: {error: tooLarge}});
     assert.equal((await engineState(projectA, 'bad')).size, 0);
   });
+
+  test('a model nested 10,000 levels deep is a 422 over real HTTP, and the agent keeps serving', async () => {
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const res = await rawPost(`/projects/${projectA}/stacks/deep/deploy`, `{"model": {"services": {"x": {"image": "${image}", "x-deep": ${deep}}}}, "dryRun": true}`);
+    assert.equal(res.status, 422, JSON.stringify(res.envelope));
+    assert.equal(res.envelope.error.code, 'compose.invalid');
+    assert.match(res.envelope.error.message, /the compose model nests 10003 levels deep, more than the 128 allowed/);
+    const stop = await rawPost(`/projects/${projectA}/stacks/deep/stop`, `{"services": ${deep}}`);
+    assert.equal(stop.status, 400);
+    assert.equal((await alice.whoami()).name, 'alice');
+  });
 });
 
 describe('an agent killed mid-deploy and started again on the same data', () => {
@@ -318,7 +335,7 @@ describe('an agent killed mid-deploy and started again on the same data', () => 
   const good = stackOf(['a', 'b']);
   /** Changes "b" and adds "slow", which never turns healthy: the deploy is still running when the agent dies. */
   const changed = stackOf(['a', 'b', 'slow'], (n) => (n === 'slow' ? slow : n === 'b' ? {environment: {MODE: 'v2'}} : {}));
-  const kept = (n: string) => `${projectC}-kept-${n}-1`;
+  const kept = (n: string) => `${projectC}.kept.${n}.1`;
 
   /** Starts a deploy; `seen` resolves at the first event `when` accepts, `done` with the error the client gets when the agent dies. */
   function deployUntil(client: AgentClient, stack: string, doc: Doc, when: (e: DeployEventJson) => boolean) {
@@ -375,7 +392,7 @@ describe('an agent killed mid-deploy and started again on the same data', () => 
       await Promise.all([keptDeploy.reached, freshDeploy.reached]);
       const midway = await engineState(projectC);
       assert.equal(midway.get(kept('slow'))?.health, 'starting');
-      assert.equal(midway.get(`${projectC}-fresh-slow-1`)?.health, 'starting');
+      assert.equal(midway.get(`${projectC}.fresh.slow.1`)?.health, 'starting');
       await first.stop('SIGKILL');
       assert.match((await keptDeploy.done).message, /agent/);
       await freshDeploy.done;
@@ -406,5 +423,86 @@ describe('an agent killed mid-deploy and started again on the same data', () => 
     } finally {
       third.client.close();
     }
+  });
+});
+
+describe('an agent whose policy names a global file system on this host', () => {
+  // <base>/global is the global file system; <base>/global/{project} is where a project may mount.
+  let base: string;
+  let site: AgentProcess;
+  let dave: AgentClient;
+  let daveToken: string;
+  const www = () => join(base, 'global', projectD, 'www');
+
+  before(async () => {
+    base = realpathSync(mkdtempSync(join(tmpdir(), 'spin-it-global-')));
+    mkdirSync(www(), {recursive: true});
+    symlinkSync('/etc', join(base, 'global', projectD, 'etc-link'));
+    const policy = join(base, 'policy.yaml');
+    writeFileSync(policy, ['version: 1', 'bind_mounts:', `  allowed_roots: ["${base}/global/{project}"]`, 'global_fs:', `  roots: ["${base}/global"]`, ''].join('\n'));
+    site = await startAgent({args: ['--policy', policy]});
+    agents.push(site);
+    daveToken = await site.addUser('dave', {projects: [projectD], uid: 1000, gid: 1000});
+    dave = new AgentClient({url: site.url, token: daveToken});
+  });
+
+  after(() => {
+    dave?.close();
+    if (base) rmSync(base, {recursive: true, force: true});
+  });
+
+  /** Runs a command over the real WebSocket; `status` is set when the upgrade was refused. */
+  function exec(query: Record<string, string>): Promise<{status?: number; body?: string; output: string}> {
+    const url = new URL(`${site.url.replace(/^http/, 'ws')}/v1/projects/${projectD}/stacks/files/exec`);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, {headers: {authorization: `Bearer ${daveToken}`}});
+      let output = '';
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({status: res.statusCode, body, output}));
+        ws.on('error', () => undefined);
+      });
+      ws.on('message', (data: Buffer, isBinary) => (output += isBinary ? data.subarray(1).toString() : `${data.toString()}\n`));
+      ws.on('close', () => resolve({output}));
+      ws.on('error', reject);
+    });
+  }
+
+  test("exec in a service on the global file system runs as the service's user and refuses root", async () => {
+    const doc = {services: {files: service({user: '1000:1000', volumes: [`${www()}:/www`]})}};
+    assertAllHealthy(await deploy(dave, projectD, 'files', doc), ['files']);
+    const cmd = JSON.stringify(['id', '-u']);
+    assert.equal((await exec({service: 'files', cmd})).output, '1000\n{"type":"exit","code":0}\n');
+    assert.equal((await exec({service: 'files', cmd, user: '1000:1000'})).output, '1000\n{"type":"exit","code":0}\n');
+    for (const user of ['0', 'root', '0:0', '1001:1000']) {
+      const refused = await exec({service: 'files', cmd, user});
+      assert.equal(refused.status, 422, `${user}: ${JSON.stringify(refused)}`);
+      const envelope = JSON.parse(refused.body ?? '{}') as Envelope;
+      assert.equal(envelope.error.code, 'policy.violation');
+      assert.equal(envelope.error.message, `service "files" mounts "${www()}" from a global file system, so exec runs as its own user "1000:1000", not as user "${user}"`);
+    }
+    const privileged = await exec({service: 'files', cmd, privileged: 'true'});
+    assert.equal(privileged.status, 400);
+    assert.equal((JSON.parse(privileged.body ?? '{}') as Envelope).error.message, 'exec does not take "privileged"');
+  });
+
+  test('a symlink in the allowed folder that points at /etc is refused, naming the real path', async () => {
+    const link = join(base, 'global', projectD, 'etc-link');
+    const doc = {services: {leak: service({user: '1000:1000', volumes: [`${link}:/host-etc:ro`]})}};
+    await assert.rejects(deploy(dave, projectD, 'leak', doc, {dryRun: true}), (err: Error & {remoteCode?: string}) => {
+      assert.equal(err.remoteCode, 'policy.violation');
+      return true;
+    });
+    const res = await fetch(`${site.url}/v1/projects/${projectD}/stacks/leak/deploy`, {
+      method: 'POST',
+      headers: {authorization: `Bearer ${daveToken}`, 'content-type': 'application/json'},
+      body: JSON.stringify({model: doc, dryRun: true}),
+    });
+    const body = (await res.json()) as {error: {code: string; diagnostics: {rule: string; message: string}[]}};
+    assert.equal(res.status, 422);
+    assert.deepEqual(body.error.diagnostics.map((d) => [d.rule, d.message]), [['bind-mounts', `service "leak" mounts host path "/etc", which is never allowed ("${link}" resolves to "/etc")`]]);
+    assert.equal((await engineState(projectD, 'leak')).size, 0);
   });
 });

@@ -13,7 +13,7 @@ import type {FastifyInstance, InjectOptions} from 'fastify';
 import {buildApp} from '../../../src/lib/agent/app.ts';
 import {openStore} from '../../../src/lib/agent/store.ts';
 import type {Store} from '../../../src/lib/agent/types.ts';
-import {loadProject} from '../../../src/lib/compose/load.ts';
+import {loadDocument, loadProject} from '../../../src/lib/compose/load.ts';
 import {toComposeDocument} from '../../../src/lib/compose/render.ts';
 import {loadPolicy, RULE_IDS, type Policy} from '../../../src/lib/policy/index.ts';
 import {FakeOrchestrator} from '../../helpers/fake-orchestrator.ts';
@@ -209,6 +209,30 @@ describe('request validation', () => {
     assert.deepEqual(store.secrets('demo'), []);
   });
 
+  test('a model nested 10,000 levels deep is 422 compose.invalid, not a crash', async () => {
+    // model, services, web, then labels: 10,000 levels in all.
+    const deep = `${'{"a":'.repeat(10_000 - 3)}1${'}'.repeat(10_000 - 3)}`;
+    const payload = `{"model": {"services": {"web": {"image": "busybox", "labels": ${deep}}}}, "dryRun": true}`;
+    const e = assertEnvelope(await deploy({}, {payload, headers: {'content-type': 'application/json'}}), 422, 'compose.invalid');
+    assert.equal(e.message, 'the compose model is invalid: the compose model nests 10000 levels deep, more than the 128 allowed');
+    // The same through the JSON parser's prototype scan (it runs when the text names __proto__).
+    const proto = `{"model": {"x-p": {"__proto__x": 1}, "services": {"web": {"image": "busybox", "labels": ${deep}}}}}`;
+    assertEnvelope(await deploy({}, {payload: proto, headers: {'content-type': 'application/json'}}), 422, 'compose.invalid');
+    assert.equal(fake.callsOf('plan').length, 0);
+  });
+
+  test('deeply nested bodies on the other routes are 400, not a crash', async () => {
+    const deepArray = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    for (const [url, payload] of [
+      ['/v1/projects/demo/stacks/web/stop', `{"services": ${deepArray}}`],
+      ['/v1/projects/demo/stacks/web/scale', `{"replicas": {"web": ${deepArray}}}`],
+      ['/v1/projects/demo/stacks/web/upgrade', `{"images": {"web": ${deepArray}}}`],
+      ['/v1/projects/demo/secrets', `{"name": "x", "value": ${deepArray}}`],
+    ]) {
+      assertEnvelope(await call({method: 'POST', url, payload, headers: {'content-type': 'application/json'}}), 400, 'request.invalid');
+    }
+  });
+
   test('a deploy body just under 4 MiB is accepted', async () => {
     const res = await deploy({model: {...WEB, 'x-pad': 'x'.repeat(1024 * 1024)}, dryRun: true});
     assert.notEqual(res.statusCode, 413);
@@ -275,7 +299,7 @@ describe('deploy', () => {
     const [rev] = store.revisions({project: 'demo', stack: 'web'});
     assert.equal(rev.outcome, 'healthy');
     assert.equal(rev.user, 'alice');
-    assert.deepEqual(rev.model.services.web.deploy?.resources?.limits, {memory: 1024 ** 3, cpus: 1});
+    assert.deepEqual(rev.model.services.web.deploy?.resources?.limits, {memory: 1024 ** 3, cpus: 1, pids: 1024});
     assert.match(rev.images.web, /^busybox@sha256:/);
     assert.equal(store.stack({project: 'demo', stack: 'web'})?.currentRevision, 1);
     const [entry] = store.auditLog({project: 'demo', limit: 1});
@@ -308,6 +332,59 @@ describe('deploy', () => {
     assert.equal(rev?.message, 'service "web" replica 1: exited with code 1; rolled back to revision 1');
     assert.equal(store.stack({project: 'demo', stack: 'web'})?.currentRevision, 1);
     assert.equal(fake.stacksByKey.get('demo/web')?.revision, 1);
+  });
+
+  /** Revision 1 as an older policy accepted it: stored as it is, healthy. */
+  async function storedRevision(service: Record<string, unknown>): Promise<void> {
+    const {project} = await loadDocument({services: {web: service}}, 'web');
+    assert.ok(project);
+    const ref = {project: 'demo', stack: 'web'};
+    const r = store.addRevision(ref, {model: project, images: {}, user: 'alice'});
+    store.finishRevision(ref, r.number, 'healthy');
+  }
+
+  test("the automatic rollback does not run an earlier revision that today's policy refuses", async () => {
+    await storedRevision({...WEB.services.web, privileged: true});
+    fake.outcome = 'failed';
+    const res = await deploy({model: {services: {web: {...WEB.services.web, command: ['false']}}}}, {headers: {accept: 'application/x-ndjson'}});
+    const lines = res.body.trimEnd().split('\n').map((l) => JSON.parse(l) as {type: string; message?: string; result?: Record<string, unknown>});
+    const result = lines.at(-1)?.result as {revision: number; outcome: string; rollback: unknown; warnings: {source: string; rule?: string; message: string}[]};
+    assert.equal(result.outcome, 'failed');
+    assert.deepEqual(result.rollback, {revision: 1, outcome: 'failed'});
+    assert.deepEqual(
+      result.warnings.map((w) => [w.rule, w.message]),
+      [['privileged', 'revision 1, refused by the current policy: service "web" sets privileged: true']],
+    );
+    assert.ok(lines.some((l) => l.type === 'log' && l.message === 'not rolled back: revision 1 is refused by the current policy (privileged)'), res.body);
+    assert.equal(fake.callsOf('deploy').length, 1, 'only the new revision was deployed');
+    const rev = store.revision({project: 'demo', stack: 'web'}, 2);
+    assert.equal(rev?.outcome, 'failed');
+    assert.equal(rev?.message, 'service "web" replica 1: exited with code 1; not rolled back: revision 1 is refused by the current policy (privileged)');
+  });
+
+  test('the automatic rollback checks the earlier revision with its author identity', async () => {
+    tokens.carol = store.addUser({name: 'carol', uid: 1001, gid: 1000, projects: ['demo']}).token;
+    // alice's revision runs as alice on the global file system; carol's failed deploy must not rerun it.
+    await storedRevision({...WEB.services.web, volumes: ['/global/cfs/cdirs/demo/www:/www']});
+    fake.outcome = 'failed';
+    let calls = 0;
+    fake.onDeployStart = () => {
+      if (++calls === 2) fake.outcome = 'healthy';
+    };
+    const res = await deploy({model: {services: {web: {...WEB.services.web, user: '1001:1000', command: ['false']}}}}, {as: 'carol'});
+    assert.deepEqual((res.json() as {rollback: unknown}).rollback, {revision: 1, outcome: 'healthy'}, res.body);
+    assert.equal(calls, 2, 'alice authored revision 1, and it runs as alice: it goes back');
+  });
+
+  test('in warn mode (a laptop agent) the automatic rollback runs a refused revision anyway', async () => {
+    await app.close();
+    app = buildApp({store, orchestrator: fake, policy, version: '0.1.0', policyMode: 'warn'});
+    await storedRevision({...WEB.services.web, privileged: true});
+    fake.outcome = 'failed';
+    const res = await deploy({model: {services: {web: {...WEB.services.web, command: ['false']}}}});
+    assert.equal((res.json() as {rollback: {outcome: string}}).rollback.outcome, 'failed', 'the fake fails every deploy');
+    assert.equal(fake.callsOf('deploy').length, 2, 'the rollback was attempted');
+    assert.match(store.revision({project: 'demo', stack: 'web'}, 2)?.message ?? '', /rolling back to revision 1 ended failed/);
   });
 
   test('failure_action pause keeps the failed revision in place', async () => {
@@ -475,6 +552,113 @@ describe('stack operations', () => {
     await closed;
     assert.deepEqual(frames.map((f) => JSON.parse(String(f))), [{type: 'error', error: {code: 'service.not_found', message: 'service "db" has no running replica in stack "web"', hint: 'see `spin ps`'}}]);
     assert.deepEqual(store.auditLog({project: 'demo', limit: 1}).map((a) => [a.action, a.outcome]), [['stack.exec', 'failed']]);
+  });
+});
+
+describe('exec limits', () => {
+  // web mounts a global file system and runs as alice; worker mounts none.
+  const GLOBAL = {
+    services: {
+      web: {...WEB.services.web, volumes: ['/global/cfs/cdirs/demo/www:/www']},
+      worker: {image: 'busybox', cap_drop: ['ALL'], command: ['sleep', '1d']},
+    },
+  };
+  const execUrl = (query: string) => `/v1/projects/demo/stacks/web/exec?${query}`;
+
+  beforeEach(async () => {
+    assert.equal((await deploy({model: GLOBAL})).statusCode, 200);
+    tokens.carol = store.addUser({name: 'carol', uid: 1001, gid: 1000, projects: ['demo']}).token;
+  });
+
+  async function execAs(query: string, as = 'alice') {
+    const {closed, frames} = await openExec(query, as);
+    await closed;
+    return frames;
+  }
+
+  test('on a global file system exec refuses another user, root included, before the upgrade', async () => {
+    for (const user of ['0', '0:0', 'root', '1001:1000', '1000']) {
+      const e = assertEnvelope(await call({method: 'GET', url: execUrl(`service=web&user=${user}&${cmdQuery(['id'])}`)}), 422, 'policy.violation');
+      assert.equal(e.message, `service "web" mounts "/global/cfs/cdirs/demo/www" from a global file system, so exec runs as its own user "1000:1000", not as user "${user}"`);
+      assert.equal(e.hint, "leave out --user: on a global file system a command runs as the service's user");
+      await assert.rejects(openExec(`service=web&user=${user}&${cmdQuery(['id'])}`, 'carol'), /Unexpected server response: 422/);
+    }
+    assert.equal(fake.callsOf('exec').length, 0);
+    const [entry] = store.auditLog({project: 'demo', limit: 1});
+    assert.deepEqual([entry.user, entry.action, entry.outcome], ['carol', 'stack.exec', 'denied']);
+    assert.match(entry.detail ?? '', /not as user "1000"/);
+  });
+
+  test("on a global file system exec runs as the service's user, asked for or not", async () => {
+    await execAs(`service=web&${cmdQuery(['echo', 'hi'])}`, 'carol');
+    await execAs(`service=web&user=1000:1000&${cmdQuery(['echo', 'hi'])}`);
+    assert.deepEqual(fake.callsOf('exec').map((c) => (c.args as {user?: string}).user), ['1000:1000', '1000:1000']);
+  });
+
+  test('a service without a global file system runs exec as the caller asks', async () => {
+    await execAs(`service=worker&user=0&${cmdQuery(['echo'])}`);
+    await execAs(`service=worker&${cmdQuery(['echo'])}`);
+    assert.deepEqual(fake.callsOf('exec').map((c) => (c.args as {user?: string}).user), ['0', undefined]);
+  });
+
+  test('the latest revision counts too: a failed deploy onto a global file system still binds exec', async () => {
+    const before = {services: {web: {...WEB.services.web}}};
+    await call({method: 'DELETE', url: '/v1/projects/demo/stacks/web'});
+    assert.equal((await deploy({model: before})).statusCode, 200);
+    fake.outcome = 'failed';
+    const paused = {services: {web: {...GLOBAL.services.web, deploy: {update_config: {failure_action: 'pause'}}}}};
+    assert.equal((await deploy({model: paused})).statusCode, 200);
+    assertEnvelope(await call({method: 'GET', url: execUrl(`service=web&user=0&${cmdQuery(['id'])}`)}), 422, 'policy.violation');
+  });
+
+  test('a laptop agent (warn mode) lets exec pick the user, and defaults to the service user', async () => {
+    await app.close();
+    app = buildApp({store, orchestrator: fake, policy, version: '0.1.0', policyMode: 'warn'});
+    await app.ready();
+    await execAs(`service=web&user=0&${cmdQuery(['echo'])}`);
+    await execAs(`service=web&${cmdQuery(['echo'])}`);
+    assert.deepEqual(fake.callsOf('exec').map((c) => (c.args as {user?: string}).user), ['0', '1000:1000']);
+  });
+
+  test('exec takes no parameter the API does not describe: no privileged, no env', async () => {
+    for (const extra of ['privileged=true', 'env=LD_PRELOAD%3D%2Ftmp%2Fx.so', 'cap_add=SYS_ADMIN', 'detach=true']) {
+      const e = assertEnvelope(await call({method: 'GET', url: execUrl(`service=worker&${extra}&${cmdQuery(['id'])}`)}), 400, 'request.invalid');
+      assert.equal(e.message, `exec does not take "${extra.split('=')[0]}"`);
+      await assert.rejects(openExec(`service=worker&${extra}&${cmdQuery(['id'])}`), /Unexpected server response: 400/);
+    }
+    assert.equal(fake.callsOf('exec').length, 0);
+  });
+
+  test('user, workdir and cmd are validated and size-limited', async () => {
+    const bad = [
+      `user=${encodeURIComponent('root;id')}`,
+      `user=${'a'.repeat(33)}`,
+      `user=${encodeURIComponent('../1000')}`,
+      `user=${encodeURIComponent('1000:1000:1000')}`,
+      'user=',
+      'user=a&user=b',
+      `user=${'1'.repeat(300)}`,
+      'workdir=relative',
+      `workdir=${encodeURIComponent('/tmp\n/x')}`,
+      `workdir=/${'a'.repeat(4096)}`,
+      `cmd=${encodeURIComponent(JSON.stringify(Array.from({length: 1025}, () => 'x')))}`,
+      `cmd=${encodeURIComponent(JSON.stringify(['sh', 'a\u0000b']))}`,
+      `cmd=${encodeURIComponent(JSON.stringify(['x'.repeat(16384)]))}`,
+      `cmd=${encodeURIComponent(JSON.stringify([1]))}`,
+      `index=0`,
+      `index=1001`,
+    ];
+    for (const query of bad) {
+      const withCmd = query.startsWith('cmd=') ? `service=worker&${query}` : `service=worker&${query}&${cmdQuery(['id'])}`;
+      // Refused by the checks, not only because a plain GET is no WebSocket upgrade.
+      const e = assertEnvelope(await call({method: 'GET', url: execUrl(withCmd)}), 400, 'request.invalid');
+      assert.notEqual(e.message, 'exec needs a WebSocket upgrade', query);
+      await assert.rejects(openExec(withCmd), /Unexpected server response: 400/, query);
+    }
+    for (const user of ['1000', '1000:1000', 'www-data', 'nobody:nogroup', 'app.user_1']) {
+      await execAs(`service=worker&user=${user}&workdir=%2Fsrv%2Fapp&${cmdQuery(['echo'])}`);
+    }
+    assert.deepEqual(fake.callsOf('exec').map((c) => (c.args as {user?: string}).user), ['1000', '1000:1000', 'www-data', 'nobody:nogroup', 'app.user_1']);
   });
 });
 

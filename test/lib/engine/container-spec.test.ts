@@ -3,7 +3,7 @@ import {test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
 import type {Service} from '../../../src/lib/compose/types.ts';
-import {containerSpec, desiredReplicas, healthConfig, isOneShot, restartPolicy, type SpecContext} from '../../../src/lib/engine/container-spec.ts';
+import {containerSpec, desiredReplicas, healthConfig, isOneShot, publishAddress, restartPolicy, sharedNetworkService, type SpecContext} from '../../../src/lib/engine/container-spec.ts';
 import {InvalidInputError} from '../../../src/lib/errors.ts';
 
 async function service(def: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Service> {
@@ -62,11 +62,11 @@ test('a full service maps onto the create body', async () => {
     {volumes: {data: {}}},
   );
   const spec = containerSpec(s, ctx({files: [{source: '/agent/secrets/genomics/portal/web/token', target: '/run/secrets/token'}]}));
-  assert.equal(spec.name, 'genomics-portal-web-2');
+  assert.equal(spec.name, 'genomics.portal.web.2');
   assert.deepEqual(spec.connect, []);
   const {HostConfig, ...config} = spec.options;
   assert.deepEqual(config, {
-    name: 'genomics-portal-web-2',
+    name: 'genomics.portal.web.2',
     Image: 'registry.example.org/app:1',
     Cmd: ['serve', '--port', '80'],
     Entrypoint: ['/bin/app'],
@@ -156,8 +156,61 @@ test('network_mode none and service: namespaces', async () => {
   const none = containerSpec(await service({image: 'x', network_mode: 'none'}), ctx({networks: {}}));
   assert.equal(none.options.HostConfig?.NetworkMode, 'none');
   assert.equal(none.options.NetworkingConfig, undefined);
-  const shared = containerSpec(await service({image: 'x', network_mode: 'service:db'}, {services: {web: {image: 'x', network_mode: 'service:db'}, db: {image: 'y'}}}), ctx({networks: {}}));
-  assert.equal(shared.options.HostConfig?.NetworkMode, 'container:genomics-portal-db-1');
+  const web = await service({image: 'x', network_mode: 'service:db'}, {services: {web: {image: 'x', network_mode: 'service:db'}, db: {image: 'y'}}});
+  assert.equal(sharedNetworkService('web', web), 'db');
+  // The caller resolves the container by the stack's labels; the spec only ever names it by ID.
+  const shared = containerSpec(web, ctx({networks: {}, networkContainer: 'c0ffee'}));
+  assert.equal(shared.options.HostConfig?.NetworkMode, 'container:c0ffee');
+  assert.throws(() => containerSpec(web, ctx({networks: {}})), /the container of service "db" was not resolved/);
+});
+
+test('any other network_mode is refused, whatever the policy let through', async () => {
+  const base = await service({image: 'x'});
+  assert.equal(sharedNetworkService('web', base), undefined);
+  for (const mode of ['host', 'bridge', 'container:genomics-portal-db-1', 'container:abc', 'default', 'service:', 'genomics.portal']) {
+    const s = {...base, network_mode: mode, networks: {}};
+    assert.throws(
+      () => containerSpec(s, ctx({networks: {}})),
+      (err: unknown) => err instanceof InvalidInputError && err.message === `service "web" has network_mode ${JSON.stringify(mode)}, which Spin does not run` && /service:<name>/.test(err.hint ?? ''),
+      mode,
+    );
+  }
+});
+
+test('the agent\'s publish address wins over a port\'s host_ip', async () => {
+  const port = (host_ip?: string) => ({target: 80, published: '8080', protocol: 'tcp', mode: 'ingress', ...(host_ip !== undefined ? {host_ip} : {})});
+  assert.equal(publishAddress('web', port(), '10.0.0.5'), '10.0.0.5');
+  assert.equal(publishAddress('web', port('10.0.0.5'), '10.0.0.5'), '10.0.0.5');
+  // Binding all addresses, the agent lets a port narrow itself to loopback.
+  assert.equal(publishAddress('web', port('127.0.0.1'), '0.0.0.0'), '127.0.0.1');
+  assert.equal(publishAddress('web', port('127.0.0.2'), '0.0.0.0'), '127.0.0.2');
+  assert.equal(publishAddress('web', port('::1'), '::'), '::1');
+  assert.equal(publishAddress('web', port('::1'), '0.0.0.0'), '::1');
+  // "All addresses" (compose's default) means the agent's address, never more.
+  assert.equal(publishAddress('web', port('0.0.0.0'), '127.0.0.1'), '127.0.0.1');
+  assert.equal(publishAddress('web', port('::'), '10.0.0.5'), '10.0.0.5');
+  assert.equal(publishAddress('web', port('0.0.0.0'), '0.0.0.0'), '0.0.0.0');
+  const refused: [string, string][] = [
+    ['10.0.0.9', '0.0.0.0'],
+    ['10.0.0.9', '10.0.0.5'],
+    ['127.0.0.1', '127.0.0.2'],
+    ['localhost', '0.0.0.0'],
+    ['192.168.1.1', '::'],
+  ];
+  for (const [wanted, agent] of refused) {
+    assert.throws(
+      () => publishAddress('web', port(wanted), agent),
+      (err: unknown) => err instanceof InvalidInputError && err.message === `service "web" publishes port 8080:80 on host address "${wanted}", but this agent publishes on "${agent}"`,
+      `${wanted} on ${agent}`,
+    );
+  }
+  const s = await service({image: 'x', ports: [{target: 443, published: '8443', host_ip: '10.1.1.1'}, '9000']});
+  assert.throws(() => containerSpec(s, ctx()), /service "web" publishes port 8443:443 on host address "10.1.1.1"/);
+  const loopback = await service({image: 'x', ports: [{target: 443, published: '8443', host_ip: '10.1.1.1'}, '9000']});
+  assert.deepEqual(containerSpec(loopback, ctx({publishHostIp: '10.1.1.1'})).options.HostConfig?.PortBindings, {
+    '443/tcp': [{HostIp: '10.1.1.1', HostPort: '8443'}],
+    '9000/tcp': [{HostIp: '10.1.1.1', HostPort: ''}],
+  });
 });
 
 test('mounts the engine cannot make are refused with a hint', async () => {

@@ -90,7 +90,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     const at = (type: string, service: string) => first.events.findIndex((e) => e.type === type && e.service === service);
     assert.ok(at('healthy', 'web') !== -1 && at('healthy', 'web') < at('create', 'client'), 'client is created after web is healthy');
     assert.deepEqual(first.status.services.map((s) => [s.service, s.desired, s.running, s.healthy]), [['client', 1, 1, 1], ['web', 1, 1, 1]]);
-    assert.equal(first.status.services[1].replicas[0].container, `${project}-app-web-1`);
+    assert.equal(first.status.services[1].replicas[0].container, `${project}.app.web.1`);
     assert.equal(first.status.services[1].replicas[0].health, 'healthy');
     assert.match(first.images.web, /^sha256:[0-9a-f]{64}$/);
     const port = first.status.services[1].ports[0];
@@ -120,8 +120,8 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     assert.equal(third.outcome, 'healthy');
     assert.deepEqual(third.plan.services.map((s) => [s.service, s.action, s.reason]), [['client', 'recreate', 'configuration changed'], ['web', 'keep', 'unchanged']]);
     const afterIds = await ids(ref);
-    assert.deepEqual(afterIds[`${project}-app-web-1`], before[`${project}-app-web-1`]);
-    assert.notEqual(afterIds[`${project}-app-client-1`].id, before[`${project}-app-client-1`].id);
+    assert.deepEqual(afterIds[`${project}.app.web.1`], before[`${project}.app.web.1`]);
+    assert.notEqual(afterIds[`${project}.app.client.1`].id, before[`${project}.app.client.1`].id);
     assert.equal(third.status.revision, 2);
     const env = await run(ref, 'client', ['sh', '-c', 'echo $MODE']);
     assert.equal(env.stdout, 'two\n');
@@ -147,7 +147,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     assert.deepEqual(up.plan.services.find((s) => s.service === 's0'), {service: 's0', action: 'scale', replicas: {from: 1, to: 3}, configHash: up.plan.services[0].configHash, reason: '1 → 3 replicas'});
     assert.equal(up.plan.services.filter((s) => s.action === 'keep').length, 9);
     const s0 = up.status.services.find((s) => s.service === 's0');
-    assert.deepEqual(s0?.replicas.map((r) => r.container), [1, 2, 3].map((n) => `${project}-ten-s0-${n}`));
+    assert.deepEqual(s0?.replicas.map((r) => r.container), [1, 2, 3].map((n) => `${project}.ten.s0.${n}`));
     assert.equal(s0?.desired, 3);
     const two = await run(ref, 's1', ['nslookup', 's0-2']);
     assert.equal(two.code, 0, two.stdout + two.stderr);
@@ -271,7 +271,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     let status = await orch.status(ref);
     assert.equal(status.services[0].replicas[0].state, 'exited');
     assert.equal(status.services[0].running, 0);
-    await assert.rejects(orch.exec(ref, {service: 'talk', cmd: ['true']}), /container ".*-ops-talk-1" is not running \(exited\)/);
+    await assert.rejects(orch.exec(ref, {service: 'talk', cmd: ['true']}), /container ".*\.ops\.talk\.1" is not running \(exited\)/);
 
     await orch.start(ref);
     status = await orch.status(ref);
@@ -297,7 +297,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     await run(ref, 'db', ['sh', '-c', 'echo kept > /data/f']);
     const listed = await orch.volumes(project);
     assert.deepEqual(listed.map((v) => [v.name, v.driver, v.stacks]), [[`${project}.data`, 'local', ['vol']]]);
-    await assert.rejects(orch.removeVolume(project, 'data'), (err: unknown) => err instanceof EngineError && err.code === 'volume.in_use' && /volume ".*\.data" is in use by ".*-vol-db-1"/.test(err.message));
+    await assert.rejects(orch.removeVolume(project, 'data'), (err: unknown) => err instanceof EngineError && err.code === 'volume.in_use' && /volume ".*\.data" is in use by ".*\.vol\.db\.1"/.test(err.message));
     await assert.rejects(orch.removeVolume(project, 'nope'), (err: unknown) => err instanceof EngineError && err.code === 'volume.not_found');
 
     await orch.remove(ref);
@@ -314,7 +314,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
   });
 
   test('a container name taken by a foreign container is refused, and the foreign one is left alone', async () => {
-    const name = `${project}-taken-web-1`;
+    const name = `${project}.taken.web.1`;
     const foreign = await docker.createContainer({name, Image: image, Cmd: ['true'], Labels: {[LABELS.project]: project}});
     await assert.rejects(deploy('taken', await model('taken', {services: {web: SLEEPER}})), (err: unknown) =>
       err instanceof EngineError && err.code === 'engine.conflict' && err.message === `container name "${name}" is taken by a container that is not managed by Spin`,

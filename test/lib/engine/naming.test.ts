@@ -3,15 +3,26 @@ import {test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
 import {InvalidInputError} from '../../../src/lib/errors.ts';
-import {checkRef, containerName, describeOwner, labelFilter, networkName, ownedBy, volumeName} from '../../../src/lib/engine/naming.ts';
+import {checkRef, containerName, containerPrefix, describeOwner, labelFilter, networkName, ownedBy, volumeName} from '../../../src/lib/engine/naming.ts';
 
 const ref = {project: 'genomics', stack: 'portal'};
 
 test('engine names follow the DESIGN contract', () => {
-  assert.equal(containerName(ref, 'web', 2), 'genomics-portal-web-2');
+  assert.equal(containerName(ref, 'web', 2), 'genomics.portal.web.2');
   assert.equal(networkName(ref), 'genomics.portal');
   assert.equal(networkName(ref, 'default'), 'genomics.portal');
   assert.equal(networkName(ref, 'back'), 'genomics.portal.back');
+});
+
+test('container names of different projects and stacks never collide', () => {
+  // Joined with dashes, project "a" stack "x-s" and project "a-x" stack "s" shared every name.
+  assert.notEqual(containerName({project: 'a', stack: 'x-s'}, 'w', 1), containerName({project: 'a-x', stack: 's'}, 'w', 1));
+  assert.notEqual(containerName({project: 'a', stack: 'x'}, 's-w', 1), containerName({project: 'a', stack: 'x-s'}, 'w', 1));
+  assert.equal(containerName({project: 'a', stack: 'x-s'}, 'w', 1), 'a.x-s.w.1');
+  assert.equal(containerName({project: 'a-x', stack: 's'}, 'w', 1), 'a-x.s.w.1');
+  // Parts are DNS labels (no dots), so the name splits back into exactly one tuple.
+  assert.deepEqual(containerName({project: 'a-x', stack: 's-1'}, 'web-2', 3).split('.'), ['a-x', 's-1', 'web-2', '3']);
+  assert.ok(containerName(ref, 'web', 1).startsWith(containerPrefix(ref)));
 });
 
 test('volumes are scoped to the project; external volumes keep their name', async () => {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
-import {planStack, publicPlan, type ExistingContainer} from '../../../src/lib/engine/plan.ts';
+import {loadDocument} from '../../../src/lib/compose/load.ts';
+import type {Project} from '../../../src/lib/compose/types.ts';
+import {dependencyOrder, planStack, publicPlan, serviceDependencies, type ExistingContainer} from '../../../src/lib/engine/plan.ts';
 
 function c(service: string, replica: number, over: Partial<ExistingContainer> = {}): ExistingContainer {
-  return {id: `${service}${replica}`, name: `p-s-${service}-${replica}`, service, replica, configHash: 'h', imageId: 'img', state: 'running', oneShot: false, ...over};
+  return {id: `${service}${replica}`, name: `p.s.${service}.${replica}`, service, replica, configHash: 'h', imageId: 'img', state: 'running', oneShot: false, ...over};
 }
 const none = {networks: [], volumes: []};
 const want = (service: string, replicas = 1, configHash = 'h', imageId = 'img') => ({service, replicas, configHash, imageId});
@@ -52,11 +54,48 @@ test('stopped replicas are started, a finished one-shot is left alone', () => {
 });
 
 test('gaps are filled and duplicate replicas removed', () => {
-  const plan = planStack([want('web', 3)], [c('web', 1), c('web', 3), c('web', 3, {id: 'dup', name: 'p-s-web-3-dup'})], none);
+  const plan = planStack([want('web', 3)], [c('web', 1), c('web', 3), c('web', 3, {id: 'dup', name: 'p.s.web.3_next'})], none);
   assert.deepEqual(plan.steps.web.create, [2]);
   assert.deepEqual(plan.steps.web.remove.map((x) => x.id), ['dup']);
 });
 
 test('a missing volume alone makes the plan not a noop', () => {
   assert.equal(planStack([want('web')], [c('web', 1)], {networks: [], volumes: ['p.data']}).noop, false);
+});
+
+test('containers are matched by their labels, not their names: old dash-named ones are kept, replaced and removed alike', () => {
+  const wanted = [want('web', 2, 'h2'), want('db')];
+  const existing = [c('web', 1), c('web', 2, {configHash: 'h2'}), c('db', 1), c('gone', 1)];
+  // Names as Spin gave them before names were joined with dots, and names that mean nothing.
+  const renamed = (name: (x: ExistingContainer) => string) => existing.map((x) => ({...x, name: name(x)}));
+  const plan = planStack(wanted, existing, none);
+  for (const other of [renamed((x) => `p-s-${x.service}-${x.replica}`), renamed((x) => `whatever-${x.id}`)]) {
+    const again = planStack(wanted, other, none);
+    assert.deepEqual(publicPlan(again), publicPlan(plan));
+    for (const [service, steps] of Object.entries(again.steps)) {
+      for (const kind of ['recreate', 'remove', 'start', 'keep'] as const) assert.deepEqual(steps[kind].map((x) => x.id), plan.steps[service][kind].map((x) => x.id), `${service} ${kind}`);
+    }
+  }
+  assert.deepEqual(plan.steps.web.recreate.map((x) => x.id), ['web1']);
+  assert.deepEqual(plan.steps.web.keep.map((x) => x.id), ['web2']);
+  assert.deepEqual(plan.steps.gone.remove.map((x) => x.id), ['gone1']);
+});
+
+async function stack(services: Record<string, unknown>): Promise<Project> {
+  const {project} = await loadDocument({services}, 's');
+  assert.ok(project);
+  return project;
+}
+
+test('a service that joins another\'s network is applied after it, even without depends_on', async () => {
+  const model = await stack({a: {image: 'x', network_mode: 'service:z'}, z: {image: 'x'}, m: {image: 'x', depends_on: ['a']}});
+  assert.deepEqual(dependencyOrder(model), ['z', 'a', 'm']);
+  // A model sent straight to the API need not have the depends_on entry the loader adds.
+  const crafted = {...model, services: {...model.services, a: {...model.services.a, depends_on: {}}}};
+  assert.deepEqual(serviceDependencies('a', crafted.services.a), {z: {condition: 'service_started', required: true}});
+  assert.deepEqual(dependencyOrder(crafted), ['z', 'a', 'm']);
+  const healthy = {...crafted.services.a, depends_on: {z: {condition: 'service_healthy', required: true}}};
+  assert.deepEqual(serviceDependencies('a', healthy), {z: {condition: 'service_healthy', required: true}});
+  const cycle = {...crafted, services: {...crafted.services, z: {...model.services.z, network_mode: 'service:a', networks: {}}}};
+  assert.throws(() => dependencyOrder(cycle), /services depend on each other in a cycle: a → z → a/);
 });

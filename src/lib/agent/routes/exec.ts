@@ -6,9 +6,12 @@
 import type {FastifyInstance, FastifyRequest} from 'fastify';
 import type {RawData, WebSocket} from 'ws';
 
-import type {ExecSession} from '../../engine/types.ts';
-import {invalidRequest, toEnvelope} from '../errors.ts';
+import type {ExecSession, StackRef} from '../../engine/types.ts';
+import {globalFsMount} from '../../policy/global-fs.ts';
+import {ApiError, invalidRequest, toEnvelope} from '../errors.ts';
+import {resolvePolicyPaths} from '../host-paths.ts';
 import {addRoute, stackRef, writeAudit, type AgentContext} from './context.ts';
+import {operationSchemas} from './spec.ts';
 
 interface ExecQuery {
   service: string;
@@ -25,6 +28,11 @@ export const STREAM_STDERR = 2;
 /** How long to wait for the last output once the process has exited. */
 const DRAIN_MS = 2000;
 
+const EXEC_PATH = '/v1/projects/{project}/stacks/{stack}/exec';
+
+/** Most arguments a command may have (the query holds at most 16 KiB of them anyway). */
+export const MAX_COMMAND_ARGS = 1024;
+
 /** The `cmd` query parameter: a JSON array of strings. */
 export function parseCommand(text: string): string[] {
   let cmd: unknown;
@@ -36,7 +44,57 @@ export function parseCommand(text: string): string[] {
   if (!Array.isArray(cmd) || cmd.length === 0 || !cmd.every((c) => typeof c === 'string')) {
     throw invalidRequest('cmd must be a JSON array of strings, e.g. ["sh", "-c", "ls"]', 'pass the command after `--`: spin exec web -- ls -l');
   }
+  if (cmd.length > MAX_COMMAND_ARGS) {
+    throw invalidRequest(`cmd has ${cmd.length} arguments, more than the ${MAX_COMMAND_ARGS} allowed`, 'pass long argument lists through a file or stdin');
+  }
+  if (cmd.some((c) => c.includes('\0'))) throw invalidRequest('cmd arguments cannot contain NUL characters', 'remove the NUL bytes from the command');
   return cmd;
+}
+
+/** A user name or numeric id, optionally with a group: `1000`, `1000:1000`, `www-data:www-data`. */
+const EXEC_USER = /^[a-z0-9_][a-z0-9_.-]{0,31}(:[a-z0-9_][a-z0-9_.-]{0,31})?$/i;
+/** An absolute path without control characters. */
+const EXEC_WORKDIR = /^\/\P{Cc}*$/u;
+
+/** Checks the query beyond its schema: no parameter the API does not describe, and sane values. */
+function checkQuery(ctx: AgentContext, query: ExecQuery & Record<string, unknown>): void {
+  const known = Object.keys((operationSchemas(ctx.spec, 'get', EXEC_PATH).querystring?.properties as object | undefined) ?? {});
+  const unknown = Object.keys(query).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    const shown = unknown.slice(0, 3).map((k) => `"${k.slice(0, 40)}"`).join(', ');
+    throw invalidRequest(`exec does not take ${shown}`, `a command runs with its service's own privileges and environment; the parameters are ${known.join(', ')}`);
+  }
+  parseCommand(query.cmd);
+  if (query.user !== undefined && !EXEC_USER.test(query.user)) {
+    throw invalidRequest(`user ${JSON.stringify(query.user.slice(0, 80))} is not a user name or id`, 'give a name or a numeric id, optionally with a group: 1000, 1000:1000, www-data');
+  }
+  if (query.workdir !== undefined && !EXEC_WORKDIR.test(query.workdir)) {
+    throw invalidRequest(`workdir ${JSON.stringify(query.workdir.slice(0, 80))} is not an absolute path`, 'give a folder inside the container starting with "/", e.g. /app');
+  }
+}
+
+/**
+ * The user a command runs as. A service on a global file system runs as its owner's UID:GID
+ * (the global-fs rule), and exec may not pick another user there: it would read and write other
+ * people's files as they, or as root. The models are the stack's current and latest revisions,
+ * the ones its containers can be running. Without such a mount, the caller's choice stands.
+ */
+export async function execUser(ctx: AgentContext, ref: StackRef, service: string, asked: string | undefined): Promise<string | undefined> {
+  if (ctx.policy.disabled_rules.includes('global-fs')) return asked;
+  const record = ctx.store.stack(ref);
+  const numbers = [...new Set([record?.currentRevision, record?.latestRevision].filter((n): n is number => n !== undefined))];
+  const models = numbers.map((n) => ctx.store.revision(ref, n)?.model).filter((m) => m !== undefined);
+  if (models.length === 0) return asked;
+  const policy = await resolvePolicyPaths(ctx.policy);
+  const onGlobal = models.map((model) => ({model, mount: globalFsMount(model, service, policy)})).filter((m) => m.mount !== undefined);
+  if (onGlobal.length === 0) return asked;
+  const own = onGlobal.map((m) => (typeof m.model.services[service].user === 'string' ? m.model.services[service].user.trim() : undefined));
+  if (asked === undefined) return own[0];
+  if (ctx.policyMode === 'warn' || own.every((u) => u === asked.trim())) return asked;
+  const shown = own[0] === undefined ? "the image's default user" : `user "${own[0]}"`;
+  throw new ApiError(422, 'policy.violation', `service "${service}" mounts "${onGlobal[0].mount}" from a global file system, so exec runs as its own ${shown}, not as user "${asked}"`, {
+    hint: 'leave out --user: on a global file system a command runs as the service\'s user',
+  });
 }
 
 function toBuffer(data: RawData): Buffer {
@@ -78,6 +136,9 @@ function onClientFrame(session: ExecSession, data: RawData, isBinary: boolean, s
   }
 }
 
+/** The user each accepted request runs as, settled before the upgrade. */
+const usersByRequest = new WeakMap<FastifyRequest, string | undefined>();
+
 async function runExec(ctx: AgentContext, socket: WebSocket, request: FastifyRequest): Promise<void> {
   const ref = stackRef(request);
   const q = request.query as ExecQuery;
@@ -95,7 +156,8 @@ async function runExec(ctx: AgentContext, socket: WebSocket, request: FastifyReq
   });
   const audit = {project: ref.project, action: 'stack.exec', target: ref.stack};
   try {
-    session = await ctx.orchestrator.exec(ref, {service: q.service, index, cmd, tty: q.tty === true, stdin, user: q.user, workdir: q.workdir});
+    const user = usersByRequest.has(request) ? usersByRequest.get(request) : await execUser(ctx, ref, q.service, q.user);
+    session = await ctx.orchestrator.exec(ref, {service: q.service, index, cmd, tty: q.tty === true, stdin, user, workdir: q.workdir});
   } catch (err) {
     const envelope = toEnvelope(err);
     if (envelope.status >= 500) request.log.error({err}, 'exec failed');
@@ -141,9 +203,17 @@ export function execRoutes(app: FastifyInstance, ctx: AgentContext): void {
       throw invalidRequest('exec needs a WebSocket upgrade', 'connect with `Connection: Upgrade` and `Upgrade: websocket`; `spin exec` does');
     },
     {
-      // The command is checked before the upgrade, so a bad one is a plain 400.
+      // The query and the user are checked before the upgrade, so a refusal is a plain HTTP answer.
       preHandler: async (request) => {
-        parseCommand((request.query as ExecQuery).cmd);
+        const q = request.query as ExecQuery & Record<string, unknown>;
+        checkQuery(ctx, q);
+        try {
+          usersByRequest.set(request, await execUser(ctx, stackRef(request), q.service, q.user));
+        } catch (err) {
+          const ref = stackRef(request);
+          writeAudit(ctx, request, {project: ref.project, action: 'stack.exec', target: ref.stack, outcome: 'denied', detail: err instanceof Error ? err.message : String(err)});
+          throw err;
+        }
       },
       wsHandler: (socket, request) => runExec(ctx, socket, request),
     },
