@@ -8,7 +8,7 @@ import {copyFile, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 
-import {LABELS} from '../../src/lib/engine/types.ts';
+import {LABELS, type Orchestrator, type StackRef} from '../../src/lib/engine/types.ts';
 
 export const BUSYBOX = process.env.SPIN_TEST_BUSYBOX ?? '/bin/busybox';
 
@@ -90,4 +90,16 @@ export async function cleanupProject(docker: Docker, project: string): Promise<v
   for (const v of (volumes.Volumes ?? []).filter((v) => v.Labels?.[LABELS.project] === project)) await quietly(() => docker.getVolume(v.Name).remove());
   const images = await docker.listImages({filters: {label: [`${TEST_IMAGE_LABEL}=${project}`]}});
   for (const i of images) await quietly(() => docker.getImage(i.Id).remove({force: true}));
+}
+
+/** Runs a command in a replica through an orchestrator and collects what it printed. */
+export async function execCollect(orch: Pick<Orchestrator, 'exec'>, ref: StackRef, service: string, cmd: string[], input?: string, index = 1): Promise<{code: number; stdout: string; stderr: string}> {
+  const session = await orch.exec(ref, {service, cmd, stdin: input !== undefined, index});
+  let stdout = '';
+  let stderr = '';
+  session.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  session.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  if (input !== undefined) session.stdin.end(input);
+  const code = await session.wait();
+  return {code, stdout, stderr};
 }

@@ -12,7 +12,7 @@ import type {Project} from '../../../src/lib/compose/types.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import {EngineError} from '../../../src/lib/engine/errors.ts';
 import {LABELS, type DeployEvent, type DeployRequest, type DeployResult, type LogLine, type LogOptions, type StackRef} from '../../../src/lib/engine/types.ts';
-import {BUSYBOX_DOCKERFILE, buildImage, cleanupProject, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
+import {BUSYBOX_DOCKERFILE, buildImage, cleanupProject, dockerClient, requireEngine, uniqueName, execCollect} from '../../helpers/docker.ts';
 
 const docker = dockerClient();
 const project = uniqueName('t');
@@ -47,16 +47,7 @@ async function ids(ref: StackRef): Promise<Record<string, {id: string; startedAt
   return Object.fromEntries(status.services.flatMap((s) => s.replicas.map((r) => [r.container, {id: r.id, startedAt: r.startedAt}])));
 }
 
-async function run(ref: StackRef, service: string, cmd: string[], input?: string, index = 1): Promise<{code: number; stdout: string; stderr: string}> {
-  const session = await orch.exec(ref, {service, cmd, stdin: input !== undefined, index});
-  let stdout = '';
-  let stderr = '';
-  session.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  session.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  if (input !== undefined) session.stdin.end(input);
-  const code = await session.wait();
-  return {code, stdout, stderr};
-}
+const run = (ref: StackRef, service: string, cmd: string[], input?: string, index = 1) => execCollect(orch, ref, service, cmd, input, index);
 
 before(async () => {
   await requireEngine(docker);

@@ -15,7 +15,7 @@ import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import {EngineError} from '../../../src/lib/engine/errors.ts';
 import {LABELS, type DeployRequest, type DeployResult, type StackRef} from '../../../src/lib/engine/types.ts';
 import {InvalidInputError, OperationError} from '../../../src/lib/errors.ts';
-import {buildBusyboxImage, cleanupProject, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
+import {buildBusyboxImage, cleanupProject, dockerClient, requireEngine, uniqueName, execCollect} from '../../helpers/docker.ts';
 
 const docker = dockerClient();
 const owner = uniqueName('t');
@@ -59,15 +59,7 @@ async function containersOf(p: string): Promise<Map<string, {id: string; labels:
   return new Map(list.map((c) => [c.Names[0].replace(/^\//, ''), {id: c.Id, labels: c.Labels}]));
 }
 
-async function run(ref: StackRef, service: string, cmd: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-  const session = await orch.exec(ref, {service, cmd});
-  let stdout = '';
-  let stderr = '';
-  session.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  session.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await session.wait();
-  return {code, stdout, stderr};
-}
+const run = (ref: StackRef, service: string, cmd: string[], input?: string, index = 1) => execCollect(orch, ref, service, cmd, input, index);
 
 before(async () => {
   await requireEngine(docker);
