@@ -10,6 +10,16 @@ if (major < 22) {
 }
 enableCompileCache?.();
 
+// A reader that goes away early (`spin --help | head -3`, `spin logs | grep -m1 …`) is no error:
+// stop quietly with 0, like `cat` does, whatever the command. Without this the write fails with
+// EPIPE and Node exits 13 with a warning about the top-level await below. An error on stderr has
+// nowhere to be reported: it is ignored here; `spin agent start` also takes it as a signal to stop.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+process.stderr.on('error', () => {});
+
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version')) {
   // Answer without loading oclif: scripts call this often, and it is the startup benchmark.

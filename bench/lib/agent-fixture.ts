@@ -8,16 +8,15 @@
 // project, the image) when the benchmark's temporary folder goes away, which the harness does
 // when the benchmark ends however it ends, or when the bench process dies (its stdin closes).
 
-import {spawn} from 'node:child_process';
-import {closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {setTimeout as sleep} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
 
 import type Docker from 'dockerode';
 
 import {freePort} from '../../src/lib/ingress/caddy.ts';
-import {BenchError, type BenchContext, type Command} from './types.ts';
+import {launchFixture, readFixtureState, serveFixture, withTimeout} from './fixture.ts';
+import type {BenchContext, Command} from './types.ts';
 
 export {freePort};
 
@@ -30,11 +29,6 @@ export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
 
 const FIXTURE_FILE = fileURLToPath(import.meta.url);
 const PROBE_FILE = fileURLToPath(new URL('./agent-probe.ts', import.meta.url));
-const STATE_FILE = 'state.json';
-const LOG_FILE = 'fixture.log';
-const START_TIMEOUT_MS = 90_000;
-/** The fixture gives up on a cleanup step that hangs, so the bench never hangs on it. */
-const CLEANUP_TIMEOUT_MS = 60_000;
 
 export interface FixtureState {
   url: string;
@@ -80,55 +74,23 @@ export function probe(tool: string, label: string, args: string[]): Command {
 }
 
 export function readState(dir: string): FixtureState {
-  return JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as FixtureState;
+  return readFixtureState<FixtureState>(dir);
 }
-
-const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-/** Alive and not a zombie: the harness blocks the event loop, so an exited child is not reaped yet. */
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-let previous: number | undefined;
 
 /**
  * Starts a fixture in a new temporary folder of `ctx` and waits until its agent answers. With
  * `deploy`, the ten-service stack is deployed (healthy) before it reports ready.
  */
 export function startFixture(ctx: BenchContext, options: FixtureOptions = {}): {dir: string; state: FixtureState} {
-  // The previous benchmark's fixture may still be removing its containers: let it finish first.
-  for (const end = Date.now() + CLEANUP_TIMEOUT_MS; previous !== undefined && running(previous) && Date.now() < end; ) pause(100);
-  const dir = ctx.tempDir();
-  const log = join(dir, LOG_FILE);
-  const logFd = openSync(log, 'a');
-  // Detached, so a Ctrl-C of the bench leaves it alive to clean up; its stdin closes when the bench ends.
-  const child = spawn(process.execPath, [FIXTURE_FILE, 'serve', dir, JSON.stringify(options)], {detached: true, stdio: ['pipe', 'ignore', logFd]});
-  closeSync(logFd);
-  previous = child.pid;
-  const fail = (why: string) =>
-    new BenchError(`the agent benchmark fixture ${why}\n--- its log ---\n${existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-20).join('\n') : '(none)'}`, 'check that the Docker engine runs (`docker info`) and the CLI is built (`npm run build`)');
-  for (const end = Date.now() + START_TIMEOUT_MS; !existsSync(join(dir, STATE_FILE)); pause(100)) {
-    if (child.pid === undefined || !running(child.pid)) throw fail('stopped before it was ready');
-    if (Date.now() > end) throw fail(`was not ready within ${START_TIMEOUT_MS / 1000}s`);
-  }
-  return {dir, state: readState(dir)};
+  return launchFixture<FixtureState>(ctx, {
+    what: 'the agent benchmark fixture',
+    file: FIXTURE_FILE,
+    args: [JSON.stringify(options)],
+    hint: 'check that the Docker engine runs (`docker info`) and the CLI is built (`npm run build`)',
+  });
 }
 
 // ---- the fixture process
-
-
-async function withTimeout(what: string, fn: () => Promise<unknown>): Promise<void> {
-  try {
-    await Promise.race([fn(), sleep(CLEANUP_TIMEOUT_MS, undefined, {ref: false}).then(() => Promise.reject(new Error('timed out')))]);
-  } catch (err) {
-    process.stderr.write(`cleanup: ${what}: ${(err as Error).message}\n`);
-  }
-}
 
 /** Removes a compose project's containers and networks, by docker-compose's own labels. */
 export async function removeComposeProject(docker: Docker, name: string): Promise<void> {
@@ -150,46 +112,33 @@ async function serve(dir: string, options: FixtureOptions): Promise<void> {
   const image = `spin-bench/${project}:busybox`;
   let starting: ReturnType<typeof startAgent> | undefined;
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      // An agent still starting is waited for, so it cannot outlive the fixture.
-      await withTimeout('stop the agent', async () => (agent ??= await starting?.catch(() => undefined))?.stop());
-      await withTimeout(`remove compose project "${composeProject}"`, () => removeComposeProject(docker, composeProject));
-      await withTimeout(`remove project "${project}"`, () => cleanupProject(docker, project));
-      agent?.cleanup();
-      process.exit(0);
-    })());
-  process.stdin.on('close', stop).on('end', stop).resume();
-  process.on('SIGTERM', stop).on('SIGINT', stop);
-  const watch = setInterval(() => {
-    if (!existsSync(dir)) void stop();
-  }, 100);
-
-  try {
-    await buildBusyboxImage(docker, image, project);
-    const ingressPort = options.ingress ? await freePort() : undefined;
-    starting = startAgent(ingressPort ? {args: ['--ingress-listen', `127.0.0.1:${ingressPort}`]} : {});
-    agent = await starting;
-    const token = await agent.addUser('bench', {projects: [project]});
-    const composeFile = join(dir, 'compose.json');
-    writeFileSync(composeFile, JSON.stringify({version: '3.8', ...stackDocument(image)}, null, 2));
-    if (options.deploy) {
-      const client = new AgentClient({url: agent.url, token});
-      const result = await client.deploy(project, STACK, {model: stackDocument(image), timeoutSeconds: 120});
-      client.close();
-      if (result.outcome !== 'healthy') throw new Error(`the stack did not turn healthy: ${result.outcome} ${JSON.stringify(result.failure)}`);
-    }
-    const state: FixtureState = {url: agent.url, token, project, image, agentPid: agent.process.pid!, composeFile, composeProject, ...(ingressPort ? {ingressPort} : {})};
-    writeFileSync(join(dir, `${STATE_FILE}.tmp`), JSON.stringify(state));
-    // Renamed into place, so the bench never reads half a file.
-    renameSync(join(dir, `${STATE_FILE}.tmp`), join(dir, STATE_FILE));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).stack ?? err}\n`);
-    clearInterval(watch);
-    await stop();
-  }
+  const cleanup = async () => {
+    // An agent still starting is waited for, so it cannot outlive the fixture.
+    await withTimeout('stop the agent', async () => (agent ??= await starting?.catch(() => undefined))?.stop());
+    await withTimeout(`remove compose project "${composeProject}"`, () => removeComposeProject(docker, composeProject));
+    await withTimeout(`remove project "${project}"`, () => cleanupProject(docker, project));
+    agent?.cleanup();
+  };
+  await serveFixture<FixtureState>(
+    dir,
+    async () => {
+      await buildBusyboxImage(docker, image, project);
+      const ingressPort = options.ingress ? await freePort() : undefined;
+      starting = startAgent(ingressPort ? {args: ['--ingress-listen', `127.0.0.1:${ingressPort}`]} : {});
+      agent = await starting;
+      const token = await agent.addUser('bench', {projects: [project]});
+      const composeFile = join(dir, 'compose.json');
+      writeFileSync(composeFile, JSON.stringify({version: '3.8', ...stackDocument(image)}, null, 2));
+      if (options.deploy) {
+        const client = new AgentClient({url: agent.url, token});
+        const result = await client.deploy(project, STACK, {model: stackDocument(image), timeoutSeconds: 120});
+        client.close();
+        if (result.outcome !== 'healthy') throw new Error(`the stack did not turn healthy: ${result.outcome} ${JSON.stringify(result.failure)}`);
+      }
+      return {url: agent.url, token, project, image, agentPid: agent.process.pid!, composeFile, composeProject, ...(ingressPort ? {ingressPort} : {})};
+    },
+    cleanup,
+  );
 }
 
 if (process.argv[1] === FIXTURE_FILE && process.argv[2] === 'serve') {

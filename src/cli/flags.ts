@@ -2,7 +2,7 @@
 import {Flags} from '@oclif/core';
 
 export const composeFlags = {
-  file: Flags.string({char: 'f', description: 'Compose file; repeat to merge several, later files win. Default: compose.yaml in the current folder.', multiple: true, helpValue: 'FILE'}),
+  file: Flags.string({char: 'f', description: 'Compose file; repeat to merge several, later files win. Default: compose.yaml in the current folder, else in the nearest parent folder that has one.', multiple: true, helpValue: 'FILE'}),
   'env-file': Flags.string({description: 'Read variables from this file instead of .env; repeatable.', multiple: true, helpValue: 'FILE'}),
   profile: Flags.string({description: 'Enable services of this profile; repeatable (also COMPOSE_PROFILES).', multiple: true, helpValue: 'NAME'}),
 };

@@ -7,7 +7,7 @@ import {composeFlags, loadOptionsFrom, type ComposeFlagValues} from './flags.ts'
 
 export const imageFlags = {
   ...composeFlags,
-  tag: Flags.string({char: 't', description: 'Image tag. Default: the git short commit of the compose project folder (`-dirty` with uncommitted changes), else a UTC timestamp.', helpValue: 'TAG'}),
+  tag: Flags.string({char: 't', description: 'Image tag. Default: a digest of what the image is built from (the context after .dockerignore, the Dockerfile, build args, target), the same in build, push, deploy and up.', helpValue: 'TAG'}),
   registry: Flags.string({description: "Registry to name images for. Default: SPIN_REGISTRY, else the current context's registry; none: local names `<project>/<service>`.", helpValue: 'HOST'}),
   project: Flags.string({char: 'p', description: "Project part of image names. Default: SPIN_PROJECT, else the context's project, else the compose project name.", helpValue: 'NAME'}),
   json: Flags.boolean({description: 'Print the result as JSON on stdout.'}),
@@ -20,13 +20,13 @@ export interface ImageFlagValues extends ComposeFlagValues {
 }
 
 /** The compose project's images for these flags and SERVICE arguments; diagnostics printed on failure. */
-export async function planFromFlags(flags: ImageFlagValues, services: string[], color: boolean) {
+export async function planFromFlags(flags: ImageFlagValues, services: string[], color: boolean, buildArgs?: Record<string, string>) {
   const {planImages, ComposeInvalidError} = await import('../lib/build/plan.ts');
   const {resolveContext} = await import('../lib/client/config.ts');
   const {renderDiagnostics} = await import('../lib/ui/diagnostics.ts');
   const context = await resolveContext();
   try {
-    const plan = await planImages({...loadOptionsFrom(flags), services, tag: flags.tag, registry: flags.registry, project: flags.project, context});
+    const plan = await planImages({...loadOptionsFrom(flags), services, tag: flags.tag, registry: flags.registry, project: flags.project, context, buildArgs});
     if (plan.warnings.length) process.stderr.write(renderDiagnostics(plan.warnings, {color, cwd: process.cwd()}));
     for (const s of plan.skipped) process.stderr.write(`skipping service "${s.service}": it has no build section${s.image ? ` (it runs image "${s.image}")` : ''}\n`);
     return plan;

@@ -8,7 +8,9 @@ export default class Build extends SpinCommand {
 
   static override description = `Builds every service with a \`build:\` section (or only the SERVICEs given), at most two at once,
 with the context sent as a tar that honours .dockerignore. An image is named
-<registry>/<project>/<service>:<tag>, or exactly the service's \`image:\` when it sets one.
+<registry>/<project>/<service>:<tag>, or exactly the service's \`image:\` when it sets one; the default
+tag is a digest of what the image is built from, so the same content gets the same name in
+build, push, deploy and up, and an unchanged service is neither rebuilt nor redeployed.
 On a terminal each step prints one line ([web 2/5] RUN …); piped or with --progress plain the
 whole build log. Built image names go to stdout, progress to stderr.
 Exit status: 0 built, 1 a build failed (its step and output are shown), 2 usage error
@@ -37,7 +39,7 @@ Exit status: 0 built, 1 a build failed (its step and output are shown), 2 usage 
     const {createBuildRenderer, renderBuildFailure} = await import('../lib/ui/build.ts');
     const stderr = this.stderrTerminal;
     const buildArgs = parseBuildArgs(flags['build-arg'] ?? [], process.env);
-    const plan = await planFromFlags(flags, argv as string[], stderr.color);
+    const plan = await planFromFlags(flags, argv as string[], stderr.color, buildArgs);
     if (plan.targets.length === 0) {
       this.err('nothing to build: no selected service has a build section');
       if (flags.json) this.out('[]');

@@ -38,15 +38,18 @@ the result to stdout. Exit status: 0 healthy, 1 failed, 3 invalid or refused by 
     const {outcomeError} = await import('../lib/client/outcome.ts');
     const {renderDiagnostics} = await import('../lib/ui/diagnostics.ts');
     const {createProgress} = await import('../lib/ui/progress.ts');
-    const {renderPlan, renderResult, renderFailureLogs} = await import('../lib/ui/deploy.ts');
+    const {renderPlan, renderResult, renderUrls, renderFailureLogs} = await import('../lib/ui/deploy.ts');
     const {client, project, ctx} = await connect(flags);
     const projectName = project();
     const stderr = this.stderrTerminal;
     try {
       const {ship} = await import('../cli/ship.ts');
+      const {localContext} = await import('../lib/local/embedded.ts');
+      // The embedded agent runs on this machine's engine: images stay local, named as `spin build` names them.
+      const local = ctx.url === localContext()?.url;
       const loadOptions = loadOptionsFrom(flags);
-      const checked = await prepareDeploy({...loadOptions, stack: flags.stack, project: projectName, registry: ctx.registry});
-      const prepared = await ship(checked, {build: flags.build, remote: true, registry: ctx.registry, projectName, loadOptions, terminal: stderr});
+      const checked = await prepareDeploy({...loadOptions, stack: flags.stack, project: projectName, registry: ctx.registry, uid: ctx.uid, gid: ctx.gid});
+      const prepared = await ship(checked, {build: flags.build, remote: !local, registry: ctx.registry, imageProject: local ? flags.project : projectName, loadOptions, terminal: stderr});
       if (prepared.warnings.length && !flags.json) this.err(renderDiagnostics(prepared.warnings, {color: stderr.color, cwd: process.cwd()}));
       const progress = flags.json ? undefined : createProgress(process.stderr, stderr);
       const result = await deploy({
@@ -64,6 +67,8 @@ the result to stdout. Exit status: 0 healthy, 1 failed, 3 invalid or refused by 
       else {
         this.err(renderFailureLogs(result));
         this.out(renderResult(projectName, prepared.stack, result, {color: this.stdoutTerminal.color}));
+        const urls = renderUrls(result);
+        if (urls) this.out(urls);
       }
       const failure = outcomeError(result, 'deploy');
       if (failure) throw failure;

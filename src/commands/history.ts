@@ -6,7 +6,7 @@ import {connect, stackFlags, stackName} from '../cli/remote.ts';
 export default class History extends SpinCommand {
   static override summary = "List a stack's revisions, newest first: who deployed what, when, and how it went.";
 
-  static override description = `Each deploy, scale or rollback records a revision with the image digests it ran (IMAGES shows service=first 12 hex digits). \`spin rollback --to N\` restores revision N exactly.`;
+  static override description = `Each deploy, scale or rollback records a revision with the image digests it ran. IMAGES shows each service's image as \`spin ps\` does: its name and tag, then the first 12 hex digits of the digest. CURRENT marks (*) the revision the stack runs: after a failed deploy rolled back, the one it went back to. \`spin rollback --to N\` restores revision N exactly.`;
 
   static override examples = [
     {description: 'The revisions of the stack named after the current folder', command: '<%= config.bin %> <%= command.id %>'},
@@ -23,13 +23,13 @@ export default class History extends SpinCommand {
     const {client, project} = await connect(flags);
     const stack = await stackName(flags);
     const p = project();
-    const {revisions} = await client.revisions(p, stack);
-    if (flags.json) return this.out(JSON.stringify({project: p, stack, revisions}, null, 2));
+    const {revisions, currentRevision} = await client.revisions(p, stack);
+    if (flags.json) return this.out(JSON.stringify({project: p, stack, currentRevision: currentRevision ?? null, revisions}, null, 2));
     if (revisions.length === 0) {
       this.err(`stack "${stack}" in project "${p}" has no revisions yet`);
       return;
     }
     const {renderHistory} = await import('../lib/ui/status.ts');
-    this.out(renderHistory(revisions, this.stdoutTerminal));
+    this.out(renderHistory(revisions, {...this.stdoutTerminal, current: currentRevision}));
   }
 }

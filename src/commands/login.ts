@@ -6,8 +6,9 @@ import {UsageError} from '../lib/errors.ts';
 export default class Login extends SpinCommand {
   static override summary = 'Log in to a Spin agent and make it the current context.';
 
-  static override description = `Checks the token with the agent, then stores the agent URL, the token and your default project
-in your config file (mode 0600). Prefer --token-stdin so the token stays out of your shell history.
+  static override description = `Checks the token with the agent, then stores the agent URL, the token, your default project and your
+numeric uid:gid in your config file (mode 0600). Logging in again to a context (after \`spin logout\`)
+keeps its project unless you pass --project. Prefer --token-stdin so the token stays out of your shell history.
 In CI, skip login: set SPIN_URL and SPIN_TOKEN (and SPIN_PROJECT) instead.`;
 
   static override examples = [
@@ -24,7 +25,7 @@ In CI, skip login: set SPIN_URL and SPIN_TOKEN (and SPIN_PROJECT) instead.`;
     token: Flags.string({description: 'The access token (from `spin agent user add`).', exclusive: ['token-stdin'], helpValue: 'TOKEN'}),
     'token-stdin': Flags.boolean({description: 'Read the token from standard input.'}),
     project: Flags.string({char: 'p', description: 'Default project for this context. Default: your first project.', helpValue: 'NAME'}),
-    context: Flags.string({description: 'Name of the context to store. Default: the agent host.', helpValue: 'NAME'}),
+    context: Flags.string({description: 'Name of the context to store. Default: the agent host. "local" is reserved for the agent `spin up` runs on this machine.', helpValue: 'NAME'}),
     ca: Flags.string({description: 'CA bundle (PEM) that signed the agent certificate.', helpValue: 'FILE'}),
     json: Flags.boolean({description: 'Print the result as JSON.'}),
   };

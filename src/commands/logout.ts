@@ -3,13 +3,20 @@ import {Flags} from '@oclif/core';
 import {SpinCommand} from '../cli/base.ts';
 
 export default class Logout extends SpinCommand {
-  static override summary = 'Forget the token of the current context (or of --context NAME).';
+  static override summary = 'Forget the token of the current context (or of --context NAME); keep the context.';
 
-  static override description = `Removes the context, with its token, from your config file; the file stays readable by you only (mode 0600). If it was the current context, no context is current afterwards: log in again or pick another with \`spin context use\`. The token stays valid on the agent until an admin revokes it.`;
+  static override description = `Removes only the token from your config file (mode 0600). The context stays, with its agent URL,
+default project and registry, and stays current: commands then say you are logged out, and
+\`spin login URL --context NAME\` with a new token fills it in again. Nothing else is lost: to delete
+the context itself, use \`spin context rm NAME\`.
+A token is shown only once, when it is made: after logout it cannot be read back from this machine.
+It stays valid on the agent until revoked (\`spin agent token revoke\` on the platform host);
+get a new one from \`spin agent token create\`.`;
 
   static override examples = [
     {description: 'Log out of the current context', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Forget the "staging" context', command: '<%= config.bin %> <%= command.id %> --context staging'},
+    {description: 'Forget the token of the "staging" context', command: '<%= config.bin %> <%= command.id %> --context staging'},
+    {description: 'Log in to it again later', command: '<%= config.bin %> login https://spin.example.org --context staging --token-stdin < token.txt'},
   ];
 
   static override flags = {
@@ -20,6 +27,11 @@ export default class Logout extends SpinCommand {
     const {flags} = await this.parse(Logout);
     const {logout} = await import('../lib/client/contexts.ts');
     const result = await logout(flags.context);
-    this.err(`logged out of ${result.url}: context "${result.context}" removed${result.wasCurrent ? '; no context is current now' : ''}`);
+    if (!result.hadToken) {
+      this.err(`context "${result.context}" (${result.url}) was already logged out`);
+      return;
+    }
+    this.err(`logged out of ${result.url}: the token of context "${result.context}" is forgotten; the context is kept`);
+    this.err(`hint: log in again with \`spin login ${result.url} --context ${result.context} --token-stdin < token.txt\`; \`spin context rm ${result.context}\` deletes the context`);
   }
 }

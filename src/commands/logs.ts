@@ -14,7 +14,7 @@ export default class Logs extends SpinCommand {
   static override examples = [
     {description: 'Follow every service', command: '<%= config.bin %> <%= command.id %> -f'},
     {description: 'The last 100 lines of web and api, with timestamps', command: '<%= config.bin %> <%= command.id %> web api --tail 100 --timestamps'},
-    {description: 'Errors of the last hour, for a script', command: "<%= config.bin %> <%= command.id %> --since 1h --json | jq -r 'select(.stream==\"stderr\") | .line'"},
+    {description: 'Errors of the last hour, for a script', command: "<%= config.bin %> <%= command.id %> --since 1h --json | jq -r 'select(.stream == \"stderr\").line'"},
   ];
 
   static override strict = false;
@@ -35,16 +35,23 @@ export default class Logs extends SpinCommand {
     const services = argv as string[];
     const since = flags.since === undefined ? undefined : await sinceSeconds(flags.since);
     const {client, project} = await connect(flags);
-    const {createLogPrinter} = await import('../lib/ui/logs.ts');
+    const {createLogPrinter, replicaNames} = await import('../lib/ui/logs.ts');
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once('SIGINT', stop);
-    const printer = createLogPrinter(process.stdout, {color: this.stdoutTerminal.color, timestamps: flags.timestamps ?? false, json: flags.json ?? false});
+    const p = project();
+    const stack = await stackName(flags);
     try {
-      const lines = client.logs(project(), await stackName(flags), {service: services, follow: flags.follow, since, tail: flags.tail, timestamps: true}, controller.signal);
-      for await (const line of lines) printer.line(line);
+      // The replicas are known before the first line: prefixes keep one width and one color each.
+      const replicas = flags.json ? [] : replicaNames((await client.stack(p, stack)).status, services);
+      const printer = createLogPrinter(process.stdout, {color: this.stdoutTerminal.color, timestamps: flags.timestamps ?? false, json: flags.json ?? false, replicas});
+      try {
+        const lines = client.logs(p, stack, {service: services, follow: flags.follow, since, tail: flags.tail, timestamps: true}, controller.signal);
+        for await (const line of lines) printer.line(line);
+      } finally {
+        await printer.flush();
+      }
     } finally {
-      await printer.flush();
       process.off('SIGINT', stop);
       client.close();
     }

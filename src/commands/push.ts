@@ -31,7 +31,7 @@ credentials, 6 registry or Docker engine unreachable.`;
     const stderr = this.stderrTerminal;
     const plan = await planFromFlags(flags, argv as string[], stderr.color);
     const docker = await dockerClient();
-    const targets = await planPush(docker, plan);
+    const targets = planPush(plan);
     if (targets.length === 0) {
       this.err('nothing to push: no selected service has a build section');
       if (flags.json) this.out('[]');

@@ -7,7 +7,10 @@ import {canPrompt} from '../lib/ui/terminal.ts';
 export default class Rm extends SpinCommand {
   static override summary = "Remove a stack: its containers and networks, and with --volumes its volumes' data.";
 
-  static override description = `Asks for confirmation on a terminal. In scripts and CI nobody can answer, so pass --yes. The stack's revision history stays on the agent. Secrets belong to the project and are kept.`;
+  static override description = `Asks for confirmation on a terminal. In scripts and CI nobody can answer, so pass --yes. The stack's revision history stays on the agent. Secrets belong to the project and are kept.
+\`spin down\` is the same command, for docker compose habits (\`spin down -v --yes\` also removes the volumes).`;
+
+  static override aliases = ['down'];
 
   static override examples = [
     {description: 'Remove the stack named after the current folder, after a question', command: '<%= config.bin %> <%= command.id %>'},
@@ -16,7 +19,7 @@ export default class Rm extends SpinCommand {
 
   static override flags = {
     ...stackFlags,
-    volumes: Flags.boolean({description: "Also remove the stack's volumes and the data in them."}),
+    volumes: Flags.boolean({char: 'v', description: "Also remove the stack's volumes and the data in them."}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required when not on a terminal).'}),
   };
 
@@ -35,7 +38,8 @@ export default class Rm extends SpinCommand {
       input: process.stdin,
       output: process.stderr,
     });
-    await client.remove(p, stack, flags.volumes);
-    this.err(`removed stack "${stack}" from project "${p}"${flags.volumes ? ' with its volumes' : ''}`);
+    const removed = await client.remove(p, stack, flags.volumes);
+    const {renderRemoved} = await import('../lib/ui/status.ts');
+    this.err(renderRemoved(p, stack, flags.volumes ? (removed.volumes ?? {removed: [], kept: []}) : undefined));
   }
 }

@@ -45,21 +45,21 @@ Exit status as for deploy: 0 healthy, 1 failed, 3 invalid, 4 not allowed, 5 time
     ]);
     const stderr = this.stderrTerminal;
     const ctx = await resolveContext();
-    let target: {url: string; token: string; ca?: string; project: string; registry?: string; local: boolean};
+    let target: {url: string; token: string; ca?: string; project: string; registry?: string; uid?: number; gid?: number; local: boolean};
     if (ctx) {
-      target = {url: ctx.url, token: ctx.token, ca: ctx.ca, project: requireProject(ctx, flags.project), registry: ctx.registry, local: false};
+      target = {url: ctx.url, token: ctx.token, ca: ctx.ca, project: requireProject(ctx, flags.project), registry: ctx.registry, uid: ctx.uid, gid: ctx.gid, local: false};
     } else {
-      const {ensureLocalAgent} = await import('../lib/local/embedded.ts');
+      const {ensureLocalAgent, localIdentity} = await import('../lib/local/embedded.ts');
       const local = await ensureLocalAgent({spinBin: join(this.config.root, 'bin', 'run.js')});
       if (local.started && !flags.json) this.err(`started the local Spin agent at ${local.url} (state: ${local.dir})`);
-      target = {url: local.url, token: local.token, project: flags.project ?? process.env.SPIN_PROJECT ?? local.project, local: true};
+      target = {url: local.url, token: local.token, project: flags.project ?? process.env.SPIN_PROJECT ?? local.project, ...localIdentity(), local: true};
     }
     const client = new AgentClient({url: target.url, token: target.token, ca: target.ca});
     const loadOptions = loadOptionsFrom(flags);
     try {
-      const checked = await prepareDeploy({...loadOptions, stack: flags.stack, project: target.project, registry: target.registry, policyAsWarnings: target.local});
+      const checked = await prepareDeploy({...loadOptions, stack: flags.stack, project: target.project, registry: target.registry, uid: target.uid, gid: target.gid, policyAsWarnings: target.local});
       if (checked.warnings.length && !flags.json) this.err(renderDiagnostics(checked.warnings, {color: stderr.color, cwd: process.cwd()}));
-      const prepared = await ship(checked, {build: !flags['no-build'], remote: !target.local, registry: target.registry, projectName: target.project, loadOptions, terminal: stderr});
+      const prepared = await ship(checked, {build: !flags['no-build'], remote: !target.local, registry: target.registry, imageProject: target.local ? flags.project : target.project, loadOptions, terminal: stderr});
       const progress = flags.json ? undefined : createProgress(process.stderr, stderr);
       const result = await deploy({
         client,

@@ -10,6 +10,11 @@ export interface ValidateOptions extends LoadOptions {
   policy?: string | false;
   /** The platform project (team) the stack would run in; defaults to the compose project name. */
   project?: string;
+  /**
+   * The stack name it would run under; defaults to the compose project name, as deploy does.
+   * Given, it is also the compose project name (as `docker compose -p`), so default volume names follow it.
+   */
+  stack?: string;
   uid?: number;
   gid?: number;
   registry?: string;
@@ -24,12 +29,12 @@ export interface ValidateResult extends LoadResult {
 }
 
 export async function validateStack(options: ValidateOptions): Promise<ValidateResult> {
-  const loaded = await loadProject(options);
+  const loaded = await loadProject(options.stack !== undefined && options.projectName === undefined ? {...options, projectName: options.stack} : options);
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
   if (loaded.project && !hasErrors(diagnostics) && options.policy !== false) {
     const {loadPolicy, checkPolicy} = await import('./policy/index.ts');
     const policy = await loadPolicy(options.policy);
-    const context = {project: options.project ?? loaded.project.name, stack: loaded.project.name, uid: options.uid, gid: options.gid, registry: options.registry};
+    const context = {project: options.project ?? loaded.project.name, stack: options.stack ?? loaded.project.name, uid: options.uid, gid: options.gid, registry: options.registry};
     const found = checkPolicy(loaded.project, policy, context, loaded.locations);
     const asWarning = (d: Diagnostic): Diagnostic => ({...d, severity: 'warning', message: `the platform would refuse this because ${d.message}`});
     diagnostics.push(...(options.policyAsWarnings ? found.map(asWarning) : found));

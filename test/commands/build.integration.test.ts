@@ -13,7 +13,7 @@ import {runSpin} from '../helpers/cli.ts';
 const docker = (...args: string[]) => execFileSync('docker', args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim();
 const PROJECT = `t${Math.random().toString(36).slice(2, 10)}`;
 const dir = mkdtempSync(join(tmpdir(), 'spin-build-'));
-// Not a git repository and no context: default tags are timestamps, names are local.
+// No context: names are local, default tags are content digests.
 const env = {SPIN_CONFIG: join(dir, 'no-spin-config.json'), SPIN_REGISTRY: undefined, SPIN_PROJECT: undefined, SPIN_URL: undefined, SPIN_TOKEN: undefined, SPIN_CONTEXT: undefined};
 
 /** Our images only: every tag of this run's project. */
@@ -86,8 +86,8 @@ describe('spin build (Docker engine)', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
     assert.equal(lines.length, 3, r.stdout);
-    assert.match(lines[0], new RegExp(`^${PROJECT}/web:\\d{14}$`));
-    assert.match(lines[1], new RegExp(`^${PROJECT}/base:\\d{14}$`));
+    assert.match(lines[0], new RegExp(`^${PROJECT}/web:[0-9a-f]{16}$`));
+    assert.match(lines[1], new RegExp(`^${PROJECT}/base:[0-9a-f]{16}$`));
     assert.equal(lines[2], '');
     assert.match(r.stderr, new RegExp(`^skipping service "db": it has no build section \\(it runs image "${PROJECT}/not-built:1"\\)$`, 'm'));
     assert.match(r.stderr, /^\[web 6\/7\] COPY \. \/ctx$/m);

@@ -101,7 +101,7 @@ describe('spin CLI against a real agent and engine', () => {
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.equal((await stat(join(home, '.config', 'spin'))).mode & 0o777, 0o700);
     assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), {
-      contexts: {[context]: {url: agent!.url, token, user: 'alice', project}},
+      contexts: {[context]: {url: agent!.url, token, user: 'alice', uid: 1000, gid: 1000, project}},
       current: context,
     });
     const who = await spin(['whoami', '--json']);
@@ -117,9 +117,10 @@ describe('spin CLI against a real agent and engine', () => {
       `stack ${stack} in project ${project}: revision 1 healthy\n` +
         'SERVICE   RUNNING   HEALTHY   PORTS\n' +
         'web       1/1       1/1       -\n' +
-        'worker    1/1       1/1       -\n',
+        // No healthcheck: it runs, and nobody calls it healthy.
+        'worker    1/1       -         -\n',
     );
-    for (const event of ['plan: web: create (new service); worker: create (new service)', `web-1 create: created ${project}.${stack}.web.1`, 'web-1 healthy: web-1 is healthy', 'worker-1 healthy: worker-1 is healthy']) {
+    for (const event of ['plan: web: create (new service); worker: create (new service)', `web-1 create: created ${project}.${stack}.web.1`, 'web-1 healthy: web-1 is healthy', 'worker-1 running: worker-1 is running (no healthcheck)']) {
       assert.match(r.stderr, new RegExp(`^\\S+Z ${event.replace(/[()]/g, '\\$&')}$`, 'm'), `stderr has "${event}"`);
     }
     assert.doesNotMatch(r.stderr, /revision 1 healthy/);
@@ -149,7 +150,8 @@ describe('spin CLI against a real agent and engine', () => {
       status.services.map((s: {service: string; desired: number; running: number; healthy: number; replicas: {container: string; state: string; health: string}[]}) => [s.service, s.desired, s.running, s.healthy, s.replicas.map((x) => [x.container, x.state, x.health])]),
       [
         ['web', 1, 1, 1, [[`${project}.${stack}.web.1`, 'running', 'healthy']]],
-        ['worker', 1, 1, 1, [[`${project}.${stack}.worker.1`, 'running', 'none']]],
+        // No healthcheck: running, never counted healthy.
+        ['worker', 1, 1, 0, [[`${project}.${stack}.worker.1`, 'running', 'none']]],
       ],
     );
   });
@@ -157,8 +159,9 @@ describe('spin CLI against a real agent and engine', () => {
   test('logs: every replica, prefixed; --json lines', async () => {
     const r = await spin(['logs']);
     expectCode(r, 0, 'spin logs');
-    const lines = r.stdout.trimEnd().split('\n').map((l) => l.replace(/ +\| /, ' | ')).sort();
-    assert.deepEqual(lines, ['web-1 | web up', 'worker-1 | worker ready', 'worker-1 | worker started']);
+    // Padded to the widest replica of the stack from the first line on.
+    const lines = r.stdout.trimEnd().split('\n').sort();
+    assert.deepEqual(lines, ['web-1    | web up', 'worker-1 | worker ready', 'worker-1 | worker started']);
     const json = await spin(['logs', 'worker', '--json', '--tail', '1']);
     expectCode(json, 0, 'spin logs --json');
     const parsed = json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
@@ -174,6 +177,18 @@ describe('spin CLI against a real agent and engine', () => {
     assert.deepEqual(seven, {code: 7, stdout: 'out\n', stderr: 'err\n'});
     const noTty = await spin(['exec', 'web', '--', 'tty']);
     assert.deepEqual(noTty, {code: 1, stdout: 'not a tty\n', stderr: ''});
+  });
+
+  test('exec: everything after the service is the command, its flags included, as with docker compose exec', async () => {
+    // A word of the command equal to the service name stays in the command.
+    assert.deepEqual(await spin(['exec', 'web', '--', 'echo', 'hello', 'web', 'world']), {code: 0, stdout: 'hello web world\n', stderr: ''});
+    assert.deepEqual(await spin(['exec', 'web', 'echo', 'hello', 'web', 'world']), {code: 0, stdout: 'hello web world\n', stderr: ''});
+    // The command's own flags are not spin's.
+    assert.deepEqual(await spin(['exec', 'web', 'ls', '-d', '/www']), {code: 0, stdout: '/www\n', stderr: ''});
+    assert.deepEqual(await spin(['exec', '-i', 'web', 'sh', '-c', 'cat; exit 4'], {input: 'in\n'}), {code: 4, stdout: 'in\n', stderr: ''});
+    const none = await spin(['exec', 'web']);
+    expectCode(none, 2, 'spin exec without a command');
+    assert.equal(none.stderr, 'error: no command given\nhint: put the command after the service name, e.g. `spin exec web sh`\n');
   });
 
   test('exec -t on a pseudo-terminal: a remote terminal, its size, the exit code', async () => {
@@ -276,17 +291,18 @@ describe('spin CLI against a real agent and engine', () => {
     const result = lines.at(-1);
     assert.ok(events.length >= 5, `events: ${r.stdout}`);
     for (const e of events) {
-      assert.ok(['plan', 'pull', 'create', 'start', 'waiting', 'healthy'].includes(e.type), `event type ${e.type}`);
+      assert.ok(['plan', 'pull', 'create', 'start', 'waiting', 'healthy', 'running'].includes(e.type), `event type ${e.type}`);
       assert.match(e.time, /^\d{4}-\d\d-\d\dT.+Z$/);
     }
     assert.equal(events[0].type, 'plan');
-    assert.deepEqual(events.filter((e) => e.type === 'healthy').map((e) => e.service).sort(), ['web', 'worker']);
+    assert.deepEqual(events.filter((e) => e.type === 'healthy').map((e) => e.service), ['web']);
+    assert.deepEqual(events.filter((e) => e.type === 'running').map((e) => e.service), ['worker']);
     assert.equal(result.type, 'result');
     assert.equal(result.project, project);
     assert.equal(result.stack, 'ci');
     assert.equal(result.revision, 1);
     assert.equal(result.outcome, 'healthy');
-    assert.deepEqual(result.status.services.map((s: {service: string; healthy: number}) => [s.service, s.healthy]), [['web', 1], ['worker', 1]]);
+    assert.deepEqual(result.status.services.map((s: {service: string; running: number; healthy: number}) => [s.service, s.running, s.healthy]), [['web', 1, 1], ['worker', 1, 0]]);
     assert.doesNotMatch(r.stderr, /^\{/m, 'no JSON on stderr');
     await assert.rejects(stat(join(ciHome, '.config')), {code: 'ENOENT'}, 'CI mode writes no config');
     expectCode(await runSpin(['rm', '--yes', '--stack', 'ci'], {env: {...userEnv(), HOME: ciHome, SPIN_URL: agent!.url, SPIN_TOKEN: token, SPIN_PROJECT: project}}), 0, 'spin rm (CI)');
@@ -337,6 +353,42 @@ describe('spin CLI against a real agent and engine', () => {
     assert.match(r.stderr, /^ {2}sick \| starting sick$/m);
     assert.match(r.stderr, /^ {2}sick \| config file \/etc\/sick\.conf missing$/m);
     assert.match(r.stderr, /^error: deploy failed: service "sick" replica 1: .*health/m);
+  });
+
+  test('a deploy the agent rolled back: the summary says so, the last log lines come with the result, history marks what runs', async () => {
+    const dir = join(root, 'crashy');
+    await mkdir(dir);
+    await writeFile(join(dir, 'compose.yaml'), composeText({name: 'crashy', services: {worker}}));
+    expectCode(await spin(['deploy'], {cwd: dir}), 0, 'spin deploy (revision 1)');
+    const crashing = {...worker, command: ['sh', '-c', 'echo boom before the crash; echo the config is wrong >&2; exit 3']};
+    await writeFile(join(dir, 'compose.yaml'), composeText({name: 'crashy', services: {worker: crashing}}));
+    const r = await spin(['deploy', '--timeout', '60s'], {cwd: dir});
+    expectCode(r, 1, 'spin deploy (revision 2 crashes)');
+    assert.equal(r.stdout, `stack crashy in project ${project}: revision 2 failed and was rolled back to revision 1, which runs healthy\nSERVICE   RUNNING   HEALTHY   PORTS\nworker    1/1       -         -\n`);
+    // The failed replica is gone: its last lines come with the deploy's answer.
+    assert.match(r.stderr, /^ {2}worker \| boom before the crash$/m);
+    assert.match(r.stderr, /^ {2}worker \| the config is wrong$/m);
+    assert.match(r.stderr, /^error: deploy failed: service "worker" replica 1: exited with code 3$/m);
+    assert.match(r.stderr, /^hint: the rollback removed the failed replica, so `spin logs` shows revision 1 only: its last log lines are above; `spin history` keeps why it failed$/m);
+    const json = await spin(['deploy', '--json', '--timeout', '60s'], {cwd: dir});
+    const result = JSON.parse(json.stdout.trimEnd().split('\n').at(-1) as string);
+    // stdout and stderr reach the engine's log through two pipes: their order between them is not kept.
+    assert.deepEqual([result.outcome, result.rollback, [...result.failure.logs].sort()], ['failed', {revision: 1, outcome: 'healthy'}, ['boom before the crash', 'the config is wrong']]);
+
+    const history = await spin(['history'], {cwd: dir});
+    expectCode(history, 0, 'spin history');
+    const rows = psRows(history.stdout);
+    assert.deepEqual(rows.map((row) => [row[0], row[1], row[4]]), [
+      ['CURRENT', 'REV', 'OUTCOME'],
+      ['-', '3', 'rolled-back'],
+      ['-', '2', 'rolled-back'],
+      ['*', '1', 'healthy'],
+    ]);
+    // One image, named the same way in both: its tag and the same short digest.
+    const ps = psRows((await spin(['ps'], {cwd: dir})).stdout);
+    assert.match(ps[1][5], new RegExp(`^spin-test-${project}:bb@[0-9a-f]{12}$`));
+    assert.equal(rows[3][5], `worker=${ps[1][5]}`);
+    assert.equal(JSON.parse((await spin(['history', '--json'], {cwd: dir})).stdout).currentRevision, 1);
   });
 
   test('the agent is down: exit 6', async () => {

@@ -19,6 +19,8 @@ const PROJECT = `t${Math.random().toString(36).slice(2, 10)}`;
 const dir = mkdtempSync(join(tmpdir(), 'spin-push-'));
 const dockerConfig = join(dir, 'docker-config');
 const created: string[] = [];
+/** What `spin build` made: the name with the content tag. */
+let image: string;
 let registry: TestRegistry;
 let env: Record<string, string | undefined>;
 
@@ -36,12 +38,16 @@ before(async () => {
   registry = await startRegistry();
   env = {PATH: join(dir, 'empty-bin'), DOCKER_CONFIG: dockerConfig, SPIN_CONFIG: join(dir, 'none.json'), SPIN_REGISTRY: registry.host, SPIN_PROJECT: undefined, SPIN_URL: undefined, SPIN_TOKEN: undefined, SPIN_CONTEXT: undefined};
   copyFileSync('/bin/busybox', join(dir, 'busybox'));
+  // The Docker config (logins) lives in this folder too: it is not part of the image's content.
+  writeFileSync(join(dir, '.dockerignore'), 'docker-config\n');
   writeFileSync(join(dir, 'Dockerfile'), ['FROM scratch', 'COPY busybox /bin/busybox', `RUN ["/bin/busybox", "sh", "-c", "echo ${PROJECT} > /id"]`, ''].join('\n'));
   writeFileSync(join(dir, 'compose.yaml'), `name: ${PROJECT}\nservices:\n  web:\n    build: .\n`);
-  const r = await runSpin(['build', '--tag', 'v1'], {cwd: dir, env});
+  // No --tag: build and push name the image by its content, the same in both commands.
+  const r = await runSpin(['build'], {cwd: dir, env});
   assert.equal(r.code, 0, r.stderr);
-  created.push(`${registry.host}/${PROJECT}/web:v1`);
-  assert.equal(r.stdout, `${created[0]}\n`);
+  image = r.stdout.trim();
+  assert.match(image, new RegExp(`^${registry.host.replaceAll('.', '\\.')}/${PROJECT}/web:[0-9a-f]{16}$`));
+  created.push(image);
 });
 
 after(async () => {
@@ -58,7 +64,7 @@ describe('spin registry login / spin push (engine + htpasswd registry)', () => {
     const r = await runSpin(['push'], {cwd: dir, env});
     assert.equal(r.code, 4, r.stderr);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, new RegExp(`^error: registry "${registry.host}" requires a login to push "${registry.host}/${PROJECT}/web:v1": no basic auth credentials$`, 'm'));
+    assert.match(r.stderr, new RegExp(`^error: registry "${registry.host}" requires a login to push "${image}": no basic auth credentials$`, 'm'));
     assert.match(r.stderr, new RegExp(`^hint: log in with \`spin registry login ${registry.host} -u USER --password-stdin\``, 'm'));
   });
 
@@ -89,7 +95,7 @@ describe('spin registry login / spin push (engine + htpasswd registry)', () => {
     assert.equal(pushed, 2, `one layer per COPY and RUN:\n${r.stderr}`);
     assert.doesNotMatch(r.stderr, /Layer already exists/);
     const digest = r.stdout.trim().split('@')[1];
-    assert.equal(await resolveDigest(`${name}:v1`, {username: registry.username, password: registry.password}), digest);
+    assert.equal(await resolveDigest(image, {username: registry.username, password: registry.password}), digest);
   });
 
   test('push again: no layer is uploaded, the same digest; --json for scripts', async () => {
@@ -97,7 +103,7 @@ describe('spin registry login / spin push (engine + htpasswd registry)', () => {
     assert.equal(r.code, 0, r.stderr);
     const [result] = JSON.parse(r.stdout) as {service: string; image: string; digest: string}[];
     assert.deepEqual(Object.keys(result), ['service', 'image', 'digest']);
-    assert.equal(result.image, `${registry.host}/${PROJECT}/web:v1`);
+    assert.equal(result.image, image);
     assert.equal(result.digest, await resolveDigest(result.image, {username: registry.username, password: registry.password}));
     // Nothing is uploaded: the registry already holds this image under this tag.
     assert.match(r.stderr, /^\[web\] [0-9a-f]{12}: Already in the registry under this tag$/m, r.stderr);
@@ -111,7 +117,7 @@ describe('spin registry login / spin push (engine + htpasswd registry)', () => {
     try {
       const r = await runSpin(['push'], {cwd: dir, env});
       assert.equal(r.code, 4, r.stderr);
-      assert.match(r.stderr, new RegExp(`^error: registry "${registry.host}" rejected the credentials for "${registry.host}/${PROJECT}/web:v1": `, 'm'));
+      assert.match(r.stderr, new RegExp(`^error: registry "${registry.host}" rejected the credentials for "${image}": `, 'm'));
     } finally {
       writeFileSync(path, good);
     }
@@ -119,9 +125,9 @@ describe('spin registry login / spin push (engine + htpasswd registry)', () => {
 
   test('an unreachable registry: exit 6', async () => {
     const port = await closedPort();
-    const r0 = await runSpin(['build', '--tag', 'v1', '--registry', `127.0.0.1:${port}`], {cwd: dir, env});
+    const r0 = await runSpin(['build', '--registry', `127.0.0.1:${port}`], {cwd: dir, env});
     assert.equal(r0.code, 0, r0.stderr);
-    created.push(`127.0.0.1:${port}/${PROJECT}/web:v1`);
+    created.push(r0.stdout.trim());
     const r = await runSpin(['push', '--registry', `127.0.0.1:${port}`], {cwd: dir, env});
     assert.equal(r.code, 6, r.stderr);
     assert.match(r.stderr, new RegExp(`^error: cannot reach registry "127\\.0\\.0\\.1:${port}" to push .*connection refused$`, 'm'));
@@ -131,6 +137,17 @@ describe('spin registry login / spin push (engine + htpasswd registry)', () => {
     const r = await runSpin(['push', '--tag', 'never'], {cwd: dir, env});
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `error: image "${registry.host}/${PROJECT}/web:never" of service "web" does not exist locally\nhint: build it first: \`spin build web\` (with the same --tag, --registry and --project)\n`);
+    // The content changed since the build: its image was not built, whatever was built before.
+    writeFileSync(join(dir, 'changed.txt'), 'new content\n');
+    try {
+      const changed = await runSpin(['push'], {cwd: dir, env});
+      assert.equal(changed.code, 1);
+      const tag = /web:([0-9a-f]{16})" of service/.exec(changed.stderr)?.[1];
+      assert.ok(tag && `${registry.host}/${PROJECT}/web:${tag}` !== image, changed.stderr);
+      assert.match(changed.stderr, /^error: image ".*" of service "web" does not exist locally\nhint: build it first: `spin build web`/);
+    } finally {
+      rmSync(join(dir, 'changed.txt'));
+    }
     const local = await runSpin(['push', '--tag', 'v1'], {cwd: dir, env: {...env, SPIN_REGISTRY: undefined}});
     assert.equal(local.code, 2);
     assert.match(local.stderr, new RegExp(`^error: no registry to push "${PROJECT}/web:v1" to\\n`));

@@ -2,7 +2,8 @@
 // listens on 127.0.0.1 and drives a small in-memory orchestrator instead of Docker.
 
 import assert from 'node:assert/strict';
-import {mkdtemp, rm} from 'node:fs/promises';
+import {spawn} from 'node:child_process';
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
@@ -15,7 +16,7 @@ import {AgentClient} from '../../src/lib/client/agent.ts';
 import type {Project} from '../../src/lib/compose/types.ts';
 import type {DeployRequest, DeployResult, Orchestrator, Plan, StackRef, StackStatus} from '../../src/lib/engine/types.ts';
 import {loadPolicy} from '../../src/lib/policy/index.ts';
-import {runSpin} from '../helpers/cli.ts';
+import {BIN, helpExamples, runSpin} from '../helpers/cli.ts';
 
 const DIGEST = 'sha256:3f2a9c1b7d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcd';
 const key = (ref: StackRef) => `${ref.project}/${ref.stack}`;
@@ -83,6 +84,7 @@ class MemoryOrchestrator implements Orchestrator {
 
   async remove(ref: StackRef) {
     this.running.delete(key(ref));
+    return {volumes: {removed: [], kept: []}};
   }
 
   logs(): AsyncIterable<never> {
@@ -119,7 +121,7 @@ before(async () => {
   await app.listen({host: '127.0.0.1', port: 0});
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  env = {SPIN_URL: url, SPIN_TOKEN: token, SPIN_PROJECT: 'demo', SPIN_CONFIG: join(dir, 'config.json'), HOME: dir};
+  env = {SPIN_URL: url, SPIN_TOKEN: token, SPIN_PROJECT: 'demo', SPIN_CONFIG: join(dir, 'config.json'), HOME: dir, SPIN_LOCAL_DIR: join(dir, 'local-agent')};
   const client = new AgentClient({url, token});
   const result = await client.deploy('demo', 'portal', {model: DOCUMENT});
   assert.equal(result.outcome, 'healthy', JSON.stringify(result));
@@ -220,20 +222,20 @@ describe('remote commands against an agent', {concurrency: false}, () => {
     assert.equal(JSON.parse(slow.stdout).outcome, 'timeout');
   });
 
-  test('history: newest first, outcomes and short digests', async () => {
+  test('history: newest first, outcomes, images as ps shows them, the revision that runs marked', async () => {
     const r = await spin(['history', '--stack', 'portal']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
-    assert.match(lines[0], /^REV +CREATED +USER +OUTCOME +IMAGES +MESSAGE$/);
+    assert.match(lines[0], /^CURRENT +REV +CREATED +USER +OUTCOME +IMAGES +MESSAGE$/);
     const rows = lines.slice(1).map((l) => l.split(/ +/));
-    assert.deepEqual(rows.map((r) => [r[0], r[2], r[4]]), [
-      ['4', 'alice', 'web=3f2a9c1b7d4e'],
-      ['3', 'alice', 'web=3f2a9c1b7d4e'],
-      ['2', 'alice', 'web=3f2a9c1b7d4e'],
-      ['1', 'alice', 'web=3f2a9c1b7d4e'],
+    assert.deepEqual(rows.map((r) => [r[0], r[1], r[3], r[5]]), [
+      ['-', '4', 'alice', 'web=busybox:1.36@3f2a9c1b7d4e'],
+      ['-', '3', 'alice', 'web=busybox:1.36@3f2a9c1b7d4e'],
+      ['*', '2', 'alice', 'web=busybox:1.36@3f2a9c1b7d4e'],
+      ['-', '1', 'alice', 'web=busybox:1.36@3f2a9c1b7d4e'],
     ]);
     // The agent may record a failed change as rolled back; either way not healthy.
-    assert.deepEqual(rows.map((r) => (r[3] === 'healthy' ? 'ok' : /^(failed|timeout|rolled-back)$/.test(r[3]) ? 'bad' : r[3])), ['bad', 'bad', 'ok', 'ok']);
+    assert.deepEqual(rows.map((r) => (r[4] === 'healthy' ? 'ok' : /^(failed|timeout|rolled-back)$/.test(r[4]) ? 'bad' : r[4])), ['bad', 'bad', 'ok', 'ok']);
   });
 
   test('ps: a stack without containers says so on stderr and exits 0', async () => {
@@ -284,6 +286,114 @@ describe('remote commands against an agent', {concurrency: false}, () => {
     assert.equal((await spin(['stacks'])).stderr, 'no stacks in project "demo"; deploy one with `spin deploy`\n');
   });
 
+  test('down: an alias of rm, with the same safety; -v is --volumes', async () => {
+    const client = new AgentClient({url: env.SPIN_URL, token: env.SPIN_TOKEN});
+    assert.equal((await client.deploy('demo', 'scratch', {model: {...DOCUMENT, name: 'scratch'}})).outcome, 'healthy');
+    client.close();
+    const refused = await spin(['down', '--stack', 'scratch']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^error: removing stack "scratch" in project "demo" needs confirmation, and there is no terminal to ask\nhint: pass --yes/);
+    assert.equal((await spin(['ps', '--stack', 'scratch'])).code, 0, 'nothing removed');
+    const removed = await spin(['down', '-v', '--yes', '--stack', 'scratch']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stderr, /^removed stack "scratch" from project "demo"/);
+    assert.match((await spin(['down', '--help'])).stdout, /ALIASES\n\s+\$ spin down/);
+  });
+
+  test('an unknown command suggests the closest one, exit 2', async () => {
+    const r = await spin(['stak']);
+    assert.deepEqual(r, {code: 2, stdout: '', stderr: 'error: unknown command "spin stak"\nhint: did you mean `spin stacks`? `spin --help` lists every command\n'});
+    const sub = await spin(['secret', 'lss']);
+    assert.equal(sub.code, 2);
+    assert.match(sub.stderr, /did you mean `spin secret ls`\?/);
+    const none = await spin(['xyzzyqq']);
+    assert.equal(none.code, 2);
+    assert.equal(none.stderr, 'error: unknown command "spin xyzzyqq"\nhint: `spin --help` lists every command\n');
+  });
+
+  test("ps --help: the jq examples run as written, on ps's own JSON", async () => {
+    const examples = helpExamples((await spin(['ps', '--help'])).stdout);
+    const pasted = (description: string) => {
+      const found = examples.find((e) => e.description === description);
+      assert.ok(found, `example "${description}" in ${JSON.stringify(examples)}`);
+      return found.command;
+    };
+    const client = new AgentClient({url: env.SPIN_URL, token: env.SPIN_TOKEN});
+    await client.deploy('demo', 'portal', {model: DOCUMENT});
+    client.close();
+    // As pasted into a shell in a folder whose stack is "portal", with `spin` on the PATH.
+    const bin = join(dir, 'bin');
+    await mkdir(bin, {recursive: true});
+    await writeFile(join(bin, 'spin'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, {mode: 0o755});
+    // Asynchronous: the agent answers from this very process.
+    const shell = (command: string, input = '') =>
+      new Promise<{status: number | null; stdout: string; stderr: string}>((resolve, reject) => {
+        const child = spawn('bash', ['-c', command], {cwd: dir, env: {...process.env, ...env, PATH: `${bin}:${process.env.PATH}`}});
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (status) => resolve({status, stdout, stderr}));
+        child.stdin.end(input);
+      });
+    const urls = pasted('Where the services answer through the ingress');
+    const unhealthy = pasted('The unhealthy replicas, as JSON');
+    for (const command of [urls, unhealthy]) {
+      const r = await shell(command.replace('spin ps', 'spin ps --stack portal'));
+      assert.deepEqual([r.status, r.stderr], [0, ''], command);
+    }
+    // On a status that has what they look for:
+    const status = JSON.parse((await spin(['ps', '--stack', 'portal', '--json'])).stdout);
+    status.services[0].replicas[1].health = 'unhealthy';
+    status.services[0].ingress = {host: 'web.portal.demo.localhost', url: 'http://web.portal.demo.localhost:8088'};
+    const jq = (command: string) => command.slice(command.indexOf('| jq ') + 2);
+    const u = await shell(jq(urls), JSON.stringify(status));
+    assert.deepEqual([u.status, u.stdout, u.stderr], [0, 'http://web.portal.demo.localhost:8088\n', '']);
+    const h = await shell(`${jq(unhealthy)} -c`, JSON.stringify(status));
+    assert.deepEqual([h.status, JSON.parse(h.stdout).container, h.stderr], [0, 'demo.portal.web.2', '']);
+    assert.equal((await spin(['rm', '--yes', '--stack', 'portal'])).code, 0);
+  });
+
+  test('secret rm: a secret a stack uses is kept unless forced; asked on a terminal', async () => {
+    assert.equal((await spin(['secret', 'create', 'pw'], {input: 'hunter2'})).code, 0);
+    const client = new AgentClient({url: env.SPIN_URL, token: env.SPIN_TOKEN});
+    const vault = {name: 'vault', services: {app: {image: 'busybox:1.36', cap_drop: ['ALL'], secrets: ['pw']}}, secrets: {pw: {external: true}}};
+    assert.equal((await client.deploy('demo', 'vault', {model: vault})).outcome, 'healthy');
+    client.close();
+    const refused = await spin(['secret', 'rm', 'pw']);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, '');
+    assert.match(refused.stderr, /^error: secret "pw" is used by stack "vault" of project "demo"\nhint: .*--force.*\n$/);
+    const declined = await spin(['secret', 'rm', 'pw'], {tty: true, input: 'n\n', env: {CI: undefined}});
+    assert.equal(declined.code, 1, declined.stdout);
+    assert.match(declined.stdout, /secret "pw" is used by stack "vault" of project "demo"\. Remove it anyway\? \[y\/N\] /);
+    assert.match(declined.stdout, /cancelled: secret "pw" was not removed/);
+    assert.match((await spin(['secret', 'ls'])).stdout, /^pw /m, 'still there');
+    const forced = await spin(['secret', 'rm', 'pw', '--force']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(forced.stderr, 'secret "pw" removed from project "demo"\n');
+    const gone = await spin(['secret', 'rm', 'pw']);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /^error: secret "pw" not found in project "demo"\n/);
+  });
+
+  test('deploy with a missing secret: the problem is printed once, located, exit 3', async () => {
+    const folder = join(dir, 'missing-secret');
+    await mkdir(folder, {recursive: true});
+    await writeFile(join(folder, 'compose.yaml'), 'name: vault\nservices:\n  app:\n    image: busybox:1.36\n    cap_drop: [ALL]\n    secrets: [nope]\nsecrets:\n  nope:\n    external: true\n');
+    const r = await runSpin(['deploy'], {cwd: folder, env});
+    assert.equal(r.code, 3, r.stderr);
+    const message = 'secret "nope" used by service "app" has no value';
+    const hint = 'create it in the project with `spin secret create nope`';
+    const all = r.stdout + r.stderr;
+    assert.equal(all.split(message).length - 1, 1, all);
+    assert.equal(all.split(hint).length - 1, 1, all);
+    assert.match(r.stdout, new RegExp(`^compose\\.yaml:8:3: error: secrets\\.nope: ${message.replace(/"/g, '"')}\n  hint: `));
+    assert.match(r.stderr, /^error: the agent refused the stack: 1 error\nhint: fix the problems above\n$/m);
+    assert.equal((await spin(['rm', '--yes', '--stack', 'vault'])).code, 0);
+  });
+
   test('auth and reachability exit codes: 4 bad token or no login, 6 no agent', async () => {
     const bad = await spin(['stacks'], {env: {SPIN_TOKEN: 'spin_wrong'}});
     assert.equal(bad.code, 4);
@@ -293,5 +403,63 @@ describe('remote commands against an agent', {concurrency: false}, () => {
     const down = await spin(['stacks'], {env: {SPIN_URL: 'http://127.0.0.1:9'}});
     assert.equal(down.code, 6);
     assert.match(down.stderr, /^error: cannot reach the Spin agent at http:\/\/127\.0\.0\.1:9/);
+  });
+});
+
+describe('contexts: login, the local agent, logout', {concurrency: false}, () => {
+  const user = () => ({SPIN_URL: undefined, SPIN_TOKEN: undefined, SPIN_PROJECT: undefined, SPIN_CONFIG: join(dir, 'user-config.json')});
+  const as = (args: string[], extra: {input?: string} = {}) => spin(args, {env: user(), input: extra.input});
+
+  test('after a login, `context use local` selects the local agent, listed by `context ls`', async () => {
+    const login = await as(['login', env.SPIN_URL, '--token-stdin', '--context', 'prod'], {input: env.SPIN_TOKEN});
+    assert.equal(login.code, 0, login.stderr);
+    const ls = await as(['context', 'ls']);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.equal(ls.stdout, `CURRENT   NAME    URL${' '.repeat(env.SPIN_URL.length - 3)}   USER    PROJECT\n-         local   -${' '.repeat(env.SPIN_URL.length - 1)}   local   local\n*         prod    ${env.SPIN_URL}   alice   demo\n`);
+    const use = await as(['context', 'use', 'local']);
+    assert.deepEqual(use, {code: 0, stdout: '', stderr: 'context "local" (the local agent, which `spin up` starts) is now current\n'});
+    assert.equal(JSON.parse((await as(['context', 'ls', '--json'])).stdout).current, 'local');
+    // Not running: said so, instead of talking to the platform or "not logged in".
+    const ps = await as(['ps', '--stack', 'portal']);
+    assert.equal(ps.code, 4);
+    assert.match(ps.stderr, /^error: the local Spin agent is not running\nhint: `spin up` starts it/);
+    assert.equal((await as(['context', 'use', 'prod'])).code, 0);
+    assert.equal((await as(['whoami', '--json'])).code, 0);
+  });
+
+  test('logout forgets the token and keeps the context; login fills it in again', async () => {
+    const out = await as(['logout']);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, '');
+    assert.match(out.stderr, new RegExp(`^logged out of ${env.SPIN_URL}: the token of context "prod" is forgotten; the context is kept\nhint: log in again with \`spin login ${env.SPIN_URL} --context prod --token-stdin < token\\.txt\``));
+    const config = JSON.parse(await readFile(join(dir, 'user-config.json'), 'utf8'));
+    assert.equal(config.current, 'prod');
+    assert.deepEqual(config.contexts.prod, {url: env.SPIN_URL, user: 'alice', uid: 1000, gid: 1000, project: 'demo'});
+    const who = await as(['whoami']);
+    assert.equal(who.code, 4);
+    assert.match(who.stderr, /^error: logged out of context "prod"/);
+    assert.equal(JSON.parse((await as(['context', 'ls', '--json'])).stdout).contexts.find((c: {name: string}) => c.name === 'prod').loggedOut, true);
+    assert.equal((await as(['context', 'ls'])).stderr, `note: context "prod" is logged out; \`spin login ${env.SPIN_URL} --context prod --token-stdin\` logs in again\n`);
+    assert.deepEqual(await as(['logout']), {code: 0, stdout: '', stderr: `context "prod" (${env.SPIN_URL}) was already logged out\n`});
+    assert.equal((await as(['login', env.SPIN_URL, '--context', 'prod', '--token-stdin'], {input: env.SPIN_TOKEN})).code, 0);
+    assert.equal(JSON.parse((await as(['whoami', '--json'])).stdout).project, 'demo');
+  });
+
+  test('validate checks the policy for the project and stack deploy would use', async () => {
+    const folder = join(dir, 'validate-target');
+    await mkdir(folder, {recursive: true});
+    // The compose project is "trainee-m"; the context deploys to project "demo". A bind mount under
+    // the compose name's folder is outside the deploy project's roots.
+    await writeFile(join(dir, 'site-policy.yaml'), 'version: 1\nbind_mounts:\n  allowed_roots: ["/srv/{project}"]\n');
+    await writeFile(join(folder, 'compose.yaml'), 'name: trainee-m\nservices:\n  app:\n    image: busybox:1.36\n    cap_drop: [ALL]\n    volumes:\n      - /srv/trainee-m/data:/data\n');
+    const policy = join(dir, 'site-policy.yaml');
+    const r = await runSpin(['validate', '--policy', policy], {cwd: folder, env: {...env, ...user()}});
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stdout, /\[bind-mounts\]/);
+    const json = JSON.parse((await runSpin(['validate', '--policy', policy, '--json'], {cwd: folder, env: {...env, ...user()}})).stdout);
+    assert.deepEqual(json.policyTarget, {context: 'prod', project: 'demo', stack: 'trainee-m'});
+    // The project deploy would use comes from --project and SPIN_PROJECT too, like deploy.
+    assert.equal((await runSpin(['validate', '--policy', policy, '--project', 'trainee-m'], {cwd: folder, env: {...env, ...user()}})).code, 0);
+    assert.equal((await runSpin(['validate', '--policy', policy], {cwd: folder, env: {...env, ...user(), SPIN_PROJECT: 'trainee-m'}})).code, 0);
   });
 });

@@ -15,6 +15,14 @@ describe('spin validate', () => {
     assert.equal(r.stderr, 'hello is valid: 2 services\n');
   });
 
+  test('from a subfolder: the compose file of a parent folder, as docker compose finds it', async () => {
+    const r = await runSpin(['validate', '--json'], {cwd: join(HELLO, 'web')});
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.deepEqual(json.files, [join(HELLO, 'compose.yaml')]);
+    assert.equal(json.project, 'hello');
+  });
+
   test('a policy violation: exit 3, the located problem and its hint on stdout', async () => {
     const r = await runSpin(['validate', '-f', 'privileged.yaml'], {cwd: FIXTURES});
     assert.equal(r.code, 3);

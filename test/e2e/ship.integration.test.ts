@@ -126,6 +126,36 @@ describe('build, ship and run', () => {
     await runSpin(['rm', '--yes', '--stack', 'shipped'], {env});
   });
 
+  test('spin build && spin push && spin deploy: the same content tag in all three; an unpushed edit is named', async () => {
+    const dir = join(temp, 'three-steps');
+    const port = await freePort();
+    writeProject(dir, 'three steps', port);
+    const built = await runSpin(['build'], {cwd: dir, env});
+    assert.equal(built.code, 0, built.stderr);
+    const image = built.stdout.trim();
+    assert.match(image, new RegExp(`^${registry.host.replaceAll('.', '\\.')}/${project}/web:[0-9a-f]{16}$`));
+    // A second apart, as a person types them: the name must not depend on the clock.
+    await new Promise((r) => setTimeout(r, 1100));
+    const pushed = await runSpin(['push'], {cwd: dir, env});
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const pinned = pushed.stdout.trim();
+    assert.equal(pinned.split('@')[0], image.split(':').slice(0, -1).join(':'));
+    const deployed = await runSpin(['deploy', '--json', '--stack', 'three'], {cwd: dir, env});
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const result = JSON.parse(deployed.stdout.trim().split('\n').at(-1)!);
+    assert.equal(result.outcome, 'healthy');
+    assert.equal(result.images.web, pinned);
+    assert.equal(await page(port), 'three steps');
+
+    writeFileSync(join(dir, 'web', 'www', 'index.html'), 'edited, never built\n');
+    const stale = await runSpin(['deploy', '--stack', 'three'], {cwd: dir, env});
+    assert.equal(stale.code, 1, stale.stderr);
+    assert.match(stale.stderr, new RegExp(`^error: image "${registry.host.replaceAll('.', '\\.')}/${project}/web:[0-9a-f]{16}" of service "web" is not in registry "${registry.host.replaceAll('.', '\\.')}": it was not built from the current content of the service$`, 'm'));
+    assert.match(stale.stderr, /^hint: build and push it: `spin build web && spin push web`, or deploy with `spin deploy --build`$/m);
+    assert.equal(await page(port), 'three steps', 'nothing was deployed');
+    await runSpin(['rm', '--yes', '--stack', 'three'], {env});
+  });
+
   test('a tag moved after a deploy does not change what a rollback runs', async () => {
     const dir = join(temp, 'moved');
     const port = await freePort();
@@ -173,9 +203,9 @@ describe('build, ship and run', () => {
       await runSpin(['rm', '--yes', '--stack', 'hello'], {env: local});
       await runSpin(['agent', 'stop'], {env: local});
       await cleanupProject(docker, laptop);
-      for (const img of await docker.listImages()) {
-        if ((img.RepoTags ?? []).some((t) => t.startsWith(`${laptop}/`))) await docker.getImage(img.Id).remove({force: true}).catch(() => undefined);
-      }
+      // By name: content tags make other projects' images of the same content share these IDs.
+      const ours = (await docker.listImages()).flatMap((img) => img.RepoTags ?? []).filter((t) => t.startsWith(`${laptop}/`));
+      for (const tag of ours) await docker.getImage(tag).remove().catch(() => undefined);
     }
   });
 });

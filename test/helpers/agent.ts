@@ -28,11 +28,13 @@ export interface StartOptions {
   args?: string[];
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** The agent's --log-level. Default warn. */
+  logLevel?: string;
 }
 
 export async function startAgent(options: StartOptions = {}): Promise<AgentProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'spin-agent-'));
-  const child = spawn(process.execPath, [BIN, 'agent', 'start', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--publish-host-ip', '127.0.0.1', '--log-level', 'warn', ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [BIN, 'agent', 'start', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--publish-host-ip', '127.0.0.1', '--log-level', options.logLevel ?? 'warn', ...(options.args ?? [])], {
     env: {...process.env, ...options.env},
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -49,3 +49,26 @@ export function runSpin(args: string[], options: RunOptions = {}): Promise<RunRe
     child.stdin.end(options.input ?? '');
   });
 }
+
+export interface HelpExample {
+  description: string;
+  /** The command as a user pastes it: wrapped lines kept with their ` \` continuations. */
+  command: string;
+}
+
+/** The EXAMPLES section of `--help` output: each description and its command, `$ ` removed. */
+export function helpExamples(help: string): HelpExample[] {
+  const section = help.split('\nEXAMPLES\n')[1]?.split(/\n(?=[A-Z][A-Z ]+\n)/)[0] ?? '';
+  const out: HelpExample[] = [];
+  for (const block of section.split(/\n\s*\n/)) {
+    const lines = block.split('\n').filter((l) => l.trim() !== '');
+    if (lines.length === 0) continue;
+    if (lines[0].trim().startsWith('$ ')) {
+      const last = out.at(-1);
+      if (last) last.command = lines.map((l) => l.trim()).join('\n').slice(2);
+    } else {
+      out.push({description: lines.map((l) => l.trim()).join(' '), command: ''});
+    }
+  }
+  return out;
+}

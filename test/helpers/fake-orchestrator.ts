@@ -17,6 +17,7 @@ import type {
   LogOptions,
   Orchestrator,
   Plan,
+  RemoveReport,
   ServicePlan,
   StackRef,
   StackStatus,
@@ -58,6 +59,8 @@ export class FakeOrchestrator implements Orchestrator {
   volumeList: {name: string; driver: string; createdAt?: string; stacks: string[]}[] = [];
   /** Engine-only stacks (containers without records), e.g. for reconcile tests. */
   extraStacks: StackRef[] = [];
+  /** The digest the engine reports per service in status (e.g. one the image got from a later push). */
+  imageDigests: Record<string, string> = {};
 
   private record(method: string, ref?: StackRef, args?: unknown) {
     this.calls.push({method, ref, args});
@@ -134,7 +137,8 @@ export class FakeOrchestrator implements Orchestrator {
           health: 'none' as const,
           revision: d.revision,
         }));
-        return {service, image: d.model.services[service].image ?? '', desired, running, healthy: running, ports: [], replicas};
+        const digest = this.imageDigests[service];
+        return {service, image: d.model.services[service].image ?? '', ...(digest ? {imageDigest: digest} : {}), desired, running, healthy: running, ports: [], replicas};
       });
     return {ref, services, revision: d.revision};
   }
@@ -172,10 +176,11 @@ export class FakeOrchestrator implements Orchestrator {
     this.setRunning(ref, services, true);
   }
 
-  async remove(ref: StackRef, options?: {volumes?: boolean}): Promise<void> {
+  async remove(ref: StackRef, options?: {volumes?: boolean}): Promise<RemoveReport> {
     this.record('remove', ref, options);
     this.stacksByKey.delete(key(ref));
     this.extraStacks = this.extraStacks.filter((r) => key(r) !== key(ref));
+    return {volumes: {removed: [], kept: []}};
   }
 
   async *logs(ref: StackRef, options: LogOptions): AsyncIterable<LogLine> {

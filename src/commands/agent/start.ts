@@ -2,16 +2,19 @@ import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../../cli/base.ts';
 import {dataDirFlag} from '../../cli/flags.ts';
+import {ExitCode} from '../../lib/errors.ts';
 
 export default class AgentStart extends SpinCommand {
   static override summary = 'Run the agent: the API server that checks and deploys stacks on this host.';
 
   static override description = `Opens the state directory, loads the policy, checks that the Docker engine answers, puts back
-any stack a previous agent left mid-deploy, then serves the API until SIGINT or SIGTERM.
+any stack a previous agent left mid-deploy, then serves the API until SIGINT, SIGTERM or SIGHUP (or
+until its stderr is closed, e.g. the \`tee\` it writes to ends); a second signal stops it at once.
 With --ingress-listen, services that ask for it (\`x-spin: {ingress: {port: N}}\`) are reachable by host
 name through one reverse proxy (Caddy) that routes only to healthy replicas; the agent starts
 Caddy (files under the data directory, admin API on 127.0.0.1, automatic HTTPS off) or drives the
-one given with --ingress-admin, and stops it (or removes its routes) when it stops.
+one given with --ingress-admin, and stops it (or removes its routes) when it stops. Only an agent
+killed outright (SIGKILL) leaves its Caddy running; the next agent on the same data directory adopts it.
 Logs are JSON lines on stderr. Plain HTTP is only served on a loopback address; anywhere else give
 a certificate, or --insecure when a TLS proxy in front of the agent terminates HTTPS.
 Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker engine unreachable.`;
@@ -43,6 +46,8 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
 
   async run(): Promise<void> {
     const {flags} = await this.parse(AgentStart);
+    // Listening from the start: a signal during startup must not kill the process before it can stop Caddy.
+    const stopRequested = this.stopRequests();
     const [{startAgent}, {defaultDataDir}] = await Promise.all([import('../../lib/agent/server.ts'), import('../../lib/agent/paths.ts')]);
     const dataDir = flags['data-dir'] ?? defaultDataDir();
     const agent = await startAgent({
@@ -63,13 +68,32 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
       ingressDomain: flags['ingress-domain'],
     });
     this.err(`spin agent listening on ${agent.url} (data: ${agent.dataDir})${agent.ingressUrl ? `; ingress on ${agent.ingressUrl}` : ''}`);
-    await new Promise<void>((resolve, reject) => {
-      const stop = (signal: NodeJS.Signals) => {
-        this.err(`spin agent: ${signal} received, finishing requests in flight`);
-        agent.close().then(resolve, reject);
+    this.err(`spin agent: ${await stopRequested}, finishing requests in flight`);
+    await agent.close();
+  }
+
+  /**
+   * Resolves with the reason at the first SIGINT, SIGTERM or SIGHUP, or when stderr is closed
+   * (`spin agent start 2>&1 | tee log` and Ctrl-C: tee is gone before the agent writes its last
+   * lines; a closed log is no reason to crash and leave Caddy behind, but it is one to stop). A
+   * second signal exits at once; Caddy is stopped on the way out all the same (CaddyChild).
+   */
+  private stopRequests(): Promise<string> {
+    return new Promise((resolve) => {
+      let requested = false;
+      const request = (why: string) => {
+        if (!requested) {
+          requested = true;
+          resolve(why);
+          return;
+        }
+        this.err(`spin agent: ${why} again, stopping now`);
+        process.exit(ExitCode.failed);
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => request(`${signal} received`));
+      process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EPIPE' && !requested) request('its log output (stderr) was closed');
+      });
     });
   }
 }

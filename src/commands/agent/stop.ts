@@ -14,6 +14,7 @@ export default class AgentStop extends SpinCommand {
   async run(): Promise<void> {
     await this.parse(AgentStop);
     const {stopLocalAgent} = await import('../../lib/local/embedded.ts');
-    this.err(stopLocalAgent() ? 'stopped the local Spin agent' : 'the local Spin agent is not running');
+    // Not running is not a failure: the wanted state is reached either way (exit 0).
+    this.err((await stopLocalAgent()) ? 'stopped the local Spin agent' : 'the local Spin agent is not running');
   }
 }

@@ -5,7 +5,7 @@ import {SpinCommand} from '../../cli/base.ts';
 export default class ContextRm extends SpinCommand {
   static override summary = 'Remove a stored context and its token.';
 
-  static override description = `Deletes the context from your config file. If it was current, no context is current afterwards. \`spin logout\` does the same for the context in use.`;
+  static override description = `Deletes the context, with its token, from your config file. If it was current, no context is current afterwards (commands then use the local agent). The token cannot be shown again: keep a copy if you will need it, or use \`spin logout\`, which forgets only the token and keeps the context. The built-in "local" context cannot be removed.`;
 
   static override examples = [
     {description: 'Forget the "old-agent" context', command: '<%= config.bin %> <%= command.id %> old-agent'},

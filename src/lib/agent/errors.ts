@@ -5,7 +5,7 @@
 // stack trace never does.
 
 import type {Diagnostic} from '../compose/types.ts';
-import {AuthError, ExitCode, InvalidInputError, SpinError, UnreachableError, UsageError, type ExitCodeValue} from '../errors.ts';
+import {AuthError, exitCodeForStatus, InvalidInputError, SpinError, statusOfCode, UnreachableError, UsageError, type ExitCodeValue} from '../errors.ts';
 
 export interface DiagnosticJson {
   severity: string;
@@ -28,14 +28,6 @@ export interface Envelope {
   body: {error: ErrorBody};
 }
 
-function exitCodeFor(status: number): ExitCodeValue {
-  if (status === 401 || status === 403) return ExitCode.auth;
-  if (status === 502 || status === 503) return ExitCode.unreachable;
-  if (status === 504) return ExitCode.timeout;
-  if (status >= 400 && status < 500 && status !== 409) return ExitCode.invalid;
-  return ExitCode.failed;
-}
-
 /** An error with its HTTP status and envelope code, thrown by routes and the deploy flow. */
 export class ApiError extends SpinError {
   override readonly code: string;
@@ -47,7 +39,7 @@ export class ApiError extends SpinError {
     super(message, options);
     this.status = status;
     this.code = code;
-    this.exitCode = exitCodeFor(status);
+    this.exitCode = exitCodeForStatus(status);
     this.diagnostics = options.diagnostics;
   }
 }
@@ -111,32 +103,10 @@ function fastifyEnvelope(err: FastifyLikeError): Envelope | undefined {
   return undefined;
 }
 
-/** Statuses of the API's stable codes, for errors thrown below the routes (the engine's EngineError). */
-const CODE_STATUS: Record<string, number> = {
-  'request.invalid': 400,
-  'request.too_large': 413,
-  'auth.unauthenticated': 401,
-  'auth.forbidden': 403,
-  'project.not_found': 404,
-  'stack.not_found': 404,
-  'revision.not_found': 404,
-  'secret.not_found': 404,
-  'volume.not_found': 404,
-  'route.not_found': 404,
-  'stack.locked': 409,
-  'volume.in_use': 409,
-  'engine.conflict': 409,
-  'compose.invalid': 422,
-  'policy.violation': 422,
-  'engine.unreachable': 502,
-  'engine.failed': 500,
-};
-
 function spinStatus(err: SpinError): {status: number; code: string} {
-  const known = CODE_STATUS[err.code];
+  // The API's stable codes, and a backend's own `<thing>.not_found` (a service or replica to exec in).
+  const known = statusOfCode(err.code);
   if (known !== undefined) return {status: known, code: err.code};
-  // A backend's own `<thing>.not_found` (a service or replica to exec in) is a 404 like ours.
-  if (/^[a-z_]+\.not_found$/.test(err.code)) return {status: 404, code: err.code};
   if (err instanceof AuthError) return {status: 401, code: 'auth.unauthenticated'};
   if (err instanceof UnreachableError) return {status: 502, code: 'engine.unreachable'};
   if (err instanceof InvalidInputError || err instanceof UsageError) return {status: 400, code: 'request.invalid'};

@@ -114,7 +114,8 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     return found && found.username !== undefined ? {username: found.username, password: found.password ?? ''} : undefined;
   };
   const ingress = await startIngress(options, docker);
-  const orchestrator = new DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth, ...(ingress ? {ingress: {hooks: ingress.controller, domain: ingress.domain}} : {})});
+  const allowedPorts = policy.disabled_rules.includes('ports') ? undefined : policy.ports.allowed;
+  const orchestrator = new DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth, allowedPorts, ...(ingress ? {ingress: {hooks: ingress.controller, domain: ingress.domain, port: ingress.port}} : {})});
   try {
     await orchestrator.ping();
   } catch (err) {
@@ -198,5 +199,5 @@ async function startIngress(options: AgentServerOptions, docker: Docker) {
   }
   const controller = new IngressController({docker, driver, domain, log: (level, message) => log?.(level, message)});
   let log: ((level: 'info' | 'warn' | 'error', message: string) => void) | undefined;
-  return {controller, domain, setLog: (fn: typeof log) => (log = fn)};
+  return {controller, domain, port, setLog: (fn: typeof log) => (log = fn)};
 }

@@ -5,16 +5,18 @@
 // the step and what it printed.
 
 import {createHash} from 'node:crypto';
-import {createReadStream} from 'node:fs';
 
 import type Dockerode from 'dockerode';
 
 import type {Service} from '../compose/types.ts';
 import {engineError} from '../engine/errors.ts';
+import {stableJson} from '../engine/hash.ts';
 import {InvalidInputError, OperationError, UsageError} from '../errors.ts';
-import {listContext, packEntries} from './context.ts';
+import {contentDigest, hashEntries} from './content.ts';
+import {explainBuildFailure} from './failure.ts';
+import {listContext, packEntries, type ContextListing} from './context.ts';
 import type {KeyCache} from './key-cache.ts';
-import {parseReference} from './naming.ts';
+import {parseReference, repositoryName} from './naming.ts';
 import {runJobs} from './schedule.ts';
 import {readMessages} from './stream.ts';
 
@@ -25,6 +27,16 @@ export interface ImageTarget {
   /** The name to build and tag (`<registry>/<project>/<service>:<tag>`, or the service's `image:`). */
   image: string;
   build: BuildSpec;
+  /** The context as planned (plan.ts lists and hashes it to name the image); listed again when absent. */
+  source?: TargetSource;
+}
+
+export interface TargetSource {
+  listing: ContextListing;
+  /** hashEntries of the listing. */
+  files: string;
+  /** The content digest (content.ts): what the image is made of. */
+  digest: string;
 }
 
 export type BuildEvent =
@@ -70,10 +82,10 @@ export class BuildFailedError extends OperationError {
   readonly step?: FailedStep;
   readonly output: string[];
 
-  constructor(init: {service: string; image: string; step?: FailedStep; output: string[]; reason: string}) {
+  constructor(init: {service: string; image: string; step?: FailedStep; output: string[]; reason: string; hint?: string}) {
     const at = init.step ? ` at step ${init.step.step}/${init.step.total}` : '';
     super(`building service "${init.service}" failed${at}: ${init.reason}`, {
-      hint: `fix the Dockerfile or the files it uses, then run \`spin build ${init.service}\` again`,
+      hint: init.hint ?? `fix the Dockerfile or the files it uses, then run \`spin build ${init.service}\` again`,
     });
     this.service = init.service;
     this.image = init.image;
@@ -156,7 +168,8 @@ export function dockerfileBaseImages(text: string, args: Record<string, string> 
   return [...images];
 }
 
-function buildArgsOf(target: ImageTarget, overrides: Record<string, string> | undefined): Record<string, string> {
+/** The compose file's build args with `--build-arg` values over them. */
+export function buildArgsOf(target: Pick<ImageTarget, 'build'>, overrides: Record<string, string> | undefined): Record<string, string> {
   const args: Record<string, string> = {};
   for (const [k, v] of Object.entries(target.build.args ?? {})) if (typeof v === 'string') args[k] = v;
   return {...args, ...overrides};
@@ -167,7 +180,8 @@ function stringMap(value: unknown): Record<string, string> | undefined {
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, String(v ?? '')]));
 }
 
-function engineOptions(target: ImageTarget, dockerfile: string, options: BuildImagesOptions): Record<string, unknown> {
+/** The engine's build parameters for a target. */
+export function engineOptions(target: Pick<ImageTarget, 'image' | 'build'>, dockerfile: string, options: Pick<BuildImagesOptions, 'noCache' | 'pull' | 'buildArgs'>): Record<string, unknown> {
   const b = target.build;
   const tags = [target.image, ...(Array.isArray(b.tags) ? b.tags.map(String) : [])];
   const hosts = extraHosts(b.extra_hosts);
@@ -194,28 +208,57 @@ function engineOptions(target: ImageTarget, dockerfile: string, options: BuildIm
 }
 
 /**
- * What a build's result depends on: every file sent (names, modes, contents), the engine options,
- * and the local IDs of the base images. Same key, same image: a rebuild of an unchanged app is
- * skipped instead of sending the context again. `undefined` when a base image is not local.
+ * What a build's result depends on: the content digest (content.ts), the other engine options but
+ * not the names, and the local IDs of the base images. Same key, same image: the build is skipped
+ * and the image only tagged. `undefined` when a base image is not local.
  */
-export async function buildKey(listing: Awaited<ReturnType<typeof listContext>>, engine: Record<string, unknown>, docker: Dockerode, args: Record<string, string>): Promise<string | undefined> {
+export async function buildKey(content: string, engine: Record<string, unknown>, docker: Dockerode, bases: readonly string[]): Promise<string | undefined> {
+  const {t: _names, ...rest} = engine;
   const hash = createHash('sha256');
-  hash.update(JSON.stringify(engine));
-  for (const base of dockerfileBaseImages(listing.dockerfileText, args)) {
+  hash.update(`${content}\0${stableJson(rest)}`);
+  for (const base of bases) {
     const id = await docker.getImage(base).inspect().then((i) => i.Id, () => undefined);
     if (!id) return undefined;
     hash.update(`\0base:${base}=${id}`);
   }
-  for (const e of listing.entries) {
-    hash.update(`\0${e.type}:${e.name}:${e.mode}:${e.linkname ?? ''}:${e.size}\0`);
-    if (e.type !== 'file') continue;
-    if (e.content) hash.update(e.content);
-    else for await (const chunk of createReadStream(e.source!)) hash.update(chunk as Buffer);
-  }
   return hash.digest('hex');
 }
 
-async function buildOne(target: ImageTarget, options: BuildImagesOptions, listing: Awaited<ReturnType<typeof listContext>>): Promise<BuiltImage> {
+/** The listing and content digest of a target, as plan.ts computes them when naming images. */
+export async function targetSource(target: Pick<ImageTarget, 'image' | 'build'>, buildArgs: Record<string, string> | undefined): Promise<TargetSource> {
+  const b = target.build;
+  const listing = await listContext({context: b.context, dockerfile: b.dockerfile, dockerfileInline: b.dockerfile_inline});
+  const files = await hashEntries(listing.entries);
+  return {listing, files, digest: contentDigest({files, engine: engineOptions(target, listing.dockerfile, {buildArgs})})};
+}
+
+/**
+ * A build whose key names an image the engine still has needs no build: the image gets the
+ * target's names (a tag is a pointer, so this is instant). Undefined when it must be built.
+ */
+async function reuse(target: ImageTarget, engine: Record<string, unknown>, key: string, cache: KeyCache, docker: Dockerode): Promise<{id: string; tagged: boolean} | undefined> {
+  const id = cache.get(key);
+  if (!id) return undefined;
+  const existing = await docker.getImage(id).inspect().catch(() => undefined);
+  if (!existing) return undefined;
+  const have = new Set((existing.RepoTags ?? []).map(canonical));
+  let tagged = false;
+  for (const name of engine.t as string[]) {
+    if (have.has(canonical(name))) continue;
+    const ref = parseReference(name);
+    if (ref.digest) return undefined;
+    try {
+      await docker.getImage(existing.Id).tag({repo: repositoryName(ref), tag: ref.tag ?? 'latest'});
+    } catch (err) {
+      throw engineError(err, `tag image "${name}" of service "${target.service}"`);
+    }
+    tagged = true;
+  }
+  return {id: existing.Id, tagged};
+}
+
+async function buildOne(target: ImageTarget, options: BuildImagesOptions, source: TargetSource): Promise<BuiltImage> {
+  const {listing} = source;
   const {service, image} = target;
   const emit = options.onProgress ?? (() => {});
   for (const key of Object.keys(target.build)) {
@@ -223,14 +266,15 @@ async function buildOne(target: ImageTarget, options: BuildImagesOptions, listin
   }
   emit({type: 'start', service, image, files: listing.entries.length, bytes: listing.bytes});
   const engine = engineOptions(target, listing.dockerfile, options);
-  const key = engine.nocache || engine.pull ? undefined : await buildKey(listing, engine, options.docker, buildArgsOf(target, options.buildArgs));
   const cache = options.keyCache;
+  const bases = dockerfileBaseImages(listing.dockerfileText, buildArgsOf(target, options.buildArgs));
+  const key = engine.nocache || engine.pull || !cache ? undefined : await buildKey(source.digest, engine, options.docker, bases);
   if (key && cache) {
-    const existing = await options.docker.getImage(image).inspect().catch(() => undefined);
-    if (existing && cache.get(key) === existing.Id) {
-      emit({type: 'output', service, line: 'unchanged since the last build: nothing to do'});
-      emit({type: 'done', service, image, id: existing.Id});
-      return {service, image, id: existing.Id};
+    const reused = await reuse(target, engine, key, cache, options.docker);
+    if (reused) {
+      emit({type: 'output', service, line: reused.tagged ? `same content as image ${reused.id.slice(7, 19)}: tagged it, nothing to build` : 'unchanged since the last build: nothing to do'});
+      emit({type: 'done', service, image, id: reused.id});
+      return {service, image, id: reused.id};
     }
   }
   const tar = packEntries(listing.entries);
@@ -276,7 +320,10 @@ async function buildOne(target: ImageTarget, options: BuildImagesOptions, listin
     throw engineError(err, `build service "${service}"`);
   }
   if (partial) line(partial);
-  if (failure !== undefined) throw new BuildFailedError({service, image, step, output: stepOutput, reason: failure.trim()});
+  if (failure !== undefined) {
+    const explained = await explainBuildFailure(failure.trim(), {service, context: target.build.context, instruction: step?.instruction});
+    throw new BuildFailedError({service, image, step, output: stepOutput, reason: failure.trim(), ...explained});
+  }
   if (!id) throw new OperationError(`building service "${service}" ended without an image`, {hint: 'the engine stopped answering; check `docker info` and try again'});
   const short = id;
   const full = short.startsWith('sha256:') ? short : (await options.docker.getImage(image).inspect().catch(() => ({Id: short}))).Id;
@@ -287,24 +334,19 @@ async function buildOne(target: ImageTarget, options: BuildImagesOptions, listin
 
 /** Builds every target; resolves with the built images in the targets' order. */
 export async function buildImages(options: BuildImagesOptions): Promise<BuiltImage[]> {
-  const listings = new Map<string, Awaited<ReturnType<typeof listContext>>>();
-  for (const t of options.targets) {
-    listings.set(
-      t.service,
-      await listContext({context: t.build.context, dockerfile: t.build.dockerfile, dockerfileInline: t.build.dockerfile_inline}),
-    );
-  }
+  const sources = new Map<string, TargetSource>();
+  for (const t of options.targets) sources.set(t.service, t.source ?? (await targetSource(t, options.buildArgs)));
   const byImage = new Map<string, string>();
   for (const t of options.targets) {
     const key = canonical(t.image);
     if (key) byImage.set(key, t.service);
   }
   const jobs = options.targets.map((t) => {
-    const listing = listings.get(t.service)!;
-    const after = dockerfileBaseImages(listing.dockerfileText, buildArgsOf(t, options.buildArgs))
+    const source = sources.get(t.service)!;
+    const after = dockerfileBaseImages(source.listing.dockerfileText, buildArgsOf(t, options.buildArgs))
       .map((img) => byImage.get(canonical(img) ?? ''))
       .filter((s): s is string => s !== undefined && s !== t.service);
-    return {id: t.service, after: [...new Set(after)], run: () => buildOne(t, options, listing)};
+    return {id: t.service, after: [...new Set(after)], run: () => buildOne(t, options, source)};
   });
   checkCycles(jobs);
   const results = await runJobs(jobs, options.concurrency ?? 2);

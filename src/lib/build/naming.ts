@@ -1,9 +1,8 @@
 // Image names. A service with `image:` is built and tagged as exactly that (compose semantics);
 // any other built service is named `<registry>/<project>/<service>:<tag>`, or
-// `<project>/<service>:<tag>` for local use when no registry is known. The grammar below is the
+// `<project>/<service>:<tag>` for local use when no registry is known, the tag being the content
+// digest (content.ts) unless --tag says otherwise. The grammar below is the
 // one Docker's distribution/reference package enforces, so a name we accept the engine accepts.
-
-import {execFile} from 'node:child_process';
 
 import {InvalidInputError, UsageError} from '../errors.ts';
 
@@ -143,36 +142,4 @@ export function resolveNaming(sources: NamingSources): {registry?: string; proje
   const registry = flags.registry || env.SPIN_REGISTRY || context?.registry;
   const project = flags.project || env.SPIN_PROJECT || context?.project || sources.composeProject;
   return {registry: registry ? normalizeRegistry(registry) : undefined, project: imageComponent('project', project)};
-}
-
-/** Runs git in a folder: its trimmed stdout, or undefined when git is missing or fails. */
-export type GitRunner = (args: string[], cwd: string) => Promise<string | undefined>;
-
-export const runGit: GitRunner = (args, cwd) =>
-  new Promise((resolve) => {
-    execFile('git', ['-C', cwd, ...args], {timeout: 10_000, maxBuffer: 4 * 1024 * 1024, env: {...process.env, GIT_OPTIONAL_LOCKS: '0'}}, (err, stdout) => {
-      resolve(err ? undefined : stdout.trim());
-    });
-  });
-
-export interface DefaultTag {
-  tag: string;
-  /** `git`: the commit of the project folder; `clock`: no commit, a UTC timestamp. */
-  source: 'git' | 'clock';
-}
-
-/** `YYYYMMDDHHMMSS` in UTC. */
-export function timestampTag(now: Date): string {
-  return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-}
-
-/** The git short commit of `dir`, with `-dirty` when the work tree has changes; else a UTC timestamp. */
-export async function defaultTag(dir: string, deps: {git?: GitRunner; now?: () => Date} = {}): Promise<DefaultTag> {
-  const git = deps.git ?? runGit;
-  const commit = await git(['rev-parse', '--short', 'HEAD'], dir);
-  if (commit && /^[0-9a-f]{4,64}$/.test(commit)) {
-    const status = await git(['status', '--porcelain'], dir);
-    return {tag: status === undefined || status !== '' ? `${commit}-dirty` : commit, source: 'git'};
-  }
-  return {tag: timestampTag((deps.now ?? (() => new Date()))()), source: 'clock'};
 }

@@ -127,21 +127,3 @@ export async function pushImages(options: PushImagesOptions): Promise<PushedImag
   const results = await runJobs(jobs, options.concurrency ?? 2);
   return options.targets.map((t) => results.get(t.service)!);
 }
-
-/** The most recently created local tag of a repository, for a push when the tag is a build-time timestamp. */
-export async function latestLocalTag(docker: Dockerode, repository: string): Promise<string | undefined> {
-  let images: Dockerode.ImageInfo[];
-  try {
-    images = await docker.listImages({filters: JSON.stringify({reference: [repository]})} as Dockerode.ListImagesOptions);
-  } catch (err) {
-    throw engineError(err, `list images of "${repository}"`);
-  }
-  let best: {created: number; tag: string} | undefined;
-  for (const img of images) {
-    for (const t of img.RepoTags ?? []) {
-      if (!t.startsWith(`${repository}:`)) continue;
-      if (!best || img.Created > best.created) best = {created: img.Created, tag: t.slice(repository.length + 1)};
-    }
-  }
-  return best?.tag;
-}

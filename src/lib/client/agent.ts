@@ -7,8 +7,8 @@ import http from 'node:http';
 import https from 'node:https';
 
 import type {Diagnostic} from '../compose/types.ts';
-import {AuthError, InvalidInputError, OperationError, SpinError, UnreachableError, UsageError} from '../errors.ts';
-import type {DeployResultJson, DeployEventJson, InfoJson, LogLineJson, RevisionJson, RevisionSummaryJson, SecretJson, StackDetailJson, StackSummaryJson, VolumeJson, WhoamiJson} from './api-types.ts';
+import {errorWithExitCode, exitCodeForStatus, OperationError, SpinError, statusOfCode, UnreachableError, UsageError} from '../errors.ts';
+import type {DeployResultJson, DeployEventJson, InfoJson, LogLineJson, RevisionJson, RevisionListJson, SecretJson, StackDetailJson, StackRemovedJson, StackSummaryJson, VolumeJson, WhoamiJson} from './api-types.ts';
 
 export interface AgentClientOptions {
   url: string;
@@ -42,15 +42,10 @@ const MAX_JSON_BYTES = 32 * 1024 * 1024;
 function errorFromResponse(status: number, body: ErrorEnvelope, url: string): SpinError & RemoteFailure {
   const e = body.error ?? {};
   const message = e.message ?? `the agent answered ${status}`;
-  const options = {hint: e.hint};
-  let err: SpinError & RemoteFailure;
   // A stream that fails after its first line carries no status: the code decides.
-  if (status === 500 && e.code) status = ({'engine.unreachable': 502, 'compose.invalid': 422, 'policy.violation': 422, 'stack.locked': 409} as Record<string, number>)[e.code] ?? (e.code.startsWith('auth.') ? 401 : 500);
-  if (status === 401) err = new AuthError(message, {hint: e.hint ?? `log in again with \`spin login ${url} --token TOKEN\``});
-  else if (status === 403) err = new AuthError(message, options);
-  else if (status === 400 || status === 413 || status === 422) err = new InvalidInputError(message, options);
-  else if (status === 502 || status === 503) err = new UnreachableError(message, options);
-  else err = new OperationError(message, options);
+  if (status === 500 && e.code) status = statusOfCode(e.code) ?? 500;
+  const hint = status === 401 ? (e.hint ?? `log in again with \`spin login ${url} --token TOKEN\``) : e.hint;
+  const err: SpinError & RemoteFailure = errorWithExitCode(exitCodeForStatus(status), message, {hint});
   err.remoteCode = e.code;
   if (e.diagnostics) err.diagnostics = e.diagnostics;
   return err;
@@ -252,7 +247,7 @@ export class AgentClient {
   }
 
   revisions(project: string, stack: string) {
-    return this.request<{revisions: RevisionSummaryJson[]}>('GET', `/projects/${enc(project)}/stacks/${enc(stack)}/revisions`);
+    return this.request<RevisionListJson>('GET', `/projects/${enc(project)}/stacks/${enc(stack)}/revisions`);
   }
 
   revision(project: string, stack: string, n: number) {
@@ -264,7 +259,7 @@ export class AgentClient {
   }
 
   remove(project: string, stack: string, volumes: boolean) {
-    return this.request<{removed: boolean}>('DELETE', `/projects/${enc(project)}/stacks/${enc(stack)}`, {query: {volumes: volumes || undefined}});
+    return this.request<StackRemovedJson>('DELETE', `/projects/${enc(project)}/stacks/${enc(stack)}`, {query: {volumes: volumes || undefined}});
   }
 
   logs(project: string, stack: string, query: {service?: string[]; follow?: boolean; since?: string; tail?: number; timestamps?: boolean}, signal?: AbortSignal) {
@@ -279,8 +274,9 @@ export class AgentClient {
     return this.request<SecretJson>('POST', `/projects/${enc(project)}/secrets`, {body: {name, value: value.toString('base64')}});
   }
 
-  removeSecret(project: string, name: string) {
-    return this.request<{removed: boolean}>('DELETE', `/projects/${enc(project)}/secrets/${enc(name)}`);
+  /** Without `force`, a secret a stack uses is kept: 409 `secret.in_use` naming the stacks. */
+  removeSecret(project: string, name: string, force = false) {
+    return this.request<{removed: boolean}>('DELETE', `/projects/${enc(project)}/secrets/${enc(name)}`, {query: {force: force || undefined}});
   }
 
   volumes(project: string) {

@@ -1,7 +1,7 @@
 // The JSON the agent API answers with (schemas/agent-api.yaml), as the CLI reads it.
 
 import type {Diagnostic} from '../compose/types.ts';
-import type {DeployEvent, FailureDetail, LogLine, Plan, StackStatus} from '../engine/types.ts';
+import type {DeployEvent, FailureDetail, LogLine, Plan, RemoveReport, StackStatus} from '../engine/types.ts';
 
 export interface WhoamiJson {
   name: string;
@@ -56,7 +56,16 @@ export interface RevisionSummaryJson {
   finishedAt?: string;
   outcome: string;
   message?: string;
+  /** The digest each service ran (`repo@sha256:…`, or the image ID of a local image). */
   images: Record<string, string>;
+  /** Each service's image as the model names it, with its tag (absent from older agents). */
+  imageRefs?: Record<string, string>;
+}
+
+export interface RevisionListJson {
+  revisions: RevisionSummaryJson[];
+  /** The revision the stack runs (absent from older agents). */
+  currentRevision?: number | null;
 }
 
 export interface RevisionJson extends RevisionSummaryJson {
@@ -71,6 +80,12 @@ export interface SecretJson {
   createdAt: string;
   updatedAt: string;
   size: number;
+}
+
+/** The answer to removing a stack; `volumes` when they were asked to go too. */
+export interface StackRemovedJson {
+  removed: boolean;
+  volumes?: RemoveReport['volumes'];
 }
 
 export interface VolumeJson {

@@ -45,7 +45,9 @@ function agentDocument(project: Project): Record<string, unknown> {
 
 /** Loads and checks the project and gathers the secret values it needs from files and env. */
 export async function prepareDeploy(options: ValidateOptions & {stack?: string; env?: NodeJS.ProcessEnv}): Promise<PreparedDeploy> {
-  const result = await validateStack(options);
+  // The stack name is the compose project name, as `docker compose -p` sets it: the default names
+  // of volumes (`<stack>_<key>`) are then the stack's own, not those of the folder's usual stack.
+  const result = await validateStack(options.stack !== undefined && options.projectName === undefined ? {...options, projectName: options.stack} : options);
   if (!result.valid || !result.project) {
     throw new StackRejectedError(`the stack is invalid: ${result.errors} error${result.errors === 1 ? '' : 's'}`, result.diagnostics, 'fix the problems above; nothing was sent to the agent');
   }
@@ -110,7 +112,13 @@ export async function deploy(options: DeployOptions): Promise<DeployResultJson> 
   } catch (err) {
     const remote = err as SpinError & RemoteFailure;
     if (remote.diagnostics?.length) {
-      throw new StackRejectedError(remote.message, locateRemote(remote.diagnostics, prepared.locations), remote.hint);
+      const diagnostics = locateRemote(remote.diagnostics, prepared.locations);
+      // The diagnostics are printed with their hints; an envelope that only repeats one of them
+      // (a single missing secret, a single violation) would print the same line twice.
+      const errors = diagnostics.filter((d) => d.severity === 'error').length;
+      const message = diagnostics.some((d) => d.message === remote.message) ? `the agent refused the stack: ${errors} error${errors === 1 ? '' : 's'}` : remote.message;
+      const hint = !remote.hint || diagnostics.some((d) => d.hint === remote.hint) ? 'fix the problems above' : remote.hint;
+      throw new StackRejectedError(message, diagnostics, hint);
     }
     throw err;
   }

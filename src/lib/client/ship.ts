@@ -8,21 +8,18 @@ import {getCredentials} from '../build/credentials.ts';
 import {buildImages, type BuildEvent} from '../build/build.ts';
 import {fileKeyCache, keyCachePath} from '../build/key-cache.ts';
 import {parseReference, repositoryName} from '../build/naming.ts';
-import {planImages, planPush} from '../build/plan.ts';
+import {planImages, planPush, type PlanImagesOptions} from '../build/plan.ts';
 import {pushImages, type PushEvent} from '../build/push.ts';
-import {resolveDigest} from '../build/registry.ts';
+import {ImageNotFoundError, resolveDigest} from '../build/registry.ts';
 import {diagnostic} from '../compose/diagnostics.ts';
-import type {LoadOptions} from '../compose/load.ts';
 import type {Diagnostic, Project} from '../compose/types.ts';
+import {engineError, isNotFound} from '../engine/errors.ts';
+import {OperationError} from '../errors.ts';
 
-export interface ShipOptions extends LoadOptions {
+export interface ShipOptions extends Omit<PlanImagesOptions, 'services'> {
   docker: Dockerode;
   /** Push and pin (a remote agent); false keeps images on the local engine (the embedded agent). */
   push: boolean;
-  registry?: string;
-  project?: string;
-  context?: {registry?: string; project?: string};
-  tag?: string;
   onBuild?: (e: BuildEvent) => void;
   onPush?: (e: PushEvent) => void;
 }
@@ -43,9 +40,40 @@ export async function buildAndShip(options: ShipOptions): Promise<Shipped> {
     for (const b of built) images[b.service] = b.image;
     return {images, warnings: plan.warnings};
   }
-  const targets = await planPush(options.docker, plan);
-  const pushed = await pushImages({docker: options.docker, targets, credentials: (r) => getCredentials(r), onProgress: options.onPush});
+  const pushed = await pushImages({docker: options.docker, targets: planPush(plan), credentials: (r) => getCredentials(r), onProgress: options.onPush});
   for (const p of pushed) images[p.service] = p.pinned;
+  return {images, warnings: plan.warnings};
+}
+
+/** A deploy without a build found no image for the current content of a service. */
+function notBuilt(image: string, service: string, where: string, push: boolean): OperationError {
+  return new OperationError(`image "${image}" of service "${service}" ${where}: it was not built from the current content of the service`, {
+    hint: push
+      ? `build and push it: \`spin build ${service} && spin push ${service}\`, or deploy with \`spin deploy --build\``
+      : `build it: \`spin up\` builds what changed and deploys, or \`spin build ${service}\` first`,
+  });
+}
+
+/**
+ * The images `spin build` made for the current content, for a deploy that does not build: the
+ * same names (content tags), never a made-up one. On the local engine each must exist; for a remote
+ * agent pinImages checks the registry (with `required`).
+ */
+export async function builtImages(options: Omit<ShipOptions, 'onBuild' | 'onPush'>): Promise<{images: Record<string, string>; warnings: Diagnostic[]}> {
+  const plan = await planImages({...options, services: undefined});
+  const images: Record<string, string> = {};
+  await Promise.all(
+    plan.targets.map(async (t) => {
+      images[t.service] = t.image;
+      if (options.push) return;
+      try {
+        await options.docker.getImage(t.image).inspect();
+      } catch (err) {
+        if (isNotFound(err)) throw notBuilt(t.image, t.service, 'does not exist on this Docker engine', false);
+        throw engineError(err, `inspect image "${t.image}"`);
+      }
+    }),
+  );
   return {images, warnings: plan.warnings};
 }
 
@@ -58,9 +86,10 @@ const defaultResolver: DigestResolver = async (image) => {
 
 /**
  * Every service's image as `repo@sha256:…`, resolving tags through their registry. An image that
- * cannot be resolved (a registry out of reach) keeps its tag, with a warning saying so.
+ * cannot be resolved (a registry out of reach) keeps its tag, with a warning saying so; one the
+ * registry does not have is an error for the `required` services (those the project builds).
  */
-export async function pinImages(project: Project, overrides: Record<string, string>, resolver: DigestResolver = defaultResolver): Promise<{images: Record<string, string>; warnings: Diagnostic[]}> {
+export async function pinImages(project: Project, overrides: Record<string, string>, resolver: DigestResolver = defaultResolver, required: ReadonlySet<string> = new Set()): Promise<{images: Record<string, string>; warnings: Diagnostic[]}> {
   const images: Record<string, string> = {};
   const warnings: Diagnostic[] = [];
   const cache = new Map<string, Promise<string>>();
@@ -77,6 +106,7 @@ export async function pinImages(project: Project, overrides: Record<string, stri
         const digest = await cache.get(image)!;
         images[name] = `${repositoryName(parseReference(image))}@${digest}`;
       } catch (err) {
+        if (err instanceof ImageNotFoundError && required.has(name)) throw notBuilt(image, name, `is not in registry "${parseReference(image).registry}"`, true);
         images[name] = image;
         warnings.push(diagnostic(undefined, {
           severity: 'warning',

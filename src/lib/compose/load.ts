@@ -7,6 +7,7 @@ import {homedir} from 'node:os';
 import {basename, dirname, isAbsolute, resolve} from 'node:path';
 
 import {fileError, InvalidInputError} from '../errors.ts';
+import {checkBuildFiles} from './build-files.ts';
 import {castTypes} from './cast.ts';
 import {diagnostic, hasErrors} from './diagnostics.ts';
 import {parseDotenv} from './dotenv.ts';
@@ -40,6 +41,8 @@ export interface LoadOptions {
   projectName?: string;
   /** Cross-reference checks (undefined services, networks ...). On by default. */
   consistency?: boolean;
+  /** Check that build contexts and Dockerfiles exist (phase 14). On by default, unless `consistency` is off. */
+  buildFiles?: boolean;
   /** Reads a file as text; `undefined` when it does not exist. Injected by tests. */
   readText?: (path: string) => Promise<string | undefined>;
 }
@@ -283,17 +286,26 @@ class Loader {
   }
 }
 
+/**
+ * Compose's default files, as docker compose finds them: in `dir`, else in the nearest parent
+ * folder that has one, up to the file system root. Their folder is the project directory.
+ */
 async function findDefaultFiles(dir: string, readText: (p: string) => Promise<string | undefined>): Promise<string[]> {
-  for (const name of DEFAULT_FILES) {
-    const file = resolve(dir, name);
-    if ((await readText(file)) === undefined) continue;
-    for (const o of OVERRIDE_FILES[name]) {
-      const override = resolve(dir, o);
-      if ((await readText(override)) !== undefined) return [file, override];
+  for (let folder = dir; ; folder = dirname(folder)) {
+    // A parent folder we may not read is one without a compose file, as for compose.
+    const exists = async (file: string) => (folder === dir ? readText(file) : readText(file).catch(() => undefined)).then((text) => text !== undefined);
+    for (const name of DEFAULT_FILES) {
+      const file = resolve(folder, name);
+      if (!(await exists(file))) continue;
+      for (const o of OVERRIDE_FILES[name]) {
+        const override = resolve(folder, o);
+        if (await exists(override)) return [file, override];
+      }
+      return [file];
     }
-    return [file];
+    if (dirname(folder) === folder) break;
   }
-  throw new InvalidInputError(`no compose file found in "${dir}"`, {hint: `create ${DEFAULT_FILES[0]}, or pass one with -f FILE`});
+  throw new InvalidInputError(`no compose file found in "${dir}" or any parent folder`, {hint: `create ${DEFAULT_FILES[0]}, or pass one with -f FILE`});
 }
 
 function activeProfiles(options: LoadOptions, env: Record<string, string>): Set<string> {
@@ -334,16 +346,22 @@ export async function loadProject(options: LoadOptions = {}): Promise<LoadResult
   const processEnv = options.env ?? process.env;
   const loader = new Loader(readText);
 
-  // The project's .env decides COMPOSE_FILE, so it is read from the working dir first.
+  // The .env may set COMPOSE_FILE, so it is read before the files are known: from the first -f
+  // file's folder, else the working dir.
   let files = (options.files ?? []).map((f) => (isAbsolute(f) ? f : resolve(cwd, f)));
   const envFilesGiven = (options.envFiles ?? []).length > 0;
-  const envFiles = envFilesGiven ? options.envFiles!.map((f) => resolve(cwd, f)) : [resolve(files.length ? dirname(files[0]) : cwd, '.env')];
-  const env = await loader.environment(envFiles, envFilesGiven, processEnv);
+  const firstDir = files.length ? dirname(files[0]) : cwd;
+  const envFiles = envFilesGiven ? options.envFiles!.map((f) => resolve(cwd, f)) : [resolve(firstDir, '.env')];
+  let env = await loader.environment(envFiles, envFilesGiven, processEnv);
   if (files.length === 0 && env.COMPOSE_FILE) {
     files = env.COMPOSE_FILE.split(env.COMPOSE_PATH_SEPARATOR || ':').filter(Boolean).map((f) => resolve(cwd, f));
   }
   if (files.length === 0) files = await findDefaultFiles(cwd, readText);
+  // The project folder is the first file's. When that is another folder (COMPOSE_FILE pointed
+  // there, or the file was found in a parent folder), compose reads its .env too, for the
+  // variables not set yet.
   const workingDir = dirname(files[0]);
+  if (!envFilesGiven && workingDir !== firstDir) env = await loader.environment([resolve(workingDir, '.env')], false, env);
   const result: LoadResult = {locations: new Locations(), diagnostics: loader.diagnostics, files, workingDir, environment: env};
 
   // The project name comes first: files may interpolate ${COMPOSE_PROJECT_NAME}. Last `name:` wins.
@@ -388,6 +406,7 @@ export async function loadProject(options: LoadOptions = {}): Promise<LoadResult
   const checked = await checkModel(raw, {workingDir, projectName: name, locations: merged.locations, lookup, readText, consistency: options.consistency});
   loader.diagnostics.push(...checked.diagnostics);
   result.project = checked.project;
+  if (checked.project && options.consistency !== false && options.buildFiles !== false) loader.diagnostics.push(...(await checkBuildFiles(checked.project, merged.locations, workingDir)));
   return result;
 }
 

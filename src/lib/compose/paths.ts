@@ -55,7 +55,7 @@ function isWindowsAbsolute(p: string): boolean {
 }
 
 /** Build contexts that are not folders: URLs, git references, `service:` and `docker-image://`. */
-function isRemoteContext(context: string): boolean {
+export function isRemoteContext(context: string): boolean {
   return context.includes('://') || context.startsWith('service:') || context.startsWith('github.com/') || context.startsWith('git@');
 }
 

@@ -12,6 +12,7 @@ import {existsSync, readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {fileURLToPath} from 'node:url';
 import type {ErrorObject, Options as AjvOptions} from 'ajv';
+import {closest} from '../suggest.ts';
 import {diagnostic} from './diagnostics.ts';
 import {formatPath, type Locations} from './locations.ts';
 import type {Diagnostic, ModelPath, PathSegment} from './types.ts';
@@ -347,30 +348,4 @@ function valueAt(model: unknown, path: readonly PathSegment[]): unknown {
 
 function isWithin(path: readonly PathSegment[], ancestor: readonly PathSegment[]): boolean {
   return path.length >= ancestor.length && ancestor.every((segment, i) => path[i] === segment);
-}
-
-/** The candidate closest to `name` by edit distance, if it is close enough to be a likely typo. */
-function closest(name: string, candidates: readonly string[]): string | undefined {
-  const limit = Math.max(1, Math.floor(name.length / 3));
-  let best: string | undefined;
-  let bestDistance = limit + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best;
-}
-
-/** Levenshtein distance where swapping two neighbouring letters also counts as one edit. */
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3 || a.length > 64 || b.length > 64) return Math.max(a.length, b.length);
-  const rows = Array.from({length: a.length + 1}, (_, i) => Array.from({length: b.length + 1}, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
-    }
-  }
-  return rows[a.length][b.length];
 }

@@ -6,7 +6,8 @@ import {diagnostic} from './diagnostics.ts';
 import type {Locations} from './locations.ts';
 import {formatPath} from './locations.ts';
 import {isMap} from './merge.ts';
-import type {Diagnostic, ModelPath, Project, Service} from './types.ts';
+import {parseDuration} from './units.ts';
+import {FAILURE_ACTIONS, UPDATE_ORDERS, type Diagnostic, type ModelPath, type Project, type Service} from './types.ts';
 
 const NAMESPACES = ['network_mode', 'ipc', 'pid', 'uts', 'cgroup'] as const;
 const HEALTHCHECK_HINT = 'write `test: ["CMD", "prog", "arg"]`, `test: ["CMD-SHELL", "command line"]`, a plain string, or `test: ["NONE"]`';
@@ -46,6 +47,7 @@ class Checker {
     this.references(name, s, at);
     this.healthcheck(name, s);
     this.counts(name, s);
+    this.rollouts(name, s);
     this.watch(name, s);
     this.mountTargets(name, s);
   }
@@ -183,6 +185,38 @@ class Checker {
     const count = scale ?? replicas;
     if (s.container_name !== undefined && count !== undefined && count > 1) {
       this.error(at('container_name'), `services.${name}: can't set container_name and ${scale !== undefined ? 'scale' : 'deploy.replicas'} as container name must be unique`, 'remove `container_name` to run several replicas');
+    }
+  }
+
+  /**
+   * `deploy.update_config` and `rollback_config`: the schema leaves most values open, and the
+   * engine would refuse them only in the middle of a deploy (or of the rollback meant to rescue one).
+   */
+  private rollouts(name: string, s: Service): void {
+    for (const which of ['update_config', 'rollback_config'] as const) {
+      const c: unknown = s.deploy?.[which];
+      if (!isMap(c)) continue;
+      const at = (key: string): ModelPath => ['services', name, 'deploy', which, key];
+      const field = (key: string) => `services.${name}.deploy.${which}.${key}`;
+      const shown = (v: unknown) => JSON.stringify(typeof v === 'string' ? v.slice(0, 40) : v);
+      if (c.failure_action !== undefined && !FAILURE_ACTIONS.includes(String(c.failure_action))) {
+        this.error(at('failure_action'), `${field('failure_action')} must be rollback, pause or continue, not ${shown(c.failure_action)}`, 'use rollback (the default: go back to the last revision), pause (stop the rollout where it is) or continue');
+      }
+      if (c.order !== undefined && !UPDATE_ORDERS.includes(String(c.order))) {
+        this.error(at('order'), `${field('order')} must be start-first or stop-first, not ${shown(c.order)}`, 'use start-first (a new replica starts before the old one stops) or stop-first');
+      }
+      if (c.parallelism !== undefined && !(Number.isSafeInteger(c.parallelism) && (c.parallelism as number) >= 0)) {
+        this.error(at('parallelism'), `${field('parallelism')} must be a whole number, 0 or more, not ${shown(c.parallelism)}`, 'write how many replicas are replaced at once, e.g. 1, or 0 for all at once');
+      }
+      const ratio = c.max_failure_ratio;
+      if (ratio !== undefined && !(typeof ratio === 'number' && ratio >= 0 && ratio <= 1)) {
+        this.error(at('max_failure_ratio'), `${field('max_failure_ratio')} must be a number from 0 to 1, not ${shown(ratio)}`, 'write the share of replicas that may fail, e.g. 0.2 for one in five');
+      }
+      for (const key of ['delay', 'monitor']) {
+        // A malformed duration was reported when the model was normalized; here only the sign.
+        const ns = parseDuration(c[key]);
+        if (ns !== undefined && ns < 0) this.error(at(key), `${field(key)} must not be negative, not ${shown(c[key])}`, 'write a duration of 0 or more, e.g. 5s or 1m30s');
+      }
     }
   }
 

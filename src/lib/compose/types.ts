@@ -89,6 +89,11 @@ export interface Resources {
   pids?: number;
 }
 
+/** What a rollout may do when replicas fail (`update_config.failure_action`); rollback is the default. */
+export const FAILURE_ACTIONS: readonly string[] = ['rollback', 'pause', 'continue'];
+/** How replicas are replaced (`update_config.order`). */
+export const UPDATE_ORDERS: readonly string[] = ['start-first', 'stop-first'];
+
 export interface UpdateConfig {
   parallelism?: number;
   delay?: string;

@@ -4,7 +4,7 @@
 // same engine are never touched.
 
 import Docker from 'dockerode';
-import {mkdir, readFile, rename, writeFile} from 'node:fs/promises';
+import {mkdir, readdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 
@@ -12,18 +12,19 @@ import type {Project, Service, UpdateConfig} from '../compose/types.ts';
 import {parseDuration} from '../compose/units.ts';
 import {InvalidInputError, OperationError, SpinError, UnreachableError} from '../errors.ts';
 import {containerSpec, desiredReplicas, isOneShot, sharedNetworkService, type SpecContext} from './container-spec.ts';
-import {ENGINE_HINT, EngineError, engineCall, engineError, engineMessage, isNotFound, statusOf} from './errors.ts';
+import {ENGINE_HINT, EngineError, engineCall, engineError, engineMessage, hostPortInUse, hostPortMessage, isNotFound, statusOf} from './errors.ts';
 import {startExec} from './exec.ts';
 import {fileDigests, pruneServiceDirs, removeStackFiles, serviceFiles, stackFilesDir, STATE_FILE, writeServiceFiles, type ServiceFile} from './files.ts';
 import {configHash} from './hash.ts';
 import {ContainerEvents, waitContainer} from './health.ts';
 import {digestOf, inspectImage, inspectNamedImage, pullImage, type RegistryAuth} from './images.ts';
 import {containerLines, mergeByTime, mergeSources} from './logs.ts';
-import {checkRef, checkServiceName, containerName, containerPrefix, describeOwner, labelFilter, networkName, ownedBy, replicaAlias, volumeName} from './naming.ts';
-import {dependencyOrder, planStack, publicPlan, serviceDependencies, type DetailedPlan, type ExistingContainer} from './plan.ts';
+import {checkRef, checkServiceName, chooseVolume, DNS_LABEL, containerName, containerPrefix, describeOwner, labelFilter, legacyVolumeName, networkName, ownedBy, replicaAlias, volumeName} from './naming.ts';
+import {dependencyOrder, planStack, publicPlan, rejoinSharedNetworks, serviceDependencies, type DetailedPlan, type ExistingContainer} from './plan.ts';
 import {checkExisting, networkCreateOptions, volumeCreateOptions} from './resources.ts';
-import {rollOut, rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
+import {rollOut, rolloutPlan, rolloutSettings, slowStopHint, type RolloutSettings} from './rollout.ts';
 import {defaultHost, ingressRequest} from '../ingress/model.ts';
+import {formatPortRange, suggestPortRange, type PortRange} from '../policy/values.ts';
 import type {IngressHooks, IngressRequest} from '../ingress/types.ts';
 import {
   LABELS,
@@ -38,6 +39,7 @@ import {
   type LogOptions,
   type Orchestrator,
   type Plan,
+  type RemoveReport,
   type ReplicaStatus,
   type ServiceStatus,
   type StackRef,
@@ -56,14 +58,23 @@ export interface DockerOrchestratorOptions {
   clock?: {now(): number};
   /** Fallback inspect interval while waiting for health (events usually answer first). Default 1000. */
   pollMs?: number;
-  /** The ingress proxy, when the agent runs one: deploys hold new replicas out and drain old ones. */
-  ingress?: {hooks: IngressHooks; domain: string};
+  /**
+   * The ingress proxy, when the agent runs one: deploys hold new replicas out and drain old ones.
+   * `port` is where it listens, for the URLs status reports (`http://<host>:<port>`).
+   */
+  ingress?: {hooks: IngressHooks; domain: string; port?: number};
+  /** The host ports the platform's policy allows, so hints suggest ports it accepts. */
+  allowedPorts?: readonly PortRange[];
 }
 
 /** Healthy without a healthcheck means running this long, unless update_config.monitor says otherwise. */
 const DEFAULT_MONITOR_MS = 1000;
 const FAILURE_LOG_LINES = 20;
 const PING_TIMEOUT_MS = 5000;
+/** Stops shorter than this are never worth a look: the shortest timeout that kills is 1 s. */
+const SLOW_STOP_MS = 900;
+/** The engine's stop timeout when a container sets none. */
+const DOCKER_STOP_TIMEOUT_S = 10;
 
 interface NetworkUse {
   key: string;
@@ -79,6 +90,18 @@ interface VolumeUse {
   external: boolean;
   /** What creating it takes (absent for an external volume). */
   create?: Docker.VolumeCreateOptions;
+  /** The name Spin used before volumes were scoped per stack, when it differs (legacyVolumeName). */
+  legacy?: string;
+  /** `name` is the legacy one: the stack keeps the volume it used before (chooseVolume). */
+  keptLegacy?: boolean;
+}
+
+/** A folder no stack can be named after (stack names are DNS labels). */
+const VOLUME_CHOICES_DIR = '.volumes';
+
+/** Where a stack's choice of legacy volumes is kept: outside the stack's folder, so `spin rm` keeps it with the volumes. */
+function volumeChoicesFile(root: string, ref: StackRef): string {
+  return join(root, ref.project, VOLUME_CHOICES_DIR, `${ref.stack}.json`);
 }
 
 interface PreparedService {
@@ -137,6 +160,16 @@ type Started = Tracked & {name: string};
 
 type Emit = (type: DeployEventType, message: string, service?: string, replica?: number) => void;
 
+/**
+ * How a replica that passed is announced: "healthy" only when a healthcheck says so; one without
+ * is "running" (which a deploy takes as success all the same).
+ */
+function passed(verdict: {state: 'healthy' | 'running' | 'done'}, alias: string): [DeployEventType, string] {
+  if (verdict.state === 'done') return ['done', `${alias} completed`];
+  if (verdict.state === 'running') return ['running', `${alias} is running (no healthcheck)`];
+  return ['healthy', `${alias} is healthy`];
+}
+
 function isSpinFailure(err: unknown): err is SpinError {
   return err instanceof SpinError && !(err instanceof UnreachableError) && !(err instanceof InvalidInputError);
 }
@@ -148,6 +181,30 @@ function isSpinFailure(err: unknown): err is SpinError {
  */
 function finishedRun(s: PreparedService, c: ExistingContainer): boolean {
   return s.oneShot && c.state !== 'running' && c.state !== 'restarting';
+}
+
+/**
+ * How to give each replica a host port: a range with one port per replica, within the policy's
+ * allowed ports when known (a random port, which the policy refuses, only when it is not).
+ */
+function replicaPortsHint(replicas: number, target: number, allowed: readonly PortRange[] | undefined): string {
+  if (!allowed) return `drop \`published\` so the engine picks a port per replica, publish a range of ${replicas} host ports (\`FIRST-LAST:${target}\`), or run one replica`;
+  const range = suggestPortRange(allowed, replicas);
+  if (!range) return `run one replica: the platform allows no range of ${replicas} host ports (allowed: ${allowed.map(formatPortRange).join(', ')})`;
+  return `publish a range of ${replicas} allowed host ports, one per replica (e.g. "${range}:${target}"), or run one replica`;
+}
+
+/**
+ * The loopback binding the ingress proxy reaches a replica on (container-spec adds it after the
+ * service's own ports, with a port the engine picks): internal, never a URL for people. It is the
+ * one the ingress controller routes to, the first on 127.0.0.1 that the service did not ask for.
+ */
+function proxyBinding(info: Docker.ContainerInspectInfo): {HostIp: string; HostPort: string} | undefined {
+  const port = info.Config.Labels?.[LABELS.ingressPort];
+  if (!port) return undefined;
+  const key = `${port}/tcp`;
+  const asked = new Set((info.HostConfig.PortBindings?.[key] ?? []).map((b: {HostPort?: string}) => b.HostPort).filter(Boolean));
+  return (info.NetworkSettings.Ports?.[key] ?? []).find((b) => b.HostIp === '127.0.0.1' && !asked.has(b.HostPort));
 }
 
 function toExisting(c: Docker.ContainerInfo): ExistingContainer {
@@ -164,6 +221,7 @@ function toExisting(c: Docker.ContainerInfo): ExistingContainer {
     ...(exit ? {exitCode: Number(exit[1])} : {}),
     oneShot: labels[LABELS.oneShot] === 'true',
     ...(labels[LABELS.ingressPort] ? {ingress: true} : {}),
+    ...(c.HostConfig?.NetworkMode?.startsWith('container:') ? {networkContainer: c.HostConfig.NetworkMode.slice('container:'.length)} : {}),
   };
 }
 
@@ -175,7 +233,10 @@ export class DockerOrchestrator implements Orchestrator {
   private readonly registryAuth?: RegistryAuth;
   private readonly clock: {now(): number};
   private readonly pollMs: number;
-  private readonly ingress?: {hooks: IngressHooks; domain: string};
+  private readonly ingress?: {hooks: IngressHooks; domain: string; port?: number};
+  private readonly allowedPorts?: readonly PortRange[];
+  /** Services whose slow stop a deploy (known by its emit function) has reported already. */
+  private readonly slowStops = new WeakMap<Emit, Set<string>>();
 
   constructor(options: DockerOrchestratorOptions) {
     this.docker = options.docker ?? new Docker();
@@ -185,6 +246,7 @@ export class DockerOrchestrator implements Orchestrator {
     this.clock = options.clock ?? Date;
     this.pollMs = options.pollMs ?? 1000;
     this.ingress = options.ingress;
+    this.allowedPorts = options.allowedPorts;
   }
 
   async ping(): Promise<void> {
@@ -231,8 +293,79 @@ export class DockerOrchestrator implements Orchestrator {
       const def = model.volumes[key] ?? {};
       const name = volumeName(ref.project, model, key);
       if (def.external === true) return {key, name, external: true};
-      return {key, name, external: false, create: volumeCreateOptions(ref, key, name, def)};
+      const legacy = legacyVolumeName(ref.project, model, key);
+      return {key, name, external: false, create: volumeCreateOptions(ref, key, name, def), ...(legacy !== undefined && legacy !== name ? {legacy} : {})};
     });
+  }
+
+  /**
+   * Settles which engine volume each volume key means. A stack deployed before volumes were scoped
+   * per stack keeps the volume it used, data and all (chooseVolume); the choice is recorded so
+   * that it holds after `spin rm` too.
+   */
+  private async chooseVolumes(ref: StackRef, uses: VolumeUse[], emit: Emit): Promise<VolumeUse[]> {
+    if (!uses.some((u) => u.legacy !== undefined)) return uses;
+    const recorded = await this.volumeChoices(ref);
+    let mounted: Promise<Set<string>> | undefined;
+    const mountedByStack = (name: string) => {
+      mounted ??= this.containers(ref).then((list) => new Set(list.flatMap((c) => (c.Mounts ?? []).map((m) => m.Name ?? ''))));
+      return mounted.then((names) => names.has(name));
+    };
+    return Promise.all(
+      uses.map(async (u) => {
+        const legacy = u.legacy;
+        if (legacy === undefined) return u;
+        const old = await this.inspectOrUndefined(() => this.docker.getVolume(legacy).inspect(), `inspect volume "${legacy}"`);
+        if (!old || old.Name !== legacy) return u;
+        const current = await this.inspectOrUndefined(() => this.docker.getVolume(u.name).inspect(), `inspect volume "${u.name}"`);
+        const choice = chooseVolume({
+          ref,
+          current: {name: u.name, exists: current !== undefined},
+          legacy: {name: legacy, labels: old.Labels, mountedByStack: await mountedByStack(legacy)},
+          ...(recorded[u.key] !== undefined ? {recorded: recorded[u.key]} : {}),
+        });
+        if (!choice.legacy) return u;
+        if (recorded[u.key] !== legacy) {
+          emit('log', `volume "${u.key}" keeps engine volume "${legacy}", which this stack used before volumes were named per stack (a new stack's would be "${u.name}")`);
+        }
+        return {...u, name: legacy, keptLegacy: true, ...(u.create ? {create: {...u.create, Name: legacy}} : {})};
+      }),
+    );
+  }
+
+  /** Volume key → legacy engine volume, as earlier deploys of the stack chose (chooseVolumes). */
+  private async volumeChoices(ref: StackRef): Promise<Record<string, string>> {
+    try {
+      const saved = JSON.parse(await readFile(volumeChoicesFile(this.secretsDir, ref), 'utf8')) as {volumes?: Record<string, unknown>};
+      return Object.fromEntries(Object.entries(saved.volumes ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    } catch {
+      return {};
+    }
+  }
+
+  private async saveVolumeChoices(ref: StackRef, p: Prepared): Promise<void> {
+    const file = volumeChoicesFile(this.secretsDir, ref);
+    const kept = Object.fromEntries(p.volumes.filter((v) => v.keptLegacy).map((v) => [v.key, v.name]));
+    if (Object.keys(kept).length === 0) {
+      await rm(file, {force: true});
+      return;
+    }
+    await mkdir(join(this.secretsDir, ref.project, VOLUME_CHOICES_DIR), {recursive: true, mode: 0o700});
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, JSON.stringify({volumes: kept}) + '\n', {mode: 0o600});
+    await rename(tmp, file);
+  }
+
+  /** Stack → the legacy volumes it keeps, for every stack of the project that keeps one. */
+  private async projectVolumeChoices(project: string): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    const dir = join(this.secretsDir, project, VOLUME_CHOICES_DIR);
+    for (const entry of await readdir(dir).catch(() => [] as string[])) {
+      const stack = entry.replace(/\.json$/, '');
+      if (!entry.endsWith('.json') || !DNS_LABEL.test(stack)) continue;
+      out.set(stack, Object.values(await this.volumeChoices({project, stack})));
+    }
+    return out;
   }
 
   /**
@@ -242,7 +375,7 @@ export class DockerOrchestrator implements Orchestrator {
   private async prepare(ref: StackRef, model: Project, secrets: Record<string, Buffer> | undefined, pull: boolean, emit: Emit, options: PrepareOptions = {}): Promise<Prepared> {
     checkRef(ref);
     const networks = this.usedNetworks(ref, model);
-    const volumes = this.usedVolumes(ref, model);
+    const volumes = await this.chooseVolumes(ref, this.usedVolumes(ref, model), emit);
     const volumeNames = Object.fromEntries(volumes.map((v) => [v.key, v.name]));
     const images = new Map<string, Promise<{id: string; digest: string}>>();
     const resolve = (name: string, service: Service) => {
@@ -295,7 +428,7 @@ export class DockerOrchestrator implements Orchestrator {
         const fixed = service.ports.find((port) => port.published !== undefined && !port.published.includes('-'));
         if (prepared.replicas > 1 && fixed) {
           throw new InvalidInputError(`service "${name}" publishes host port ${fixed.published} and wants ${prepared.replicas} replicas, but only one container can listen on a host port`, {
-            hint: 'drop `published` so the engine picks a port per replica, publish a range (e.g. "8000-8010:80"), or run one replica',
+            hint: replicaPortsHint(prepared.replicas, fixed.target, this.allowedPorts),
           });
         }
         // Building one spec now reports a model the engine cannot run before anything changes. The
@@ -417,6 +550,7 @@ export class DockerOrchestrator implements Orchestrator {
     const wanted = [...p.services.values()].map((s) => ({service: s.name, replicas: s.replicas, configHash: s.configHash, imageId: s.imageId}));
     const [existing, missing] = await Promise.all([this.existing(p.ref), this.missingResources(p)]);
     const plan = planStack(wanted, existing, missing);
+    rejoinSharedNetworks(plan, p.model.services);
     await this.checkNamesFree(p.ref, plan);
     await this.checkHosts(p);
     for (const sp of plan.services) {
@@ -557,7 +691,7 @@ export class DockerOrchestrator implements Orchestrator {
               return true;
             } catch (err) {
               if (!isSpinFailure(err)) throw err;
-              fail({service: name, reason: `could not be started: ${err.message}`, logs: []});
+              fail({service: name, reason: `could not be started: ${err.message}`, ...(err.hint ? {hint: err.hint} : {}), logs: []});
               return false;
             }
           })();
@@ -570,12 +704,14 @@ export class DockerOrchestrator implements Orchestrator {
       if (!failure && !request.noWait && !waitSignal.aborted) {
         await Promise.all(
           order.map(async (name) => {
-            if (tracked.get(name)?.some((c) => c.fresh)) emit('waiting', `waiting for "${name}" to be healthy`, name);
+            // Replicas a rollout already found healthy are not waited for again (nor announced twice).
+            if (tracked.get(name)?.some((c) => c.fresh && !c.proven)) emit('waiting', `waiting for "${name}" to be healthy`, name);
             if (await waitService(name, 'healthy')) ready.add(name);
           }),
         );
       }
       await this.saveDesired(ref, prepared);
+      await this.saveVolumeChoices(ref, prepared);
       await pruneServiceDirs(this.secretsDir, ref, new Set(prepared.services.keys()));
     } finally {
       events.close();
@@ -641,9 +777,36 @@ export class DockerOrchestrator implements Orchestrator {
   private async removeContainer(c: Pick<ExistingContainer, 'id' | 'name' | 'service' | 'replica'>, emit?: Emit): Promise<void> {
     const container = this.docker.getContainer(c.id);
     emit?.('stop', `stopping ${c.name}`, c.service, c.replica);
+    const stopping = this.clock.now();
     await this.ignoring([304, 404], `stop container "${c.name}"`, () => container.stop());
+    const tookMs = this.clock.now() - stopping;
+    if (emit && tookMs >= SLOW_STOP_MS) await this.reportSlowStop(c, tookMs, emit);
     emit?.('remove', `removing ${c.name}`, c.service, c.replica);
     await this.ignoring([404], `remove container "${c.name}"`, () => container.remove({v: true, force: true}));
+  }
+
+  /**
+   * A stop that took the whole timeout because the main process ignored the signal: said once per
+   * service and deploy (a `log` event, so it stays on screen), with the fix.
+   */
+  private async reportSlowStop(c: Pick<ExistingContainer, 'id' | 'service' | 'replica'>, tookMs: number, emit: Emit): Promise<void> {
+    const told = this.slowStops.get(emit) ?? new Set<string>();
+    this.slowStops.set(emit, told);
+    if (told.has(c.service)) return;
+    const info = await this.docker.getContainer(c.id).inspect().catch(() => undefined);
+    if (!info) return;
+    const config = info.Config as Docker.ContainerInspectInfo['Config'] & {StopTimeout?: number; StopSignal?: string};
+    const hint = slowStopHint({
+      replica: replicaAlias(c.service, c.replica),
+      tookMs,
+      timeoutSeconds: config.StopTimeout ?? DOCKER_STOP_TIMEOUT_S,
+      exitCode: info.State?.ExitCode,
+      init: (info.HostConfig as {Init?: boolean | null}).Init === true,
+      signal: config.StopSignal,
+    });
+    if (hint === undefined) return;
+    told.add(c.service);
+    emit('log', hint);
   }
 
   /** Runs an engine call where some statuses mean "already so" (304 not modified, 404 gone). */
@@ -674,8 +837,14 @@ export class DockerOrchestrator implements Orchestrator {
       const cname = as ?? spec.name;
       const id = await this.createContainer(p.ref, cname, {...spec.options, name: cname});
       emit('create', `created ${cname}`, name, replica);
-      for (const c of spec.connect) {
-        await engineCall(`connect container "${cname}" to network "${c.network}"`, () => this.docker.getNetwork(c.network).connect({Container: id, EndpointConfig: c.endpoint}));
+      try {
+        for (const c of spec.connect) {
+          await engineCall(`connect container "${cname}" to network "${c.network}"`, () => this.docker.getNetwork(c.network).connect({Container: id, EndpointConfig: c.endpoint}));
+        }
+      } catch (err) {
+        // Its config hash says it is on every network: a later deploy would start it as it is.
+        await this.removeContainer({id, name: cname, service: name, replica}).catch(() => undefined);
+        throw err;
       }
       this.hold(s, id, ctx);
       await this.startContainer(id, cname);
@@ -746,7 +915,7 @@ export class DockerOrchestrator implements Orchestrator {
         const verdict = await this.verdict(s, n, 'healthy', ctx.events, ctx.signal);
         if (!verdict) return {ok: false, reason: 'was not healthy when the deploy stopped waiting'};
         if (verdict.state === 'failed') return {ok: false, reason: verdict.reason};
-        emit('healthy', `${alias(n.replica)} is healthy`, s.name, n.replica);
+        emit(...passed(verdict, alias(n.replica)), s.name, n.replica);
         return {ok: true};
       },
       monitor: async (list, ms) => {
@@ -775,12 +944,12 @@ export class DockerOrchestrator implements Orchestrator {
         await this.rename(n.id, containerName(ref, s.name, n.replica));
         current.set(n.replica, {id: n.id, replica: n.replica, fresh: true, proven: true});
       },
-      failed: async (old, reason, {replacement, halts}) => {
+      failed: async (old, reason, {replacement, halts, hint}) => {
         // A deploy that already gave up (timeout, another failure) reports that instead.
         if (ctx.signal.aborted) return;
         const logs = replacement ? await this.lastLogs(replacement.id) : [];
         if (halts) {
-          ctx.fail({service: s.name, replica: old.replica, reason, logs});
+          ctx.fail({service: s.name, replica: old.replica, reason, ...(hint ? {hint} : {}), logs});
           return;
         }
         emit('failed', `${alias(old.replica)} ${reason}; the rollout goes on (failure_action ${settings.failureAction}, max_failure_ratio ${settings.maxFailureRatio})`, s.name, old.replica);
@@ -815,11 +984,12 @@ export class DockerOrchestrator implements Orchestrator {
     } catch (err) {
       if (statusOf(err) === 304) return;
       const message = engineMessage(err);
-      const hint = /port is already allocated|address already in use/i.test(message)
-        ? 'a published port is in use on the host: publish another port, or stop what uses it'
-        : /no such file or directory|executable file not found/i.test(message)
-          ? 'check the command and entrypoint: the program must exist in the image'
-          : undefined;
+      const clash = hostPortInUse(message);
+      if (clash) {
+        const words = hostPortMessage(clash);
+        throw new OperationError(`cannot start container "${name}": ${words.message}`, {hint: words.hint, cause: err});
+      }
+      const hint = /no such file or directory|executable file not found/i.test(message) ? 'check the command and entrypoint: the program must exist in the image' : undefined;
       throw new OperationError(`cannot start container "${name}": ${message}`, {hint, cause: err});
     }
   }
@@ -858,8 +1028,8 @@ export class DockerOrchestrator implements Orchestrator {
           fail({service: s.name, replica: c.replica, reason: verdict.reason, logs: await this.lastLogs(c.id)});
           return false;
         }
-        if (verdict.state === 'healthy' && this.ingress && held.delete(c.id)) await this.ingress.hooks.release(c.id);
-        if (!c.proven) emit(verdict.state === 'done' ? 'done' : 'healthy', `${replicaAlias(s.name, c.replica)} ${verdict.state === 'done' ? 'completed' : 'is healthy'}`, s.name, c.replica);
+        if (verdict.state !== 'done' && this.ingress && held.delete(c.id)) await this.ingress.hooks.release(c.id);
+        if (!c.proven) emit(...passed(verdict, replicaAlias(s.name, c.replica)), s.name, c.replica);
         return true;
       }),
     );
@@ -950,20 +1120,19 @@ export class DockerOrchestrator implements Orchestrator {
       const newest = containers.reduce<Docker.ContainerInspectInfo | undefined>((a, c) => (!a || c.Created > a.Created ? c : a), undefined);
       const ports = new Map<string, ServiceStatus['ports'][number]>();
       for (const info of containers) {
+        const internal = proxyBinding(info);
         for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
           const [target, protocol] = key.split('/');
           for (const b of bindings ?? []) {
+            if (b === internal) continue;
             const port = {published: b.HostPort, target: Number(target), protocol, ...(b.HostIp ? {hostIp: b.HostIp} : {})};
             ports.set(`${port.hostIp}|${port.published}|${key}`, port);
           }
         }
       }
       const running = replicas.filter((r) => r.state === 'running').length;
-      const healthy = containers.filter((info, i) => {
-        const r = replicas[i];
-        const done = info.Config.Labels[LABELS.oneShot] === 'true' && r.state === 'exited' && r.exitCode === 0;
-        return r.health === 'healthy' || (r.health === 'none' && r.state === 'running') || done;
-      }).length;
+      // Healthy only by a healthcheck that passes: a replica without one is running, no more.
+      const healthy = replicas.filter((r) => r.health === 'healthy' && r.state === 'running').length;
       const status: ServiceStatus = {
         service: name,
         image: newest?.Config.Image ?? '',
@@ -973,11 +1142,21 @@ export class DockerOrchestrator implements Orchestrator {
         ports: [...ports.values()],
         replicas,
       };
+      const ingress = newest ? this.ingressAddress(ref, name, newest.Config.Labels) : undefined;
+      if (ingress) status.ingress = ingress;
       const d = newest ? await digest(newest.Image, newest.Config.Image) : undefined;
       if (d) status.imageDigest = d;
       services.push(status);
     }
     return {ref, services, ...(revision !== undefined ? {revision} : {})};
+  }
+
+  /** The host name and URL a service behind the ingress answers on, from its container's labels. */
+  private ingressAddress(ref: StackRef, service: string, labels: Record<string, string>): ServiceStatus['ingress'] {
+    if (!this.ingress || !labels[LABELS.ingressPort]) return undefined;
+    const host = labels[LABELS.ingressHost] || defaultHost(ref.project, ref.stack, service, this.ingress.domain);
+    const port = this.ingress.port;
+    return {host, url: `http://${host}${port === undefined || port === 80 ? '' : `:${port}`}`};
   }
 
   async stacks(project?: string): Promise<StackRef[]> {
@@ -1025,9 +1204,11 @@ export class DockerOrchestrator implements Orchestrator {
     await Promise.all(list.map((c) => engineCall(`restart container "${c.Names[0]}"`, () => this.docker.getContainer(c.Id).restart())));
   }
 
-  async remove(ref: StackRef, options: {volumes?: boolean} = {}): Promise<void> {
+  async remove(ref: StackRef, options: {volumes?: boolean} = {}): Promise<RemoveReport> {
     checkRef(ref);
-    const list = (await this.containers(ref)).map(toExisting);
+    const containers = await this.containers(ref);
+    const mounted = new Set(containers.flatMap((c) => (c.Mounts ?? []).flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : []))));
+    const list = containers.map(toExisting);
     await Promise.all(list.map((c) => this.removeContainer(c)));
     const label = labelFilter(ref.project, ref.stack);
     const networks = await engineCall('list networks', () => this.docker.listNetworks({filters: {label}}));
@@ -1035,12 +1216,37 @@ export class DockerOrchestrator implements Orchestrator {
       await this.ignoring([404], `remove network "${n.Name}"`, () => this.docker.getNetwork(n.Id).remove());
     }
     await removeStackFiles(this.secretsDir, ref);
-    if (!options.volumes) return;
+    const report: RemoveReport = {volumes: {removed: [], kept: []}};
+    if (!options.volumes) return report;
+    await rm(volumeChoicesFile(this.secretsDir, ref), {force: true});
     const volumes = await engineCall('list volumes', () => this.docker.listVolumes({filters: {label}}));
-    for (const v of (volumes.Volumes ?? []).filter((v) => ownedBy(v.Labels, ref.project, ref.stack))) {
-      // 409: another stack of the project still mounts it, so it stays.
-      await this.ignoring([404, 409], `remove volume "${v.Name}"`, () => this.docker.getVolume(v.Name).remove());
+    const own = (volumes.Volumes ?? []).filter((v) => ownedBy(v.Labels, ref.project, ref.stack)).sort((a, b) => a.Name.localeCompare(b.Name));
+    for (const v of own) {
+      try {
+        await this.docker.getVolume(v.Name).remove();
+        report.volumes.removed.push(v.Name);
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        if (statusOf(err) !== 409) throw engineError(err, `remove volume "${v.Name}"`);
+        report.volumes.kept.push({name: v.Name, reason: await this.volumeUsers(v.Name)});
+      }
     }
+    // Volumes the stack mounted but does not own (external ones, another stack's) are never removed.
+    for (const name of [...mounted].filter((n) => !own.some((v) => v.Name === n)).sort()) {
+      const info = await this.inspectOrUndefined(() => this.docker.getVolume(name).inspect(), `inspect volume "${name}"`);
+      // Gone: an anonymous volume, removed with its container.
+      if (info) report.volumes.kept.push({name, reason: `it is not this stack's: it ${describeOwner(info.Labels)}`});
+    }
+    return report;
+  }
+
+  /** Why a volume cannot go: the stacks (or containers) that still mount it. */
+  private async volumeUsers(volume: string): Promise<string> {
+    const users = await engineCall('list containers', () => this.docker.listContainers({all: true, filters: {volume: [volume]}}));
+    const stacks = [...new Set(users.map((c) => c.Labels?.[LABELS.stack]).filter((x): x is string => Boolean(x)))].sort();
+    if (stacks.length > 0) return `${stacks.length === 1 ? 'stack' : 'stacks'} ${stacks.map((x) => `"${x}"`).join(', ')} still ${stacks.length === 1 ? 'uses' : 'use'} it`;
+    const names = users.map((c) => `"${(c.Names?.[0] ?? c.Id).replace(/^\//, '')}"`);
+    return names.length > 0 ? `container ${names.join(', ')} still uses it` : 'the engine says it is in use';
   }
 
   // ---- logs and exec
@@ -1115,9 +1321,10 @@ export class DockerOrchestrator implements Orchestrator {
   async volumes(project: string): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]> {
     checkRef({project, stack: 'x'});
     const label = labelFilter(project);
-    const [volumes, containers] = await Promise.all([
+    const [volumes, containers, kept] = await Promise.all([
       engineCall('list volumes', () => this.docker.listVolumes({filters: {label}})),
       engineCall('list containers', () => this.docker.listContainers({all: true, filters: {label}})),
+      this.projectVolumeChoices(project),
     ]);
     return (volumes.Volumes ?? [])
       .filter((v) => ownedBy(v.Labels, project))
@@ -1125,6 +1332,7 @@ export class DockerOrchestrator implements Orchestrator {
         const stacks = new Set<string>();
         if (v.Labels?.[LABELS.stack]) stacks.add(v.Labels[LABELS.stack]);
         for (const c of containers) if (c.Mounts?.some((m) => m.Name === v.Name) && c.Labels[LABELS.stack]) stacks.add(c.Labels[LABELS.stack]);
+        for (const [stack, names] of kept) if (names.includes(v.Name)) stacks.add(stack);
         const createdAt = (v as {CreatedAt?: string}).CreatedAt;
         return {name: v.Name, driver: v.Driver, ...(createdAt ? {createdAt} : {}), stacks: [...stacks].sort()};
       })

@@ -67,3 +67,24 @@ export async function engineCall<T>(doing: string, fn: () => Promise<T>, hint?: 
 export function isNotFound(err: unknown): boolean {
   return statusOf(err) === 404;
 }
+
+/**
+ * The host address a start failed to bind, when the engine's message says the port is taken, in
+ * any of the words engine versions use (`Bind for 0.0.0.0:8080 failed: port is already allocated`,
+ * `listen tcp4 127.0.0.1:8080: bind: address already in use`, `failed to bind host port for
+ * 0.0.0.0:8080:172.17.0.2:80/tcp: address already in use`).
+ */
+export function hostPortInUse(message: string): {address: string; port: string} | undefined {
+  if (!/port is already allocated|address already in use/i.test(message)) return undefined;
+  const m = /(?:Bind for|listen (?:tcp|udp)[46]?|bind host port(?: for)?)\s+(\[[0-9a-f:.]*\]|[0-9.]*):(\d+)/i.exec(message);
+  return m ? {address: m[1], port: m[2]} : undefined;
+}
+
+/** A host port clash in words a user acts on, with what to do about it. */
+export function hostPortMessage(clash: {address: string; port: string}): {message: string; hint: string} {
+  const where = clash.address && clash.address !== '0.0.0.0' && clash.address !== '[::]' ? ` (${clash.address}:${clash.port})` : '';
+  return {
+    message: `host port ${clash.port} is already in use on the host${where}`,
+    hint: `publish another port the platform allows (\`ports:\`), or stop what uses port ${clash.port} on the host (another stack: \`spin stacks\`, \`spin ps\`)`,
+  };
+}

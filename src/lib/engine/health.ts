@@ -9,16 +9,22 @@ import {labelFilter} from './naming.ts';
 import {jsonLines} from './ndjson.ts';
 import type {StackRef} from './types.ts';
 
+/**
+ * `healthy`: its healthcheck passes. `running`: it has none, and kept running for the monitor
+ * period; a deploy takes that as success too (DESIGN: "healthcheck passing where one is defined,
+ * else running for the monitor period"), but it is not called healthy. `done`: a one-shot exited 0.
+ */
 export type Verdict =
   | {state: 'pending'; /** When waiting longer could change the verdict without an event (ms). */ recheckInMs?: number}
   | {state: 'healthy'}
+  | {state: 'running'}
   | {state: 'done'}
   | {state: 'failed'; reason: string};
 
 export interface JudgeOptions {
   /** A one-shot may exit 0 and be done. */
   oneShot: boolean;
-  /** A container without a healthcheck is healthy after running this long. */
+  /** A container without a healthcheck passes after running this long. */
   monitorMs: number;
   /** Restarts seen when the wait began; more means it crashed since. */
   restartBaseline: number;
@@ -63,7 +69,7 @@ export function judge(info: Inspect, opts: JudgeOptions): Verdict {
       }
       const started = Date.parse(state.StartedAt);
       const ranMs = Number.isFinite(started) ? opts.now - started : 0;
-      return ranMs >= opts.monitorMs ? {state: 'healthy'} : {state: 'pending', recheckInMs: opts.monitorMs - ranMs};
+      return ranMs >= opts.monitorMs ? {state: 'running'} : {state: 'pending', recheckInMs: opts.monitorMs - ranMs};
     }
     default:
       // created, paused, removing: nothing to decide yet.

@@ -52,15 +52,58 @@ export function networkName(ref: StackRef, key = 'default'): string {
 }
 
 /**
- * Engine name of a project volume: `<project>.<name>`, where name is the volume's own `name` when
- * the file set one and its key otherwise (the loader's default `<stack>_<key>` is not a choice the
- * user made, and a volume is meant to be shared by the project's stacks).
+ * Engine name of a volume: `<project>.` and then the volume's compose name, the one `spin config`
+ * prints. That is the file's `name:` when it sets one, shared by every stack of the project that
+ * names it, and otherwise the loader's `<stack>_<key>`, the stack's own (as compose scopes a volume
+ * to its project). An external volume is used by the name written, which the policy keeps inside
+ * the project's namespace.
  */
 export function volumeName(project: string, model: Project, key: string): string {
   const def = model.volumes[key];
   if (def?.external === true) return def.name ?? key;
-  const chosen = def?.name !== undefined && def.name !== `${model.name}_${key}` ? def.name : key;
-  return `${project}.${chosen}`;
+  return `${project}.${def?.name ?? defaultVolumeName(model, key)}`;
+}
+
+/** compose's name for a volume that sets none: `<stack>_<key>`. */
+function defaultVolumeName(model: Project, key: string): string {
+  return `${model.name}_${key}`;
+}
+
+/**
+ * The name Spin gave a volume before volumes were scoped per stack: `<project>.<key>` for one
+ * without a `name:` of its own (the loader's default name did not count as one). Undefined when
+ * the name did not change (a `name:` set in the file, an external volume).
+ */
+export function legacyVolumeName(project: string, model: Project, key: string): string | undefined {
+  const def = model.volumes[key];
+  if (def?.external === true) return undefined;
+  if (def?.name !== undefined && def.name !== defaultVolumeName(model, key)) return undefined;
+  return `${project}.${key}`;
+}
+
+/** What the engine holds under a volume's current and legacy names, as far as the choice needs it. */
+export interface VolumeCandidates {
+  ref: StackRef;
+  /** The name under today's rule, and whether the engine has it. */
+  current: {name: string; exists: boolean};
+  /** The engine's volume under the legacy name (see legacyVolumeName), when there is one. */
+  legacy?: {name: string; labels?: Record<string, string> | null; mountedByStack: boolean};
+  /** The legacy name an earlier deploy of this stack chose for this volume key. */
+  recorded?: string;
+}
+
+/**
+ * Which engine volume a stack mounts for a volume key. A stack deployed before volumes were named
+ * per stack keeps the volume it has used, with its data: the legacy one when this project's, and
+ * this stack created it (its stack label), mounts it now, or chose it on an earlier deploy; unless
+ * the volume under today's name exists already. Any other stack gets its own volume.
+ */
+export function chooseVolume(c: VolumeCandidates): {name: string; legacy: boolean} {
+  const {legacy} = c;
+  if (!legacy || !ownedBy(legacy.labels, c.ref.project)) return {name: c.current.name, legacy: false};
+  const ours = c.recorded === legacy.name || legacy.labels?.[LABELS.stack] === c.ref.stack || legacy.mountedByStack;
+  if (ours && (c.recorded === legacy.name || !c.current.exists)) return {name: legacy.name, legacy: true};
+  return {name: c.current.name, legacy: false};
 }
 
 /** Label filters (`key=value`) selecting a stack's objects, or a project's when stack is absent. */

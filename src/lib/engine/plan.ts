@@ -20,6 +20,8 @@ export interface ExistingContainer {
   oneShot: boolean;
   /** Behind the ingress: drained out of the proxy before it stops. */
   ingress?: boolean;
+  /** The container whose network namespace it joined (`network_mode: service:x`, run as `container:<id>`). */
+  networkContainer?: string;
 }
 
 export interface WantedService {
@@ -108,6 +110,38 @@ export function planStack(wanted: WantedService[], existing: ExistingContainer[]
   }
   const untouched = Object.values(steps).every((s) => s.create.length + s.recreate.length + s.remove.length + s.start.length === 0);
   return {services, create: missing, noop: untouched && missing.networks.length === 0 && missing.volumes.length === 0, steps};
+}
+
+/**
+ * A replica that joins another service's network (`network_mode: service:x`) is inside the network
+ * namespace of the one container of x it joined, not of the service. When that container goes (x
+ * is recreated, restarted from stopped, scaled down, or it went in an earlier deploy), the replica
+ * keeps running with a loopback interface only: off the stack's network and out of its DNS, while
+ * it still counts as running. Such replicas are recreated in the same deploy; x is among their
+ * dependencies, so they are applied once x runs its new container and join that one.
+ */
+export function rejoinSharedNetworks(plan: DetailedPlan, services: Record<string, Service>): void {
+  for (const sp of plan.services) {
+    const service = services[sp.service];
+    const target = service ? sharedNetworkService(sp.service, service) : undefined;
+    const steps = plan.steps[sp.service];
+    const targetSteps = target === undefined ? undefined : plan.steps[target];
+    if (!targetSteps || !steps) continue;
+    // Only a container of x this deploy leaves alone keeps its namespace.
+    const staying = new Set(targetSteps.keep.map((c) => c.id));
+    const stale = [...steps.keep, ...steps.start].filter((c) => c.networkContainer === undefined || !staying.has(c.networkContainer));
+    if (stale.length === 0) continue;
+    const replaced = new Set([...targetSteps.recreate, ...targetSteps.remove, ...targetSteps.start].map((c) => c.id));
+    steps.keep = steps.keep.filter((c) => !stale.includes(c));
+    steps.start = steps.start.filter((c) => !stale.includes(c));
+    steps.recreate = [...steps.recreate, ...stale].sort((a, b) => a.replica - b.replica);
+    const why = stale.some((c) => c.networkContainer !== undefined && replaced.has(c.networkContainer))
+      ? `the "${target}" container whose network it joins is replaced`
+      : `the "${target}" container whose network it joined is gone`;
+    sp.action = 'recreate';
+    sp.reason = sp.reason === 'unchanged' || sp.reason.startsWith('unchanged;') ? why : `${sp.reason}; ${why}`;
+    plan.noop = false;
+  }
 }
 
 /** The plan as the interface returns it: per-replica steps stay internal. */

@@ -3,7 +3,7 @@
 // before the old one leaves. The settings and the order of steps are decided here, without the
 // engine: docker.ts supplies the steps (start, wait, drain, stop) as `ReplicaSteps`.
 
-import type {Service, UpdateConfig} from '../compose/types.ts';
+import {FAILURE_ACTIONS as ACTIONS, UPDATE_ORDERS as ORDERS, type Service, type UpdateConfig} from '../compose/types.ts';
 import {parseDuration} from '../compose/units.ts';
 import {InvalidInputError} from '../errors.ts';
 
@@ -30,9 +30,6 @@ export interface RolloutPlan extends RolloutSettings {
   /** One line: "start-first (behind the ingress), 1 at a time, on failure rollback". */
   summary: string;
 }
-
-const ORDERS = ['start-first', 'stop-first'];
-const ACTIONS = ['rollback', 'pause', 'continue'];
 
 function durationMs(value: unknown, path: string): number {
   if (value === undefined || value === null) return 0;
@@ -125,8 +122,8 @@ export interface ReplicaSteps<Old, New> {
   discard(replica: New): Promise<void>;
   /** Gives a replacement started beside its old replica the old one's name. */
   promote(replica: New): Promise<void>;
-  /** A replica failed: `halts` is true when this failure stops the rollout. */
-  failed(replica: Old, reason: string, detail: {replacement?: New; halts: boolean}): Promise<void>;
+  /** A replica failed: `halts` is true when this failure stops the rollout; `hint` says how to fix it, when the error knew. */
+  failed(replica: Old, reason: string, detail: {replacement?: New; halts: boolean; hint?: string}): Promise<void>;
   wait(ms: number): Promise<void>;
   /** True once the deploy gave up (timeout, another service failed): no new batch starts. */
   aborted(): boolean;
@@ -153,7 +150,7 @@ export async function rollOut<Old, New>(olds: Old[], settings: RolloutSettings, 
       outcome.halted = true;
       break;
     }
-    const failedHere: {old: Old; reason: string; replacement?: New}[] = [];
+    const failedHere: {old: Old; reason: string; replacement?: New; hint?: string}[] = [];
     const healthy: {old: Old; replacement: New}[] = [];
     await Promise.all(
       group.map(async (old) => {
@@ -168,7 +165,8 @@ export async function rollOut<Old, New>(olds: Old[], settings: RolloutSettings, 
           }
           healthy.push({old, replacement});
         } catch (err) {
-          failedHere.push({old, reason: err instanceof Error ? err.message : String(err), ...(replacement !== undefined ? {replacement} : {})});
+          const hint = (err as {hint?: unknown} | null)?.hint;
+          failedHere.push({old, reason: err instanceof Error ? err.message : String(err), ...(replacement !== undefined ? {replacement} : {}), ...(typeof hint === 'string' ? {hint} : {})});
         }
       }),
     );
@@ -198,7 +196,7 @@ export async function rollOut<Old, New>(olds: Old[], settings: RolloutSettings, 
     for (const f of failedHere) {
       outcome.failures++;
       const halts = outcome.failures > allowed && settings.failureAction !== 'continue';
-      await steps.failed(f.old, f.reason, {...(f.replacement !== undefined ? {replacement: f.replacement} : {}), halts});
+      await steps.failed(f.old, f.reason, {...(f.replacement !== undefined ? {replacement: f.replacement} : {}), halts, ...(f.hint !== undefined ? {hint: f.hint} : {})});
       // A replacement that never took over is removed (after its logs were read), so its old replica keeps serving.
       if (beside && f.replacement !== undefined && !outcome.replaced.has(f.old)) {
         await steps.discard(f.replacement).catch(() => undefined);
@@ -212,4 +210,33 @@ export async function rollOut<Old, New>(olds: Old[], settings: RolloutSettings, 
     if (index < groups.length - 1 && settings.delayMs > 0) await steps.wait(settings.delayMs);
   }
   return outcome;
+}
+
+/** How a replica's stop went, as the engine reports it afterwards. */
+export interface StopReport {
+  /** `web-1`. */
+  replica: string;
+  tookMs: number;
+  /** The container's stop timeout in seconds (Docker's default is 10). */
+  timeoutSeconds: number;
+  exitCode?: number;
+  /** Whether it runs under an init process (`init: true`). */
+  init: boolean;
+  /** The container's stop signal; SIGTERM when unset. */
+  signal?: string;
+}
+
+/**
+ * A replica that needed its whole stop timeout and was then killed (exit code 137: SIGKILL) had a
+ * main process that ignored the stop signal, typically a program running as PID 1 without a
+ * handler, which the kernel shields from default signal actions. Each such stop costs the whole
+ * timeout on every redeploy; the message says so and how to fix it. Undefined for a stop that
+ * went as it should.
+ */
+export function slowStopHint(r: StopReport): string | undefined {
+  if (r.exitCode !== 137 || r.timeoutSeconds <= 0 || r.tookMs < r.timeoutSeconds * 1000 * 0.9) return undefined;
+  const given = (r.signal ?? '').trim().toUpperCase();
+  const signal = given === '' ? 'SIGTERM' : /^\d+$/.test(given) ? `signal ${given}` : given.startsWith('SIG') ? given : `SIG${given}`;
+  const took = `${r.replica} took ${Math.round(r.tookMs / 1000)} s to stop: its main process ignores ${signal}`;
+  return r.init ? `${took} (even under init); handle ${signal} in it, or shorten stop_grace_period` : `${took}; add "init: true" to the service or handle ${signal}`;
 }

@@ -66,7 +66,11 @@ export interface Plan {
   noop: boolean;
 }
 
-export type DeployEventType = 'plan' | 'pull' | 'create' | 'start' | 'stop' | 'remove' | 'waiting' | 'healthy' | 'done' | 'failed' | 'log' | 'drain';
+/**
+ * `healthy`: its healthcheck passes; `running`: no healthcheck, and it kept running for the monitor
+ * period (which a deploy also takes as success); `done`: a one-shot exited 0.
+ */
+export type DeployEventType = 'plan' | 'pull' | 'create' | 'start' | 'stop' | 'remove' | 'waiting' | 'healthy' | 'running' | 'done' | 'failed' | 'log' | 'drain';
 
 export interface DeployEvent {
   type: DeployEventType;
@@ -118,8 +122,12 @@ export interface ServiceStatus {
   imageDigest?: string;
   desired: number;
   running: number;
+  /** Running replicas whose healthcheck passes; a replica without a healthcheck is never counted. */
   healthy: number;
+  /** Published host ports; the loopback port the ingress proxy reaches a replica on is not one. */
   ports: {published: string; target: number; protocol: string; hostIp?: string}[];
+  /** Where the service answers through the agent's ingress, when it asks for it and the agent runs one. */
+  ingress?: {host: string; url: string};
   replicas: ReplicaStatus[];
 }
 
@@ -134,6 +142,8 @@ export interface FailureDetail {
   service: string;
   replica?: number;
   reason: string;
+  /** How to fix it, when the cause is known (a host port in use: which to pick instead). */
+  hint?: string;
   /** The failing container's last log lines. */
   logs: string[];
 }
@@ -145,6 +155,15 @@ export interface DeployResult {
   /** Image digests in use per service (`repo@sha256:…` or image id when local only). */
   images: Record<string, string>;
   failure?: FailureDetail;
+}
+
+/** What `remove` did with the stack's volumes (nothing without `volumes`). */
+export interface RemoveReport {
+  volumes: {
+    removed: string[];
+    /** Each with why it stayed: another stack still uses it, or it is not the stack's own. */
+    kept: {name: string; reason: string}[];
+  };
 }
 
 export interface LogOptions {
@@ -200,7 +219,8 @@ export interface Orchestrator {
   stop(ref: StackRef, services?: string[]): Promise<void>;
   start(ref: StackRef, services?: string[]): Promise<void>;
   restart(ref: StackRef, services?: string[]): Promise<void>;
-  remove(ref: StackRef, options?: {volumes?: boolean}): Promise<void>;
+  /** Removes the stack's containers and networks, and with `volumes` the volumes it owns; says which volumes went and which stayed. */
+  remove(ref: StackRef, options?: {volumes?: boolean}): Promise<RemoveReport>;
   logs(ref: StackRef, options: LogOptions): AsyncIterable<LogLine>;
   exec(ref: StackRef, options: ExecOptions): Promise<ExecSession>;
   /** Project volumes on the engine. */

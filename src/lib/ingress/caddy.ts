@@ -205,24 +205,30 @@ function runs(pid: number, configFile: string): boolean {
   }
 }
 
-async function stopPid(pid: number): Promise<void> {
+/**
+ * Signals a Caddy and its process group: started detached, each Caddy leads a group of its own,
+ * so nothing it may have started stays behind either.
+ */
+function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(-pid, sig);
+    return true;
   } catch {
-    return;
-  }
-  for (const end = Date.now() + STOP_TIMEOUT_MS; Date.now() < end; await sleep(50)) {
     try {
-      process.kill(pid, 0);
+      process.kill(pid, sig);
+      return true;
     } catch {
-      return;
+      return false;
     }
   }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone meanwhile
+}
+
+async function stopPid(pid: number): Promise<void> {
+  if (!signal(pid, 'SIGTERM')) return;
+  for (const end = Date.now() + STOP_TIMEOUT_MS; Date.now() < end; await sleep(50)) {
+    if (!signal(pid, 0)) return;
   }
+  signal(pid, 'SIGKILL');
 }
 
 function canConnect(address: string): Promise<boolean> {
@@ -270,21 +276,43 @@ export interface CaddyChildOptions {
   bin?: string;
 }
 
+/** The Caddies of this process not stopped yet; one 'exit' listener serves them all. */
+const running = new Set<CaddyChild>();
+
+function stopAllNow(): void {
+  for (const caddy of running) caddy.killNow();
+}
+
+/** A Caddy the agent runs, and the config file that tells it from any other process with its pid. */
+interface Child {
+  pid: number;
+  configFile: string;
+}
+
 /**
  * The ingress as two Caddy processes run by the agent: one on the TCP address whose config never
  * changes (see frontConfig), passing every request to one that holds the routes on a unix socket
- * and takes every change. Both outlive an agent that crashes (routes keep serving while it
- * restarts), and the next agent on the same data folder adopts them when they serve where asked,
- * or stops them otherwise. `close()` stops them.
+ * and takes every change. `close()` stops them, and so does any end of the agent's process that
+ * runs its code (a signal it handles, an uncaught error, process.exit): only an agent killed
+ * outright (SIGKILL, the OOM killer) leaves them running, routes and all, so that a restarted
+ * agent on the same data folder adopts them when they serve where asked (no downtime), or stops
+ * them otherwise.
  */
 export class CaddyChild extends CaddyAdmin {
-  private readonly pids: number[];
+  private readonly children: Child[];
   private readonly stateFile: string;
 
-  private constructor(admin: string, socket: string, pids: number[], stateFile: string) {
+  private constructor(admin: string, socket: string, children: Child[], stateFile: string) {
     super(admin, `unix/${socket}`);
-    this.pids = pids;
+    this.children = children;
     this.stateFile = stateFile;
+    running.add(this);
+    if (running.size === 1) process.on('exit', stopAllNow);
+  }
+
+  /** On the way out of the process, where nothing can be awaited: a signal to each group that is still ours. */
+  killNow(): void {
+    for (const r of this.children) if (runs(r.pid, r.configFile)) signal(r.pid, 'SIGTERM');
   }
 
   static async start(options: CaddyChildOptions): Promise<CaddyChild> {
@@ -302,8 +330,9 @@ export class CaddyChild extends CaddyAdmin {
     if (previous) {
       const alive = runs(previous.pid, configFile) && runs(previous.frontPid, frontFile);
       if (alive && previous.listen === options.listen) {
-        const adopted = new CaddyChild(previous.admin, socket, [previous.pid, previous.frontPid], stateFile);
+        const adopted = new CaddyChild(previous.admin, socket, [{pid: previous.pid, configFile}, {pid: previous.frontPid, configFile: frontFile}], stateFile);
         if (await adopted.call('GET', '/config/').then(() => true, () => false)) return adopted;
+        adopted.forget();
       }
       if (runs(previous.pid, configFile)) await stopPid(previous.pid);
       if (runs(previous.frontPid, frontFile)) await stopPid(previous.frontPid);
@@ -347,11 +376,13 @@ export class CaddyChild extends CaddyAdmin {
         if (Date.now() > end) throw failed(`${what} did not answer within ${START_TIMEOUT_MS / 1000}s`);
       }
     };
+    let caddy: CaddyChild | undefined;
     try {
       const back = launch(configFile);
       started.push(back);
-      const caddy = new CaddyChild(`http://${admin}`, socket, [back.child.pid ?? -1], stateFile);
-      await waitFor(back, () => caddy.call('GET', '/config/').then(() => true, () => false), 'its admin API');
+      const routing = new CaddyChild(`http://${admin}`, socket, [{pid: back.child.pid ?? -1, configFile}], stateFile);
+      caddy = routing;
+      await waitFor(back, () => routing.call('GET', '/config/').then(() => true, () => false), 'its admin API');
       const front = launch(frontFile);
       started.push(front);
       await waitFor(front, () => canConnect(options.listen), `its listener on ${options.listen}`);
@@ -359,20 +390,28 @@ export class CaddyChild extends CaddyAdmin {
       await sleep(100);
       for (const p of started) if (p.outcome() !== undefined) throw failed(p.outcome() as string);
       for (const p of started) p.child.unref();
-      caddy.pids.push(front.child.pid ?? -1);
+      routing.children.push({pid: front.child.pid ?? -1, configFile: frontFile});
       const state: ChildState = {pid: back.child.pid ?? -1, frontPid: front.child.pid ?? -1, admin: `http://${admin}`, listen: options.listen};
       await writeFile(stateFile, JSON.stringify(state), {mode: 0o600});
-      return caddy;
+      return routing;
     } catch (err) {
-      for (const p of started) p.child.kill('SIGKILL');
+      for (const p of started) if (p.child.pid !== undefined) signal(p.child.pid, 'SIGKILL');
+      caddy?.forget();
       throw err;
     } finally {
       closeSync(logFd);
     }
   }
 
+  /** Stops watching the process exit for these Caddies (they were stopped, or never were ours). */
+  private forget(): void {
+    running.delete(this);
+    if (running.size === 0) process.off('exit', stopAllNow);
+  }
+
   override async close(): Promise<void> {
-    await Promise.all(this.pids.map((pid) => stopPid(pid)));
+    await Promise.all(this.children.map((r) => stopPid(r.pid)));
+    this.forget();
     await rm(this.stateFile, {force: true});
   }
 }

@@ -58,7 +58,7 @@ async function answers(url: string, token: string): Promise<boolean> {
 }
 
 /** The platform never runs services as root; a root laptop user maps to 1000. */
-function localIdentity(): {uid: number; gid: number} {
+export function localIdentity(): {uid: number; gid: number} {
   const info = userInfo();
   return info.uid > 0 ? {uid: info.uid, gid: Math.max(info.gid, 0)} : {uid: 1000, gid: 1000};
 }
@@ -130,14 +130,45 @@ export async function ensureLocalAgent(options: {spinBin: string; env?: NodeJS.P
  */
 export function localContext(env: NodeJS.ProcessEnv = process.env): {url: string; token: string; project: string} | undefined {
   const state = readState(join(localDir(env), 'local.json'));
-  if (!state?.pid || !isAlive(state.pid)) return undefined;
+  if (!state?.pid || !isAgentProcess(state.pid)) return undefined;
   return {url: state.url, token: state.token, project: LOCAL_PROJECT};
 }
 
-/** Stops the local agent if it runs (used by `spin agent stop-local` and tests). */
-export function stopLocalAgent(env: NodeJS.ProcessEnv = process.env): boolean {
-  const state = readState(join(localDir(env), 'local.json'));
-  if (!state?.pid || !isAlive(state.pid)) return false;
+/**
+ * Whether `pid` is still the agent `spin up` started. A process that ended but was not reaped yet
+ * (a zombie: its parent is gone and nobody waits for it) still answers `kill(pid, 0)`, and a pid
+ * may since belong to another program: on Linux, /proc says which.
+ */
+function isAgentProcess(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  if (!existsSync('/proc/self/stat')) return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The state letter follows the program name, which is in parentheses and may hold any character.
+    const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
+    if (state === 'Z' || state === 'X') return false;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const at = argv.indexOf('agent');
+    return at >= 0 && argv[at + 1] === 'start';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops the local agent if it runs (`spin agent stop`, tests), and waits until it has ended.
+ * False when there was nothing to stop: no agent, one that already ended, or a pid now used by
+ * another program (which is left alone).
+ */
+export async function stopLocalAgent(env: NodeJS.ProcessEnv = process.env, timeoutMs = 10_000): Promise<boolean> {
+  const stateFile = join(localDir(env), 'local.json');
+  const state = readState(stateFile);
+  if (!state?.pid || !isAgentProcess(state.pid)) return false;
   process.kill(state.pid, 'SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (isAgentProcess(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  // Forget the pid: the next `spin up` starts a new agent, and a reused pid is never taken for it.
+  const {pid: _stopped, ...rest} = state;
+  writeFileSync(stateFile, `${JSON.stringify(rest, null, 2)}\n`, {mode: 0o600});
   return true;
 }

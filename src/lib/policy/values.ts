@@ -34,6 +34,15 @@ export function formatPorts(ports: readonly number[]): string {
   return ranges.map(formatPortRange).join(', ');
 }
 
+/**
+ * `count` consecutive host ports inside one allowed range, for a hint (`60000-60002`); the first
+ * range wide enough wins. Undefined when no range holds that many.
+ */
+export function suggestPortRange(allowed: readonly PortRange[], count: number): string | undefined {
+  const fits = allowed.find((r) => r.max - r.min + 1 >= count);
+  return fits ? formatPortRange({min: fits.min, max: fits.min + Math.max(count, 1) - 1}) : undefined;
+}
+
 const UNITS = {k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4} as const;
 
 /** Bytes for messages: whole binary units when exact (`16g`), else bytes. */

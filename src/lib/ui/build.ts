@@ -4,7 +4,8 @@
 
 import type {BuildEvent, BuildFailedError} from '../build/build.ts';
 import type {PushEvent} from '../build/push.ts';
-import {palette, type OutputStream, type Terminal} from './terminal.ts';
+import {createLiveArea} from './live.ts';
+import {clipToWidth, palette, type SizedStream, type Terminal} from './terminal.ts';
 
 export interface Renderer<E> {
   event(e: E): void;
@@ -22,15 +23,11 @@ export function formatBytes(n: number): string {
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
-function clip(text: string, width: number): string {
-  return text.length > width ? `${text.slice(0, Math.max(1, width - 1))}…` : text;
-}
-
 export function stepLine(service: string, step: number, total: number, instruction: string): string {
   return `[${service} ${step}/${total}] ${instruction}`;
 }
 
-export function createBuildRenderer(stream: OutputStream & {columns?: number}, terminal: Terminal, options: {plain: boolean}): Renderer<BuildEvent> {
+export function createBuildRenderer(stream: SizedStream, terminal: Terminal, options: {plain: boolean}): Renderer<BuildEvent> {
   const c = palette(terminal.color);
   const condensed = terminal.tty && !options.plain;
   const write = (line: string) => void stream.write(`${line}\n`);
@@ -42,7 +39,7 @@ export function createBuildRenderer(stream: OutputStream & {columns?: number}, t
           break;
         case 'step': {
           const line = stepLine(e.service, e.step, e.total, e.instruction);
-          write(condensed ? c.cyan(clip(line, Math.max(40, (stream.columns || 100) - 1))) : line);
+          write(condensed ? c.cyan(clipToWidth(line, Math.max(40, (stream.columns || 100) - 1))) : line);
           break;
         }
         case 'output':
@@ -81,7 +78,7 @@ function bar(current: number, total: number, width: number): string {
   return `[${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}]`;
 }
 
-export function createPushRenderer(stream: OutputStream, terminal: Terminal): Renderer<PushEvent> {
+export function createPushRenderer(stream: SizedStream, terminal: Terminal): Renderer<PushEvent> {
   const c = palette(terminal.color);
   if (!terminal.tty) {
     const last = new Map<string, string>();
@@ -100,19 +97,17 @@ export function createPushRenderer(stream: OutputStream, terminal: Terminal): Re
     };
   }
   const layers = new Map<string, LayerState>();
-  let drawn = 0;
+  const live = createLiveArea(stream);
   let dirty = false;
-  const draw = () => {
-    dirty = false;
-    let out = drawn > 0 ? `\u001B[${drawn}F` : '';
-    const lines = [...layers.values()].map((l) => {
+  const lines = () =>
+    [...layers.values()].map((l) => {
       const mark = /Pushed|already exists|Mounted/.test(l.status) ? c.green('✔') : c.cyan('•');
       const progress = l.total && l.current !== undefined && l.status === 'Pushing' ? `  ${bar(l.current, l.total, 24)} ${formatBytes(l.current)}/${formatBytes(l.total)}` : '';
       return `${mark} ${c.bold(l.service)} ${l.layer}  ${l.status}${progress}`;
     });
-    for (const l of lines) out += `\u001B[2K${l}\n`;
-    stream.write(out);
-    drawn = lines.length;
+  const draw = (above: string[] = []) => {
+    dirty = false;
+    live.draw(lines(), above);
   };
   const timer = setInterval(() => dirty && draw(), 100);
   timer.unref();
@@ -129,9 +124,7 @@ export function createPushRenderer(stream: OutputStream, terminal: Terminal): Re
       // Finished images leave the live area: their layers collapse into one line that stays.
       if (e.type === 'done') {
         for (const key of [...layers.keys()]) if (key.startsWith(`${e.service}/`)) layers.delete(key);
-        stream.write(`${drawn > 0 ? `\u001B[${drawn}F\u001B[0J` : ''}${c.green('✔')} ${c.bold(e.service)} pushed ${e.image}\n`);
-        drawn = 0;
-        draw();
+        draw([`${c.green('✔')} ${c.bold(e.service)} pushed ${e.image}`]);
       }
     },
     done() {

@@ -1,8 +1,8 @@
-// Log lines for people (`web-1 | …`, a color per service) or scripts (NDJSON). Output is
+// Log lines for people (`web-1 | …`, a color per replica) or scripts (NDJSON). Output is
 // batched: a service printing 200k lines must not cost a write() per line.
 
-import type {LogLine} from '../engine/types.ts';
-import {palette} from './terminal.ts';
+import type {LogLine, StackStatus} from '../engine/types.ts';
+import {palette, type Palette} from './terminal.ts';
 
 const FLUSH_BYTES = 64 * 1024;
 
@@ -11,11 +11,44 @@ export interface LogPrinter {
   flush(): Promise<void>;
 }
 
-export function createLogPrinter(out: NodeJS.WritableStream, options: {color: boolean; timestamps: boolean; json: boolean}): LogPrinter {
+export interface LogPrinterOptions {
+  color: boolean;
+  timestamps: boolean;
+  json: boolean;
+  /**
+   * The replicas whose lines will come (`web-1`, `web-2`, `db-1`), known from the stack's status
+   * before the first line: prefixes are padded to the widest from the start, and colors go by
+   * position in this list, so they stay the same from one run to the next.
+   */
+  replicas?: string[];
+}
+
+/** The prefix colors, in the order replicas take them; they repeat after the last. */
+export function prefixColors(c: Palette): ((s: string) => string)[] {
+  const base = [c.cyan, c.yellow, c.green, c.magenta, c.blue];
+  return [...base, ...base.map((color) => (s: string) => c.bold(color(s)))];
+}
+
+export function replicaName(l: Pick<LogLine, 'service' | 'replica'>): string {
+  return `${l.service}-${l.replica}`;
+}
+
+/** `web-1`, `web-2`, `worker-1`: the replicas of the services asked for (all when none), in name order. */
+export function replicaNames(status: StackStatus, services: string[] = []): string[] {
+  return [...status.services]
+    .filter((s) => services.length === 0 || services.includes(s.service))
+    .sort((a, b) => a.service.localeCompare(b.service))
+    .flatMap((s) => [...s.replicas].sort((a, b) => a.replica - b.replica).map((r) => replicaName({service: s.service, replica: r.replica})));
+}
+
+export function createLogPrinter(out: NodeJS.WritableStream, options: LogPrinterOptions): LogPrinter {
   const c = palette(options.color);
-  const colors = [c.cyan, c.yellow, c.green, (s: string) => c.bold(c.cyan(s)), (s: string) => c.bold(c.yellow(s)), (s: string) => c.bold(c.green(s))];
+  const colors = prefixColors(c);
+  const known = [...new Set(options.replicas ?? [])];
+  const index = new Map(known.map((name, i) => [name, i]));
+  // A replica that starts while following (a scale-up) can only widen the prefixes from then on.
+  let width = Math.max(0, ...known.map((name) => name.length));
   const prefixes = new Map<string, string>();
-  let width = 0;
   let buffer = '';
   let scheduled = false;
   let pending: Promise<void> = Promise.resolve();
@@ -29,18 +62,16 @@ export function createLogPrinter(out: NodeJS.WritableStream, options: {color: bo
   };
 
   const prefix = (l: LogLine) => {
-    const name = `${l.service}-${l.replica}`;
+    const name = replicaName(l);
     let p = prefixes.get(name);
-    if (p === undefined || name.length > width) {
-      width = Math.max(width, name.length);
+    if (p !== undefined) return p;
+    if (name.length > width) {
+      width = name.length;
       prefixes.clear();
     }
-    p = prefixes.get(name);
-    if (p === undefined) {
-      const color = colors[[...l.service].reduce((h, ch) => h + ch.charCodeAt(0), 0) % colors.length];
-      p = `${color(name.padEnd(width))} | `;
-      prefixes.set(name, p);
-    }
+    if (!index.has(name)) index.set(name, index.size);
+    p = `${colors[(index.get(name) as number) % colors.length](name.padEnd(width))} | `;
+    prefixes.set(name, p);
     return p;
   };
 

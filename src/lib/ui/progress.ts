@@ -1,13 +1,19 @@
-// Deploy progress. On a TTY: one live line per service, redrawn in place. Piped: one plain
-// line per event, so CI logs read top to bottom.
+// Deploy progress. On a TTY: one live line per service, redrawn in place (live.ts), and the
+// stack's own messages (the plan, "rolling back to revision 6") as lines that stay, above it. A
+// new plan or a message after a failure freezes the service lines drawn so far, so a rollback
+// shows below the failure instead of painting over it. Piped: one plain line per event, so CI
+// logs read top to bottom.
 
 import type {DeployEvent} from '../engine/types.ts';
-import {palette, type OutputStream, type Terminal} from './terminal.ts';
+import {createLiveArea} from './live.ts';
+import {palette, type SizedStream, type Terminal} from './terminal.ts';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const FRAME_MS = 120;
 
 export interface ProgressRenderer {
   event(e: DeployEvent): void;
+  /** Draws the last frame: every spinner replaced by the state its service ended in. */
   done(): void;
 }
 
@@ -16,50 +22,74 @@ export function plainLine(e: DeployEvent): string {
   return `${e.time} ${who}${e.type}: ${e.message}`;
 }
 
-export function createProgress(stream: OutputStream, terminal: Terminal): ProgressRenderer {
+/**
+ * The plan event's message, one line per service: the agent joins them with "; ", which also
+ * appears inside a service's parentheses.
+ */
+export function planLines(message: string): string[] {
+  const lines: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < message.length; i++) {
+    if (message[i] === '(') depth++;
+    else if (message[i] === ')') depth = Math.max(0, depth - 1);
+    else if (depth === 0 && message.startsWith('; ', i)) {
+      lines.push(message.slice(start, i));
+      start = i + 2;
+    }
+  }
+  lines.push(message.slice(start));
+  return lines.filter((l) => l !== '');
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export function createProgress(stream: SizedStream, terminal: Terminal): ProgressRenderer {
   if (!terminal.tty) {
     return {event: (e) => void stream.write(`${plainLine(e)}\n`), done: () => {}};
   }
   const c = palette(terminal.color);
-  const services = new Map<string, {type: string; message: string}>();
-  const general: string[] = [];
-  let drawn = 0;
+  const live = createLiveArea(stream, (n) => c.dim(`… and ${n} more`));
+  let services = new Map<string, {type: string; message: string}>();
   let frame = 0;
-  const mark = (type: string) => {
-    if (type === 'healthy' || type === 'done') return c.green('✔');
+  const mark = (type: string, final: boolean) => {
+    if (type === 'healthy' || type === 'running' || type === 'done') return c.green('✔');
     if (type === 'failed') return c.red('✖');
     if (type === 'remove' || type === 'stop') return c.dim('-');
-    return c.cyan(SPINNER[frame % SPINNER.length]);
+    return final ? c.dim('•') : c.cyan(SPINNER[frame % SPINNER.length]);
   };
-  const draw = () => {
-    let out = drawn > 0 ? `\u001B[${drawn}F` : '';
-    const lines = [...general.map((g) => c.dim(g)), ...[...services].map(([name, s]) => `${mark(s.type)} ${c.bold(name)}  ${s.message}`)];
-    for (const l of lines) out += `\u001B[2K${l}\n`;
-    stream.write(out);
-    drawn = lines.length;
+  const lines = (final: boolean) => {
+    const width = Math.max(0, ...[...services.keys()].map((name) => name.length));
+    return [...services].map(([name, s]) => `${mark(s.type, final)} ${c.bold(name.padEnd(width))}  ${s.message}`);
   };
   const timer = setInterval(() => {
     frame++;
-    draw();
-  }, 120);
+    if (services.size > 0) live.draw(lines(false));
+  }, FRAME_MS);
   timer.unref();
   return {
     event(e) {
-      if (e.type === 'log') {
-        general.push(e.message);
-      } else if (e.service) {
-        services.set(e.service, {type: e.type, message: e.replica ? `${e.message} (replica ${e.replica})` : e.message});
-      } else if (e.type === 'plan') {
-        general.push(e.message);
-      } else {
-        general.push(e.message);
+      if (e.service) {
+        // "web-2 is healthy" and "web replica 2 …" name their replica; "created demo.portal.web.2" does not say it so.
+        const named = e.replica === undefined || new RegExp(`(^|\\s)${escapeRegExp(`${e.service}-${e.replica}`)}\\b|\\breplica ${e.replica}\\b`).test(e.message);
+        services.set(e.service, {type: e.type, message: named ? e.message : `${e.message} (replica ${e.replica})`});
+        live.draw(lines(false));
+        return;
       }
-      if (general.length > 5) general.splice(0, general.length - 5);
-      draw();
+      const message = (e.type === 'plan' ? planLines(e.message) : [e.message]).map((m) => c.dim(m));
+      // A new plan (the rollback's) or a message after a failure starts a new block: the lines so
+      // far stay as they ended, so the failure is not painted over. Other messages go above the block.
+      if (e.type === 'plan' || [...services.values()].some((s) => s.type === 'failed')) {
+        const frozen = lines(true);
+        services = new Map();
+        live.draw([], [...frozen, ...message]);
+      } else {
+        live.draw(lines(false), message);
+      }
     },
     done() {
       clearInterval(timer);
-      draw();
+      live.draw(lines(true));
     },
   };
 }

@@ -3,7 +3,7 @@
 // Piped output keeps one token per cell (an empty cell is "-") so `awk '{print $N}'` stays right.
 
 import type {ContextInfo} from '../client/contexts.ts';
-import type {DeployEventJson, RevisionSummaryJson, SecretJson, StackSummaryJson, VolumeJson} from '../client/api-types.ts';
+import type {DeployEventJson, RevisionSummaryJson, SecretJson, StackRemovedJson, StackSummaryJson, VolumeJson} from '../client/api-types.ts';
 import type {ServiceStatus, StackStatus} from '../engine/types.ts';
 import {formatTime, renderTable} from './table.ts';
 import {palette, type Palette, type Terminal} from './terminal.ts';
@@ -20,10 +20,16 @@ export function shortDigest(ref: string): string {
   return DIGEST.exec(ref)?.[1] ?? ref;
 }
 
-/** The image a replica runs, named as the user wrote it, pinned by a short digest when known. */
+/**
+ * The image as people read it, the same in `spin ps` and `spin history`: the name and tag the
+ * user wrote, then the first 12 hex digits of the digest it runs by (`registry/team/web:1.2@3f2a9c1b7d4e`).
+ * A reference that is only a digest or an image ID shows as those 12 digits.
+ */
 export function imageLabel(service: Pick<ServiceStatus, 'image' | 'imageDigest'>): string {
-  const name = service.image.replace(/@sha256:[0-9a-f]+$/, '');
-  return service.imageDigest ? `${name}@${shortDigest(service.imageDigest)}` : name;
+  const name = /^(sha256:[0-9a-f]+|[0-9a-f]{64})$/.test(service.image) ? '' : service.image.replace(/@sha256:[0-9a-f]+$/, '');
+  const short = [service.imageDigest, service.image].find((ref) => ref !== undefined && DIGEST.test(ref));
+  if (!short) return name || '-';
+  return name ? `${name}@${shortDigest(short)}` : shortDigest(short);
 }
 
 /** `0.0.0.0:8080->80/tcp`, as `docker ps` shows a published port. */
@@ -60,7 +66,8 @@ export function psRows(status: StackStatus, options: Pick<RenderOptions, 'color'
         // Docker keeps the last verdict of a stopped container ("unhealthy" after `spin stop`), which
         // says nothing about a replica that does not run.
         ['exited', 'dead', 'created'].includes(r.state) ? '-' : healthColor(c, r.health),
-        formatPorts(s.ports),
+        // Behind the ingress, the URL comes first: that is where people reach the service.
+        s.ingress ? [s.ingress.url, ...(s.ports.length ? [formatPorts(s.ports)] : [])].join(',') : formatPorts(s.ports),
         imageLabel(s),
       ]),
   );
@@ -91,16 +98,28 @@ function outcomeColor(c: Palette, outcome: string): string {
   return c.yellow(outcome);
 }
 
-/** `web=3f2a9c1b7d4e,db=88aa01c2d3e4`, services in name order. */
-export function formatImages(images: Record<string, string>): string {
-  const entries = Object.entries(images).sort(([a], [b]) => a.localeCompare(b));
-  return entries.map(([service, ref]) => `${service}=${shortDigest(ref)}`).join(',') || '-';
+/**
+ * `db=postgres:16@88aa01c2d3e4,web=team/web:1.2@3f2a9c1b7d4e`, services in name order: each as
+ * imageLabel shows it in `spin ps` (without the names, from an older agent: the digests alone).
+ */
+export function formatImages(images: Record<string, string>, refs: Record<string, string> = {}): string {
+  const services = [...new Set([...Object.keys(images), ...Object.keys(refs)])].sort((a, b) => a.localeCompare(b));
+  return services.map((service) => `${service}=${imageLabel({image: refs[service] ?? images[service], imageDigest: images[service]})}`).join(',') || '-';
 }
 
-export function renderHistory(revisions: RevisionSummaryJson[], options: RenderOptions): string {
+/** Newest first; CURRENT marks the revision the stack runs (as `spin context ls` marks the current context). */
+export function renderHistory(revisions: RevisionSummaryJson[], options: RenderOptions & {current?: number | null}): string {
   const c = palette(options.color);
-  const rows = revisions.map((r) => [String(r.number), formatTime(r.createdAt, options.tty, options.now), r.user, outcomeColor(c, r.outcome), formatImages(r.images), oneLine(r.message)]);
-  return renderTable(['REV', 'CREATED', 'USER', 'OUTCOME', 'IMAGES', 'MESSAGE'], rows, options);
+  const rows = revisions.map((r) => [
+    r.number === options.current ? '*' : options.tty ? '' : '-',
+    String(r.number),
+    formatTime(r.createdAt, options.tty, options.now),
+    r.user,
+    outcomeColor(c, r.outcome),
+    formatImages(r.images, r.imageRefs),
+    oneLine(r.message),
+  ]);
+  return renderTable(['CURRENT', 'REV', 'CREATED', 'USER', 'OUTCOME', 'IMAGES', 'MESSAGE'], rows, options);
 }
 
 /** The message column is last, so it may hold spaces, but never a line break. */
@@ -129,6 +148,20 @@ export function renderVolumes(volumes: VolumeJson[], options: RenderOptions): st
   return renderTable(['NAME', 'DRIVER', 'CREATED', 'STACKS'], rows, options);
 }
 
+/**
+ * What `spin rm` did: the stack, then with --volumes each volume removed and each kept with why
+ * (another stack still uses it; it is not the stack's own), never "its volumes" for ones that stayed.
+ */
+export function renderRemoved(project: string, stack: string, volumes?: StackRemovedJson['volumes']): string {
+  const lines = [`removed stack "${stack}" from project "${project}"`];
+  if (volumes) {
+    if (volumes.removed.length === 0 && volumes.kept.length === 0) lines[0] += '; it had no volumes';
+    for (const name of volumes.removed) lines.push(`removed volume "${name}"`);
+    for (const k of volumes.kept) lines.push(`kept volume "${k.name}": ${k.reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 export function renderContexts(contexts: ContextInfo[], options: RenderOptions): string {
   const rows = contexts.map((x) => [x.current ? '*' : options.tty ? '' : '-', x.name, x.url, x.user ?? '-', x.project ?? '-']);
   return renderTable(['CURRENT', 'NAME', 'URL', 'USER', 'PROJECT'], rows, options);
@@ -140,6 +173,6 @@ export function formatEvent(event: DeployEventJson, options: Pick<RenderOptions,
   const target = event.service ? `${event.service}${event.replica ? `-${event.replica}` : ''}: ` : '';
   // A line of an unknown shape from a newer agent prints as what it has, never "undefined".
   const text = event.message ?? event.type;
-  const message = event.type === 'failed' ? c.red(text) : event.type === 'healthy' ? c.green(text) : text;
+  const message = event.type === 'failed' ? c.red(text) : event.type === 'healthy' || event.type === 'running' || event.type === 'done' ? c.green(text) : text;
   return `${target ? c.dim(target) : ''}${message}`;
 }

@@ -1,11 +1,7 @@
 // Tables for people and for scripts. On a TTY: bold headers and color; piped: the same
 // stable, space-padded columns without escape codes, so `awk '{print $1}'` works.
 
-import {palette} from './terminal.ts';
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001B\[[0-9;]*m/g;
-const width = (s: string) => s.replace(ANSI, '').length;
+import {palette, visibleWidth as width} from './terminal.ts';
 
 export function renderTable(headers: string[], rows: string[][], options: {color: boolean}): string {
   const c = palette(options.color);

@@ -334,6 +334,26 @@ describe('deploy', () => {
     assert.equal(fake.stacksByKey.get('demo/web')?.revision, 1);
   });
 
+  test('after a rollback: the failed replica\'s last log lines in the result, history marks the revision that runs, ps names its image as history does', async () => {
+    await deploy({model: WEB});
+    fake.outcome = 'failed';
+    let calls = 0;
+    fake.onDeployStart = () => {
+      if (++calls === 2) fake.outcome = 'healthy';
+    };
+    const body = (await deploy({model: {services: {web: {...WEB.services.web, image: 'busybox:1.36', command: ['false']}}}})).json() as {failure: {logs: string[]}; rollback: {revision: number}};
+    // The rollback removed the failed container: its log lines travel with the result instead.
+    assert.deepEqual(body.failure.logs, ['boom']);
+    assert.equal(body.rollback.revision, 1);
+    const list = (await call({method: 'GET', url: '/v1/projects/demo/stacks/web/revisions'})).json() as {currentRevision: number; revisions: {number: number; images: Record<string, string>; imageRefs: Record<string, string>}[]};
+    assert.equal(list.currentRevision, 1);
+    assert.deepEqual(list.revisions.map((r) => [r.number, r.imageRefs]), [[2, {web: 'busybox:1.36'}], [1, {web: 'busybox'}]]);
+    // The engine now knows the image by another digest too (pushed later under another name).
+    fake.imageDigests.web = `127.0.0.1:5000/demo/web@sha256:${'c'.repeat(64)}`;
+    const detail = (await call({method: 'GET', url: '/v1/projects/demo/stacks/web'})).json() as {status: {services: {imageDigest?: string}[]}};
+    assert.equal(detail.status.services[0].imageDigest, list.revisions[1].images.web);
+  });
+
   /** Revision 1 as an older policy accepted it: stored as it is, healthy. */
   async function storedRevision(service: Record<string, unknown>): Promise<void> {
     const {project} = await loadDocument({services: {web: service}}, 'web');
@@ -504,7 +524,8 @@ describe('stack operations', () => {
 
   test('remove deletes the containers and the records', async () => {
     const res = await call({method: 'DELETE', url: '/v1/projects/demo/stacks/web?volumes=true'});
-    assert.deepEqual(res.json(), {removed: true});
+    // With volumes: which went and which stayed.
+    assert.deepEqual(res.json(), {removed: true, volumes: {removed: [], kept: []}});
     assert.deepEqual(fake.callsOf('remove')[0].args, {volumes: true});
     assert.equal(store.stack({project: 'demo', stack: 'web'}), undefined);
     assertEnvelope(await call({method: 'DELETE', url: '/v1/projects/demo/stacks/web'}), 404, 'stack.not_found');

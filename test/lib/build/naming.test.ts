@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import {execFileSync} from 'node:child_process';
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-import {after, describe, test} from 'node:test';
+import {describe, test} from 'node:test';
 
-import {defaultTag, normalizeRegistry, parseReference, repositoryName, resolveNaming, serviceImage, timestampTag, type GitRunner} from '../../../src/lib/build/naming.ts';
+import {normalizeRegistry, parseReference, repositoryName, resolveNaming, serviceImage} from '../../../src/lib/build/naming.ts';
 
 describe('image references', () => {
   test('registry, repository, tag and digest as Docker reads them', () => {
@@ -57,35 +53,5 @@ describe('image naming', () => {
     assert.deepEqual(resolveNaming({flags: {}, env, context, composeProject: 'demo'}), {registry: 'env.example.org', project: 'envproj'});
     assert.deepEqual(resolveNaming({flags: {}, env: {}, context, composeProject: 'demo'}), {registry: 'ctx.example.org', project: 'ctxproj'});
     assert.deepEqual(resolveNaming({flags: {}, env: {}, composeProject: 'demo'}), {registry: undefined, project: 'demo'});
-  });
-});
-
-describe('default tag', () => {
-  const clock = () => new Date('2026-03-04T05:06:07.890Z');
-  const fakeGit = (answers: Record<string, string | undefined>): GitRunner => async (args) => answers[args.join(' ')];
-
-  test('the git short commit, -dirty with changes, else a UTC timestamp', async () => {
-    assert.equal(timestampTag(clock()), '20260304050607');
-    assert.deepEqual(await defaultTag('/p', {git: fakeGit({'rev-parse --short HEAD': 'abc1234', 'status --porcelain': ''}), now: clock}), {tag: 'abc1234', source: 'git'});
-    assert.deepEqual(await defaultTag('/p', {git: fakeGit({'rev-parse --short HEAD': 'abc1234', 'status --porcelain': ' M web.py'}), now: clock}), {tag: 'abc1234-dirty', source: 'git'});
-    assert.deepEqual(await defaultTag('/p', {git: fakeGit({}), now: clock}), {tag: '20260304050607', source: 'clock'});
-  });
-
-  const dirs: string[] = [];
-  after(() => dirs.forEach((d) => rmSync(d, {recursive: true, force: true})));
-
-  test('with the real git: a fresh repository has no commit, then a clean one, then a dirty one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spin-git-'));
-    dirs.push(dir);
-    const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], {env: {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t'}}).toString().trim();
-    git('init', '-q');
-    assert.equal((await defaultTag(dir, {now: clock})).source, 'clock');
-    writeFileSync(join(dir, 'compose.yaml'), 'services: {}\n');
-    git('add', '.');
-    git('commit', '-qm', 'init');
-    const commit = git('rev-parse', '--short', 'HEAD');
-    assert.deepEqual(await defaultTag(dir), {tag: commit, source: 'git'});
-    writeFileSync(join(dir, 'new.txt'), 'untracked counts as a change\n');
-    assert.deepEqual(await defaultTag(dir), {tag: `${commit}-dirty`, source: 'git'});
   });
 });

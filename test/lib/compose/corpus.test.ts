@@ -42,7 +42,8 @@ function samples(): Sample[] {
 }
 
 function load(s: Sample): Promise<LoadResult> {
-  return loadProject({files: s.files, workingDir: dirname(s.files[0]), env: s.env, consistency: !s.stage.includes('consistency skipped')});
+  // compose-go's loader does not look for build contexts and Dockerfiles on disk: nor does this.
+  return loadProject({files: s.files, workingDir: dirname(s.files[0]), env: s.env, consistency: !s.stage.includes('consistency skipped'), buildFiles: false});
 }
 
 const errorsOf = (r: LoadResult) => r.diagnostics.filter((d) => d.severity === 'error');

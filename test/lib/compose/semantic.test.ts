@@ -344,3 +344,36 @@ describe('corpus through the late phases', () => {
     assert.deepEqual(project.networks['other-network'].driver_opts, {foo: 'bar', baz: '1'});
   });
 });
+
+describe('checkConsistency: update_config and rollback_config', () => {
+  const rollout = (config: Record<string, unknown>, which = 'update_config') => check({services: {web: {image: 'x', deploy: {[which]: config}}}});
+
+  test('accepts every value the engine takes', async () => {
+    for (const failure_action of ['rollback', 'pause', 'continue']) assert.deepEqual(await rollout({failure_action}), []);
+    assert.deepEqual(await rollout({parallelism: 0, delay: '0s', monitor: '1m30s', max_failure_ratio: 1, order: 'start-first'}), []);
+    assert.deepEqual(await rollout({parallelism: 2, max_failure_ratio: 0, order: 'stop-first'}, 'rollback_config'), []);
+  });
+
+  test('reports each value the engine would refuse only at deploy, at its own path', async () => {
+    const ds = await rollout({failure_action: 'explode', parallelism: -1, delay: '-5s', monitor: '-1ms', max_failure_ratio: 1.5});
+    assert.deepEqual(
+      ds.map((d) => [d.path, d.message]),
+      [
+        ['services.web.deploy.update_config.failure_action', 'services.web.deploy.update_config.failure_action must be rollback, pause or continue, not "explode"'],
+        ['services.web.deploy.update_config.parallelism', 'services.web.deploy.update_config.parallelism must be a whole number, 0 or more, not -1'],
+        ['services.web.deploy.update_config.max_failure_ratio', 'services.web.deploy.update_config.max_failure_ratio must be a number from 0 to 1, not 1.5'],
+        ['services.web.deploy.update_config.delay', 'services.web.deploy.update_config.delay must not be negative, not "-5s"'],
+        ['services.web.deploy.update_config.monitor', 'services.web.deploy.update_config.monitor must not be negative, not "-1ms"'],
+      ],
+    );
+    assert.ok(ds.every((d) => d.severity === 'error' && d.hint));
+    assert.match(ds[0].hint ?? '', /rollback.*pause.*continue/);
+    const back = await rollout({failure_action: 'retry', parallelism: 1.5, max_failure_ratio: -0.1, order: 'sideways'}, 'rollback_config');
+    assert.deepEqual(back.map((d) => d.path), [
+      'services.web.deploy.rollback_config.failure_action',
+      'services.web.deploy.rollback_config.order',
+      'services.web.deploy.rollback_config.parallelism',
+      'services.web.deploy.rollback_config.max_failure_ratio',
+    ]);
+  });
+});

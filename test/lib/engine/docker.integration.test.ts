@@ -80,7 +80,8 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     assert.deepEqual(first.plan.create.networks, [`${project}.app`]);
     const at = (type: string, service: string) => first.events.findIndex((e) => e.type === type && e.service === service);
     assert.ok(at('healthy', 'web') !== -1 && at('healthy', 'web') < at('create', 'client'), 'client is created after web is healthy');
-    assert.deepEqual(first.status.services.map((s) => [s.service, s.desired, s.running, s.healthy]), [['client', 1, 1, 1], ['web', 1, 1, 1]]);
+    // client has no healthcheck: it runs, and is not counted healthy.
+    assert.deepEqual(first.status.services.map((s) => [s.service, s.desired, s.running, s.healthy]), [['client', 1, 1, 0], ['web', 1, 1, 1]]);
     assert.equal(first.status.services[1].replicas[0].container, `${project}.app.web.1`);
     assert.equal(first.status.services[1].replicas[0].health, 'healthy');
     assert.match(first.images.web, /^sha256:[0-9a-f]{64}$/);
@@ -130,7 +131,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     const result = await deploy('ten', await model('ten', {services}));
     assert.equal(result.outcome, 'healthy', JSON.stringify(result.failure));
     assert.equal(result.status.services.length, 10);
-    assert.ok(result.status.services.every((s) => s.running === 1 && s.healthy === 1));
+    assert.ok(result.status.services.every((s) => s.running === 1 && s.healthy === 0 && s.replicas[0].health === 'none'));
     assert.ok(Date.now() - started < 30_000);
 
     const up = await deploy('ten', await model('ten', {services: {...services, s0: {...SLEEPER, deploy: {replicas: 3}}}}));
@@ -199,7 +200,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     assert.equal(done.outcome, 'healthy', JSON.stringify(done.failure));
     assert.ok(done.events.some((e) => e.type === 'done' && e.service === 'migrate'));
     const migrate = done.status.services.find((s) => s.service === 'migrate');
-    assert.deepEqual([migrate?.replicas[0].state, migrate?.replicas[0].exitCode, migrate?.healthy], ['exited', 0, 1]);
+    assert.deepEqual([migrate?.replicas[0].state, migrate?.replicas[0].exitCode, migrate?.healthy], ['exited', 0, 0]);
     // The finished one-shot is not run again by a redeploy.
     const again = await deploy('oneshot', await model('oneshot', oneShot));
     assert.equal(again.plan.noop, true);
@@ -284,11 +285,12 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     const doc = {volumes: {data: {}}, services: {db: {...SLEEPER, volumes: ['data:/data']}}};
     const result = await deploy('vol', await model('vol', doc));
     assert.equal(result.outcome, 'healthy', JSON.stringify(result.failure));
-    assert.deepEqual(result.plan.create.volumes, [`${project}.data`]);
+    // The stack's own volume, named as `spin config` names it (`vol_data`) within the project.
+    assert.deepEqual(result.plan.create.volumes, [`${project}.vol_data`]);
     await run(ref, 'db', ['sh', '-c', 'echo kept > /data/f']);
     const listed = await orch.volumes(project);
-    assert.deepEqual(listed.map((v) => [v.name, v.driver, v.stacks]), [[`${project}.data`, 'local', ['vol']]]);
-    await assert.rejects(orch.removeVolume(project, 'data'), (err: unknown) => err instanceof EngineError && err.code === 'volume.in_use' && /volume ".*\.data" is in use by ".*\.vol\.db\.1"/.test(err.message));
+    assert.deepEqual(listed.map((v) => [v.name, v.driver, v.stacks]), [[`${project}.vol_data`, 'local', ['vol']]]);
+    await assert.rejects(orch.removeVolume(project, 'vol_data'), (err: unknown) => err instanceof EngineError && err.code === 'volume.in_use' && /volume ".*\.vol_data" is in use by ".*\.vol\.db\.1"/.test(err.message));
     await assert.rejects(orch.removeVolume(project, 'nope'), (err: unknown) => err instanceof EngineError && err.code === 'volume.not_found');
 
     await orch.remove(ref);
@@ -302,6 +304,74 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     assert.equal((await run(ref, 'db', ['cat', '/data/f'])).stdout, 'kept\n');
     await orch.remove(ref, {volumes: true});
     assert.deepEqual(await orch.volumes(project), []);
+  });
+
+  test('volumes are per stack; stacks deployed under the old project-wide names keep their volumes and data', async () => {
+    // A project of its own: the test above expects its project to end with no volumes.
+    const p = uniqueName('t');
+    const at = (stack: string) => ({project: p, stack});
+    const deployIn = async (stack: string, doc: Record<string, unknown>) => {
+      const events: DeployEvent[] = [];
+      const result = await orch.deploy({ref: at(stack), model: await model(stack, doc), revision: 1, secrets: {}, timeoutMs: 60_000, onEvent: (e) => events.push(e)});
+      assert.equal(result.outcome, 'healthy', JSON.stringify(result.failure));
+      return {...result, events};
+    };
+    const cat = async (stack: string) => run(at(stack), 'db', ['cat', '/data/f']);
+    const mounts = async (stack: string) => {
+      const [c] = (await orch.status(at(stack))).services[0].replicas;
+      return (await docker.getContainer(c.id).inspect()).Mounts.map((m) => m.Name);
+    };
+    const doc = {volumes: {dbdata: {}}, services: {db: {...SLEEPER, volumes: ['dbdata:/data']}}};
+    try {
+      // Before volumes were scoped per stack, volume `dbdata` was `<project>.dbdata` for every stack
+      // of the project. Stack "legacy" was deployed then: its volume as Spin labelled it, holding data.
+      const old = `${p}.dbdata`;
+      await docker.createVolume({Name: old, Driver: 'local', Labels: {[LABELS.managed]: 'true', [LABELS.project]: p, [LABELS.stack]: 'legacy'}});
+      const writer = await docker.createContainer({Image: image, Cmd: ['sh', '-c', 'echo written before > /data/f'], Labels: {[LABELS.project]: p}, HostConfig: {Binds: [`${old}:/data`]}});
+      await writer.start();
+      assert.equal((await writer.wait()).StatusCode, 0);
+      await writer.remove();
+
+      // Deployed with today's code, it keeps that volume, says so once, and finds its data.
+      const legacy = await deployIn('legacy', doc);
+      assert.deepEqual(legacy.plan.create.volumes, []);
+      assert.ok(legacy.events.some((e) => e.type === 'log' && e.message === `volume "dbdata" keeps engine volume "${old}", which this stack used before volumes were named per stack (a new stack's would be "${p}.legacy_dbdata")`), JSON.stringify(legacy.events));
+      assert.deepEqual(await mounts('legacy'), [old]);
+      assert.equal((await cat('legacy')).stdout, 'written before\n');
+      const again = await deployIn('legacy', doc);
+      assert.equal(again.plan.noop, true);
+      assert.ok(!again.events.some((e) => e.type === 'log' && /keeps engine volume/.test(e.message)));
+
+      // A stack that shared the old volume (one of its containers mounts it) keeps it too, and
+      // still after `spin rm`, when nothing of it mounts the volume any more: the choice was recorded.
+      await docker.createContainer({
+        name: `${p}.sharer.db.1`,
+        Image: image,
+        Cmd: ['sleep', '3600'],
+        Labels: {[LABELS.managed]: 'true', [LABELS.project]: p, [LABELS.stack]: 'sharer', [LABELS.service]: 'db', [LABELS.replica]: '1'},
+        HostConfig: {Binds: [`${old}:/data`], Init: true},
+      });
+      const sharer = await deployIn('sharer', doc);
+      assert.deepEqual(sharer.plan.create.volumes, []);
+      assert.equal((await cat('sharer')).stdout, 'written before\n');
+      await orch.remove(at('sharer'));
+      await deployIn('sharer', doc);
+      assert.deepEqual(await mounts('sharer'), [old]);
+
+      // A stack new to the project gets its own volume, as with compose: it does not see the data.
+      const fresh = await deployIn('fresh', doc);
+      assert.deepEqual(fresh.plan.create.volumes, [`${p}.fresh_dbdata`]);
+      assert.equal((await cat('fresh')).code, 1);
+      const listed = await orch.volumes(p);
+      assert.deepEqual(listed.map((v) => [v.name, v.stacks]), [[old, ['legacy', 'sharer']], [`${p}.fresh_dbdata`, ['fresh']]]);
+
+      // `spin rm --volumes` of the stack that created it removes the old volume once no one mounts it.
+      for (const stack of ['fresh', 'sharer']) await orch.remove(at(stack), {volumes: true});
+      await orch.remove(at('legacy'), {volumes: true});
+      assert.deepEqual(await orch.volumes(p), []);
+    } finally {
+      await cleanupProject(docker, p);
+    }
   });
 
   test('a container name taken by a foreign container is refused, and the foreign one is left alone', async () => {

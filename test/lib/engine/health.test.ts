@@ -10,8 +10,8 @@ function info(state: Record<string, unknown>, restarts = 0) {
   return {RestartCount: restarts, State: {Status: 'running', Running: true, Restarting: false, ExitCode: 0, OOMKilled: false, Error: '', StartedAt: '2025-01-01T00:00:00Z', ...state}} as never;
 }
 
-test('running without a healthcheck: healthy after the monitor period', () => {
-  assert.deepEqual(judge(info({}), opts), {state: 'healthy'});
+test('running without a healthcheck: "running" (not healthy) after the monitor period', () => {
+  assert.deepEqual(judge(info({}), opts), {state: 'running'});
   assert.deepEqual(judge(info({StartedAt: '2025-01-01T00:00:09.600Z'}), opts), {state: 'pending', recheckInMs: 600});
 });
 
@@ -36,7 +36,7 @@ test('restarts fail, with the exit code seen in the die event', () => {
   assert.deepEqual(judge(info({}, 1), {...opts, lastExitCode: 2}), {state: 'failed', reason: 'keeps restarting: it exited with code 2 and the engine restarted it'});
   assert.deepEqual(judge(info({}, 1), opts), {state: 'failed', reason: 'keeps restarting: it exited and the engine restarted it'});
   assert.deepEqual(judge(info({Status: 'restarting', Restarting: true, ExitCode: 1}), opts), {state: 'failed', reason: 'keeps restarting: it exited with code 1 and the engine restarted it'});
-  assert.deepEqual(judge(info({}, 4), {...opts, restartBaseline: 4}), {state: 'healthy'});
+  assert.deepEqual(judge(info({}, 4), {...opts, restartBaseline: 4}), {state: 'running'});
 });
 
 test('waiting for completion ignores health', () => {

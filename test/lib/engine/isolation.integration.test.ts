@@ -171,7 +171,7 @@ describe('tenants on one engine', {concurrency: true}, () => {
       assert.deepEqual([...(await containersOf(attacker)).keys()], []);
     };
     await refused(uses({net: {external: true, name: `${victim}.s`}}, {}), `network "${victim}.s" exists but belongs to project "${victim}" stack "s"`);
-    await refused(uses({}, {data: {external: true, name: `${victim}.data`}}), `volume "${victim}.data" exists but belongs to project "${victim}" stack "s"`);
+    await refused(uses({}, {data: {external: true, name: `${victim}.s_data`}}), `volume "${victim}.s_data" exists but belongs to project "${victim}" stack "s"`);
 
     // An admin's network without Spin labels: fine when named "<project>.…", refused otherwise.
     const shared = `${attacker}.shared`;

@@ -3,7 +3,7 @@ import {test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
 import type {Project} from '../../../src/lib/compose/types.ts';
-import {dependencyOrder, planStack, publicPlan, serviceDependencies, type ExistingContainer} from '../../../src/lib/engine/plan.ts';
+import {dependencyOrder, planStack, publicPlan, rejoinSharedNetworks, serviceDependencies, type ExistingContainer} from '../../../src/lib/engine/plan.ts';
 
 function c(service: string, replica: number, over: Partial<ExistingContainer> = {}): ExistingContainer {
   return {id: `${service}${replica}`, name: `p.s.${service}.${replica}`, service, replica, configHash: 'h', imageId: 'img', state: 'running', oneShot: false, ...over};
@@ -98,4 +98,43 @@ test('a service that joins another\'s network is applied after it, even without 
   assert.deepEqual(serviceDependencies('a', healthy), {z: {condition: 'service_healthy', required: true}});
   const cycle = {...crafted, services: {...crafted.services, z: {...model.services.z, network_mode: 'service:a', networks: {}}}};
   assert.throws(() => dependencyOrder(cycle), /services depend on each other in a cycle: a → z → a/);
+});
+
+test('network_mode service:x: a replica inside a container of x that goes is recreated with it', async () => {
+  const {project} = await loadDocument({services: {db: {image: 'db'}, worker: {image: 'w', network_mode: 'service:db'}, web: {image: 'web'}}}, 's');
+  assert.ok(project);
+  const worker = (over: Partial<ExistingContainer> = {}) => c('worker', 1, {networkContainer: 'db1', ...over});
+  // db keeps its container: the worker inside it stays.
+  const kept = planStack([want('db'), want('worker'), want('web')], [c('db', 1), worker(), c('web', 1)], none);
+  rejoinSharedNetworks(kept, project.services);
+  assert.equal(kept.noop, true);
+  assert.deepEqual(kept.steps.worker.keep.map((x) => x.id), ['worker1']);
+  // db is recreated: so is the worker, or it would run on with a loopback interface only.
+  const changed = planStack([want('db', 1, 'h2'), want('worker'), want('web')], [c('db', 1), worker(), c('web', 1)], none);
+  rejoinSharedNetworks(changed, project.services);
+  assert.deepEqual(
+    changed.services.map((s) => [s.service, s.action, s.reason]),
+    [
+      ['db', 'recreate', 'configuration changed'],
+      ['worker', 'recreate', 'the "db" container whose network it joins is replaced'],
+      ['web', 'keep', 'unchanged'],
+    ],
+  );
+  assert.deepEqual(changed.steps.worker.recreate.map((x) => x.id), ['worker1']);
+  assert.deepEqual(changed.steps.worker.keep, []);
+  // A stopped db started again gets a new namespace too.
+  const restarted = planStack([want('db'), want('worker')], [c('db', 1, {state: 'exited', exitCode: 137}), worker()], none);
+  rejoinSharedNetworks(restarted, project.services);
+  assert.equal(restarted.services.find((s) => s.service === 'worker')?.action, 'recreate');
+  // Left behind by an earlier deploy: inside a db container that is gone.
+  const stale = planStack([want('db'), want('worker')], [c('db', 1), worker({networkContainer: 'gone'})], none);
+  rejoinSharedNetworks(stale, project.services);
+  assert.deepEqual(
+    stale.services.map((s) => [s.service, s.action, s.reason]),
+    [
+      ['db', 'keep', 'unchanged'],
+      ['worker', 'recreate', 'the "db" container whose network it joined is gone'],
+    ],
+  );
+  assert.equal(stale.noop, false);
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
 import type {Service} from '../../../src/lib/compose/types.ts';
-import {batches, describeRollout, rollOut, rolloutSettings, type ReplicaSteps, type RolloutSettings} from '../../../src/lib/engine/rollout.ts';
+import {batches, describeRollout, rollOut, rolloutSettings, slowStopHint, type ReplicaSteps, type RolloutSettings} from '../../../src/lib/engine/rollout.ts';
 
 function service(extra: Partial<Service> = {}): Service {
   return {environment: {}, ports: [], volumes: [], depends_on: {}, networks: {default: null}, secrets: [], configs: [], cap_add: [], cap_drop: [], security_opt: [], devices: [], ...extra} as Service;
@@ -140,5 +140,26 @@ describe('rolling out', () => {
     const out = await rollOut([1, 2, 3], {...base, parallelism: 2}, steps);
     assert.deepEqual(log.filter((l) => l.startsWith('start')), ['start 1 beside', 'start 2 beside']);
     assert.equal(out.halted, true);
+  });
+});
+
+describe('a stop that needed the whole timeout', () => {
+  const killed = {replica: 'web-1', tookMs: 10_040, timeoutSeconds: 10, exitCode: 137, init: false};
+
+  test('killed after the timeout: the replica, the time, the cause and the fix', () => {
+    assert.equal(slowStopHint(killed), 'web-1 took 10 s to stop: its main process ignores SIGTERM; add "init: true" to the service or handle SIGTERM');
+    assert.equal(slowStopHint({...killed, timeoutSeconds: 2, tookMs: 2100, signal: 'SIGINT'}), 'web-1 took 2 s to stop: its main process ignores SIGINT; add "init: true" to the service or handle SIGINT');
+    assert.equal(slowStopHint({...killed, signal: 'quit'}), 'web-1 took 10 s to stop: its main process ignores SIGQUIT; add "init: true" to the service or handle SIGQUIT');
+  });
+
+  test('under init the fix is the program\'s own', () => {
+    assert.equal(slowStopHint({...killed, init: true}), 'web-1 took 10 s to stop: its main process ignores SIGTERM (even under init); handle SIGTERM in it, or shorten stop_grace_period');
+  });
+
+  test('nothing to say for a stop that went as it should', () => {
+    assert.equal(slowStopHint({...killed, exitCode: 143}), undefined, 'ended by SIGTERM');
+    assert.equal(slowStopHint({...killed, exitCode: 0, tookMs: 9500}), undefined, 'exited by itself, slowly');
+    assert.equal(slowStopHint({...killed, tookMs: 3000}), undefined, 'killed well before the timeout: not by the stop');
+    assert.equal(slowStopHint({...killed, timeoutSeconds: 0, tookMs: 1000}), undefined, 'a zero grace period asks for the kill');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {createRequire} from 'node:module';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {describe, test} from 'node:test';
@@ -9,7 +10,7 @@ import {Ajv} from 'ajv';
 import {parse} from 'yaml';
 
 import {InvalidInputError} from '../../../src/lib/errors.ts';
-import {DEFAULT_POLICY_FILE, loadPolicy, POLICY_FILE_LIMIT} from '../../../src/lib/policy/load.ts';
+import {DEFAULT_POLICY_FILE, generatePolicyValidatorSource, loadPolicy, POLICY_FILE_LIMIT} from '../../../src/lib/policy/load.ts';
 import {RULE_IDS} from '../../../src/lib/policy/types.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -163,5 +164,21 @@ describe('an invalid policy file', () => {
   test('a directory is refused', async () => {
     const err = await rejection(files);
     assert.match(err.message, /is not a regular file$/);
+  });
+});
+
+describe('the generated policy validator (the build writes it, so no run compiles the schema)', () => {
+  test('is standalone code that reports the same verbose errors as the compiled schema', async () => {
+    const module = {exports: {} as unknown};
+    new Function('module', 'exports', 'require', await generatePolicyValidatorSource())(module, module.exports, createRequire(import.meta.url));
+    type Validate = ((data: unknown) => boolean) & {errors: {instancePath: string; keyword: string; parentSchema?: unknown; data?: unknown}[]};
+    const generated = module.exports as Validate;
+    const compiled = new Ajv({allErrors: true, strict: true, verbose: true}).compile(JSON.parse(await readFile(join(repo, 'schemas/spin-policy.schema.json'), 'utf8')) as object) as unknown as Validate;
+    assert.equal(generated(parse(await readFile(DEFAULT_POLICY_FILE, 'utf8'))), true);
+    const invalid = parse(await readFile(join(files, 'invalid.yaml'), 'utf8'));
+    assert.equal(generated(invalid), false);
+    assert.equal(compiled(invalid), false);
+    const shape = (v: Validate) => v.errors.map((e) => [e.instancePath, e.keyword, typeof e.parentSchema, JSON.stringify(e.data)]);
+    assert.deepEqual(shape(generated), shape(compiled));
   });
 });

@@ -3,7 +3,7 @@ import {describe, test} from 'node:test';
 
 import type {RevisionSummaryJson, StackSummaryJson} from '../../../src/lib/client/api-types.ts';
 import type {StackStatus} from '../../../src/lib/engine/types.ts';
-import {formatEvent, formatPorts, imageLabel, psRows, renderContexts, renderHistory, renderPs, renderSecrets, renderStacks, renderVolumes, shortDigest} from '../../../src/lib/ui/status.ts';
+import {formatEvent, formatPorts, imageLabel, psRows, renderContexts, renderHistory, renderPs, renderRemoved, renderSecrets, renderStacks, renderVolumes, shortDigest} from '../../../src/lib/ui/status.ts';
 
 const DIGEST = 'sha256:3f2a9c1b7d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcd';
 const NOW = Date.parse('2025-06-01T12:00:00Z');
@@ -70,6 +70,12 @@ describe('ps rendering', () => {
     assert.equal(shortDigest('busybox:latest'), 'busybox:latest');
     assert.equal(imageLabel({image: `web@${DIGEST}`, imageDigest: DIGEST}), 'web@3f2a9c1b7d4e');
   });
+
+  test('an image run by its ID shows as the short ID once, not as "sha256:<64 hex>@…"', () => {
+    assert.equal(imageLabel({image: DIGEST, imageDigest: DIGEST}), '3f2a9c1b7d4e');
+    assert.equal(imageLabel({image: DIGEST}), '3f2a9c1b7d4e');
+    assert.equal(imageLabel({image: 'team/web:1.2', imageDigest: 'team/web:1.2'}), 'team/web:1.2', 'a tag recorded in place of a digest adds nothing');
+  });
 });
 
 describe('list rendering', () => {
@@ -85,18 +91,52 @@ describe('list rendering', () => {
     assert.match(tty, /3 minutes ago\n$/);
   });
 
-  test('history: images as service=short digest, message on one line', () => {
+  test('history: images as service=short digest, message on one line, the revision that runs marked', () => {
     const revisions: RevisionSummaryJson[] = [
       {number: 2, user: 'alice', createdAt: '2025-06-01T10:00:00Z', outcome: 'failed', message: 'scale\nweb=3', images: {web: `web@${DIGEST}`, db: 'sha256:88aa01c2d3e4ffff'}},
       {number: 1, user: 'bob', createdAt: '2025-05-30T12:00:00Z', outcome: 'healthy', images: {}},
     ];
     assert.equal(
-      renderHistory(revisions, PIPED),
-      'REV   CREATED                USER    OUTCOME   IMAGES                             MESSAGE\n' +
-        '2     2025-06-01T10:00:00Z   alice   failed    db=88aa01c2d3e4,web=3f2a9c1b7d4e   scale web=3\n' +
-        '1     2025-05-30T12:00:00Z   bob     healthy   -\n',
+      renderHistory(revisions, {...PIPED, current: 1}),
+      'CURRENT   REV   CREATED                USER    OUTCOME   IMAGES                                 MESSAGE\n' +
+        '-         2     2025-06-01T10:00:00Z   alice   failed    db=88aa01c2d3e4,web=web@3f2a9c1b7d4e   scale web=3\n' +
+        '*         1     2025-05-30T12:00:00Z   bob     healthy   -\n',
     );
     assert.match(renderHistory(revisions, TTY), /2 hours ago .*\u001B\[31mfailed/);
+  });
+
+  test('history names each image as ps does: its tag and the same short digest', () => {
+    const revisions: RevisionSummaryJson[] = [
+      {
+        number: 7,
+        user: 'alice',
+        createdAt: '2025-06-01T10:00:00Z',
+        outcome: 'rolled-back',
+        images: {web: `127.0.0.1:5000/demo/web@sha256:${'b'.repeat(64)}`},
+        imageRefs: {web: '127.0.0.1:5000/demo/web:1.3'},
+      },
+      {number: 6, user: 'alice', createdAt: '2025-06-01T09:00:00Z', outcome: 'healthy', images: {web: `127.0.0.1:5000/demo/web@${DIGEST}`}, imageRefs: {web: '127.0.0.1:5000/demo/web:1.2'}},
+    ];
+    const rows = renderHistory(revisions, {...PIPED, current: 6}).trimEnd().split('\n').map((l) => l.split(/\s+/));
+    assert.deepEqual(rows.map((r) => [r[0], r[1], r[5]]), [
+      ['CURRENT', 'REV', 'IMAGES'],
+      ['-', '7', 'web=127.0.0.1:5000/demo/web:1.3@bbbbbbbbbbbb'],
+      ['*', '6', 'web=127.0.0.1:5000/demo/web:1.2@3f2a9c1b7d4e'],
+    ]);
+    // The same image in `spin ps` (STATUS above runs 1.2 by that digest).
+    assert.equal(rows[2][5], `web=${psRows(STATUS, PIPED).find((r) => r[0] === 'web-1')?.[5]}`);
+    // On a terminal the mark is a star or nothing.
+    assert.match(renderHistory(revisions, {...TTY, current: 6}).split('\n')[2], /^\*\s+6\s/);
+    assert.match(renderHistory(revisions, {...TTY, current: 6}).split('\n')[1], /^\s+7\s/);
+  });
+
+  test('rm: which volumes went and which stayed, and why', () => {
+    assert.equal(renderRemoved('demo', 'portal'), 'removed stack "portal" from project "demo"\n');
+    assert.equal(renderRemoved('demo', 'portal', {removed: [], kept: []}), 'removed stack "portal" from project "demo"; it had no volumes\n');
+    assert.equal(
+      renderRemoved('demo', 'portal', {removed: ['demo.portal_cache'], kept: [{name: 'demo.portal_data', reason: 'stack "reports" still uses it'}]}),
+      'removed stack "portal" from project "demo"\nremoved volume "demo.portal_cache"\nkept volume "demo.portal_data": stack "reports" still uses it\n',
+    );
   });
 
   test('secrets, volumes and contexts', () => {

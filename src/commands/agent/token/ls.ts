@@ -12,7 +12,7 @@ export default class AgentTokenLs extends SpinCommand {
   static override examples = [
     {description: 'Every token of the agent on this host', command: '<%= config.bin %> <%= command.id %>'},
     {description: "One user's tokens", command: '<%= config.bin %> <%= command.id %> --user alice'},
-    {description: 'Tokens never used, with jq', command: `<%= config.bin %> <%= command.id %> --json | jq '.tokens[] | select(.lastUsedAt == null)'`},
+    {description: 'Tokens never used, with jq', command: `<%= config.bin %> <%= command.id %> --json | jq '.tokens[] | select(.lastUsedAt|not)'`},
   ];
 
   static override flags = {

@@ -10,7 +10,7 @@ export default class AgentUserLs extends SpinCommand {
 
   static override examples = [
     {description: 'The users of the agent on this host', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Members of one project, with jq', command: `<%= config.bin %> <%= command.id %> --json | jq -r '.users[] | select(.projects | index("genomics")) | .name'`},
+    {description: 'Names of the admins, with jq', command: `<%= config.bin %> <%= command.id %> --json | jq -r '.users[] | select(.admin).name'`},
     {description: 'Users of an agent with another data directory', command: '<%= config.bin %> <%= command.id %> --data-dir /srv/spin'},
   ];
 

@@ -35,8 +35,34 @@ function totals(status: StackStatus) {
   };
 }
 
+/** `images`: the digests it ran; `imageRefs`: each service's image as its model names it (the tag). */
 function revisionSummary(r: Revision) {
-  return {number: r.number, user: r.user, createdAt: r.createdAt, finishedAt: nullable(r.finishedAt), outcome: r.outcome, message: nullable(r.message), images: r.images};
+  const imageRefs: Record<string, string> = {};
+  for (const [name, service] of Object.entries(r.model.services)) if (service.image) imageRefs[name] = service.image;
+  return {number: r.number, user: r.user, createdAt: r.createdAt, finishedAt: nullable(r.finishedAt), outcome: r.outcome, message: nullable(r.message), images: r.images, imageRefs};
+}
+
+const PINNED = /sha256:[0-9a-f]{64}/;
+
+/**
+ * Each service's digest as the revision its newest replica was deployed by recorded it, so that
+ * `spin ps` and `spin history` name one image the same way (the engine would otherwise answer with
+ * whichever registry digest the image has now, e.g. after a later push under another name).
+ */
+function withRecordedDigests(ctx: AgentContext, status: StackStatus): StackStatus {
+  const revisions = new Map<number, Revision | undefined>();
+  const recorded = (number: number) => {
+    if (!revisions.has(number)) revisions.set(number, ctx.store.revision(status.ref, number));
+    return revisions.get(number);
+  };
+  return {
+    ...status,
+    services: status.services.map((s) => {
+      const numbers = s.replicas.map((r) => r.revision).filter((n): n is number => n !== undefined);
+      const digest = numbers.length > 0 ? recorded(Math.max(...numbers))?.images[s.service] : undefined;
+      return digest && PINNED.test(digest) ? {...s, imageDigest: digest} : s;
+    }),
+  };
 }
 
 function deployDeps(ctx: AgentContext): DeployDeps {
@@ -94,14 +120,15 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
   addRoute(app, ctx, 'get', STACK, async (request) => {
     const ref = stackRef(request);
     const {record, status} = await findStack(ctx, ref);
-    return {name: ref.stack, project: ref.project, currentRevision: nullable(record?.currentRevision), latestRevision: nullable(record?.latestRevision), status};
+    return {name: ref.stack, project: ref.project, currentRevision: nullable(record?.currentRevision), latestRevision: nullable(record?.latestRevision), status: withRecordedDigests(ctx, status)};
   });
 
   addRoute(app, ctx, 'get', `${STACK}/revisions`, async (request) => {
     const ref = stackRef(request);
     const revisions = ctx.store.revisions(ref);
     if (revisions.length === 0) await findStack(ctx, ref);
-    return {revisions: revisions.sort((a, b) => b.number - a.number).map(revisionSummary)};
+    // The revision the stack runs: the last one that ended healthy (or started), which a rollback puts back.
+    return {revisions: revisions.sort((a, b) => b.number - a.number).map(revisionSummary), currentRevision: nullable(ctx.store.stack(ref)?.currentRevision)};
   });
 
   addRoute(app, ctx, 'get', `${STACK}/revisions/{revision}`, async (request) => {
@@ -139,9 +166,9 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
       () =>
         withStackLock(ctx.store, ref, caller(request), async () => {
           await findStack(ctx, ref);
-          await ctx.orchestrator.remove(ref, {volumes: volumes === true});
+          const report = await ctx.orchestrator.remove(ref, {volumes: volumes === true});
           ctx.store.deleteStack(ref);
-          return {removed: true as const};
+          return {removed: true as const, ...(volumes === true ? {volumes: report.volumes} : {})};
         }),
       () => ({detail: volumes ? 'with volumes' : undefined}),
     );
