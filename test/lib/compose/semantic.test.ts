@@ -205,13 +205,14 @@ describe('checkConsistency', () => {
     assert.deepEqual(messages(ds), ['dependency cycle detected: web -> db -> web']);
   });
 
-  test('checks 500 chained services in linear time', async () => {
+  // A path-enumerating cycle search takes exponential time on this doubly linked chain (it would
+  // never finish within the file timeout); a visit-once search returns at once. Speed itself is
+  // measured in the benchmarks, not here.
+  test('checks 2000 doubly chained services without a false cycle or a deep recursion', async () => {
     const services: RawMap = {};
-    for (let i = 0; i < 500; i++) services[`s${i}`] = {image: 'x', depends_on: i > 0 ? [`s${i - 1}`, ...(i > 1 ? [`s${i - 2}`] : [])] : []};
+    for (let i = 0; i < 2000; i++) services[`s${i}`] = {image: 'x', depends_on: i > 0 ? [`s${i - 1}`, ...(i > 1 ? [`s${i - 2}`] : [])] : []};
     const p = await project({services});
-    const start = performance.now();
     assert.deepEqual(checkConsistency(p), []);
-    assert.ok(performance.now() - start < 200, `took ${performance.now() - start} ms`);
   });
 });
 
