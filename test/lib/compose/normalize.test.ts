@@ -392,15 +392,15 @@ describe('normalize: project', () => {
     assert.deepEqual(declared.project.networks, {default: {name: 'demo_default', driver: 'bridge'}});
   });
 
-  test('normalizes 500 services quickly', async () => {
+  // Speed is measured by the benchmarks; this checks that a large file normalizes completely.
+  test('normalizes 500 services', async () => {
     const services: RawMap = {};
     for (let i = 0; i < 500; i++) {
       services[`s${i}`] = {image: 'nginx', ports: ['8080-8090:80-90'], environment: ['A=1', 'B=2'], depends_on: i > 0 ? [`s${i - 1}`] : [], volumes: ['./a:/a', 'v:/v'], command: 'run --fast'};
     }
-    const start = performance.now();
     const {project, diagnostics} = await run({services, volumes: {v: {}}});
     assert.equal(Object.keys(project.services).length, 500);
     assert.deepEqual(diagnostics, []);
-    assert.ok(performance.now() - start < 1000, `took ${performance.now() - start} ms`);
+    assert.deepEqual(project.services.s499.depends_on, {s498: {condition: 'service_started', required: true}});
   });
 });
