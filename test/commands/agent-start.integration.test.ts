@@ -11,6 +11,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 
 import {onPath} from '../../src/lib/ingress/caddy.ts';
 import {startAgent, type AgentProcess} from '../helpers/agent.ts';
+import {freePort} from '../helpers/ports.ts';
 
 const skip = onPath('caddy') ? false : 'caddy is not on PATH: install it (`apt-get install caddy`, scripts/setup.sh does)';
 const agents: AgentProcess[] = [];
@@ -42,14 +43,6 @@ function portFree(port: number): Promise<boolean> {
     const server = createServer().once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as {port: number}).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function withIngress(logLevel = 'warn') {

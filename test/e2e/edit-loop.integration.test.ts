@@ -9,13 +9,13 @@
 
 import assert from 'node:assert/strict';
 import {cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 
 import {runSpin, type RunResult} from '../helpers/cli.ts';
 import {BUSYBOX, BUSYBOX_DOCKERFILE, cleanupProject, dockerClient, requireEngine, uniqueName} from '../helpers/docker.ts';
+import {freePortInRange} from '../helpers/ports.ts';
 
 const docker = dockerClient();
 // The local agent's project and the project part of every image name: this run's only.
@@ -34,20 +34,6 @@ const env = {
   SPIN_CONFIG: undefined,
 };
 const stacks: string[] = [];
-
-/** A free port in the policy's published range (60000-60050), tried in a random order. */
-async function freePort(): Promise<number> {
-  const candidates = Array.from({length: 51}, (_, i) => 60000 + i).sort(() => Math.random() - 0.5);
-  for (const port of candidates) {
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port in 60000-60050');
-}
 
 /**
  * The bundled example's shape: `web` (busybox httpd, `init: true`) in front of `db`, a busybox
@@ -129,7 +115,7 @@ describe('the edit loop (local agent, outside git)', () => {
   let port: number;
 
   before(async () => {
-    port = await freePort();
+    port = await freePortInRange(60000, 60050);
     writeApp(dir, port, 'version one');
     stacks.push(stack);
   });
@@ -204,7 +190,7 @@ describe('the edit loop (local agent, outside git)', () => {
 describe('two folders of one project at the same time', () => {
   test('each builds its own content under its own tag and serves its own page', async () => {
     const names = [uniqueName('twin'), uniqueName('twin')];
-    const ports = [await freePort(), await freePort()];
+    const ports = [await freePortInRange(60000, 60050), await freePortInRange(60000, 60050)];
     names.forEach((name, i) => {
       writeApp(join(temp, name), ports[i], `page of ${name}`);
       stacks.push(name);

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import http from 'node:http';
-import {createServer} from 'node:net';
 import {after, before, describe, test} from 'node:test';
 
 import {AgentClient} from '../../src/lib/client/agent.ts';
@@ -16,6 +15,7 @@ import {startAgent, type AgentProcess} from '../helpers/agent.ts';
 import {runSpin} from '../helpers/cli.ts';
 import {startLoad} from '../helpers/load.ts';
 import {BUSYBOX_DOCKERFILE, buildImage, cleanupProject, dockerClient, requireEngine, uniqueName} from '../helpers/docker.ts';
+import {freePortInRange} from '../helpers/ports.ts';
 
 const skip = onPath('caddy') ? false : 'caddy is not on PATH: install it (`apt-get install caddy`, scripts/setup.sh does) to run the ingress tests';
 const docker = dockerClient();
@@ -260,12 +260,3 @@ describe('rolling upgrades behind the ingress', {skip}, () => {
   });
 });
 
-async function freePortInRange(from: number, to: number): Promise<number> {
-  for (let port = from + Math.floor(Math.random() * (to - from)); ; port = port >= to ? from : port + 1) {
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer().once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}

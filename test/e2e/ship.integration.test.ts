@@ -7,7 +7,6 @@
 
 import assert from 'node:assert/strict';
 import {cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
@@ -16,6 +15,7 @@ import {startAgent, type AgentProcess} from '../helpers/agent.ts';
 import {ROOT, runSpin} from '../helpers/cli.ts';
 import {BUSYBOX, cleanupProject, dockerClient, requireEngine, uniqueName} from '../helpers/docker.ts';
 import {startRegistry, type TestRegistry} from '../helpers/registry.ts';
+import {freePortInRange} from '../helpers/ports.ts';
 
 const docker = dockerClient();
 const project = uniqueName('ship');
@@ -23,20 +23,6 @@ const temp = mkdtempSync(join(tmpdir(), 'spin-ship-'));
 let registry: TestRegistry;
 let agent: AgentProcess;
 let env: Record<string, string>;
-
-/** A free port in the policy's published range (60000-60050), tried in a random order. */
-async function freePort(): Promise<number> {
-  const candidates = Array.from({length: 51}, (_, i) => 60000 + i).sort(() => Math.random() - 0.5);
-  for (const port of candidates) {
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port in 60000-60050');
-}
 
 /** A one-service project whose page says `text`; `image` names the image explicitly when given. */
 function writeProject(dir: string, text: string, port: number, image?: string): void {
@@ -104,7 +90,7 @@ after(async () => {
 describe('build, ship and run', () => {
   test('deploy --build pins digests; the agent pulls them back after the local image is gone', async () => {
     const dir = join(temp, 'pinned');
-    const port = await freePort();
+    const port = await freePortInRange(60000, 60050);
     writeProject(dir, 'pinned one', port, `${registry.host}/${project}/web:v1`);
     const first = await runSpin(['deploy', '--build', '--json'], {cwd: dir, env});
     assert.equal(first.code, 0, first.stderr);
@@ -128,7 +114,7 @@ describe('build, ship and run', () => {
 
   test('spin build && spin push && spin deploy: the same content tag in all three; an unpushed edit is named', async () => {
     const dir = join(temp, 'three-steps');
-    const port = await freePort();
+    const port = await freePortInRange(60000, 60050);
     writeProject(dir, 'three steps', port);
     const built = await runSpin(['build'], {cwd: dir, env});
     assert.equal(built.code, 0, built.stderr);
@@ -158,7 +144,7 @@ describe('build, ship and run', () => {
 
   test('a tag moved after a deploy does not change what a rollback runs', async () => {
     const dir = join(temp, 'moved');
-    const port = await freePort();
+    const port = await freePortInRange(60000, 60050);
     const tagged = `${registry.host}/${project}/web:stable`;
     writeProject(dir, 'version one', port, tagged);
     const one = await runSpin(['deploy', '--build', '--json', '--stack', 'moved'], {cwd: dir, env});
@@ -182,7 +168,7 @@ describe('build, ship and run', () => {
     const dir = join(temp, 'hello');
     cpSync(join(ROOT, 'examples', 'hello'), dir, {recursive: true});
     for (const svc of ['web', 'api']) cpSync(BUSYBOX, join(dir, svc, 'busybox'));
-    const port = await freePort();
+    const port = await freePortInRange(60000, 60050);
     const laptop = uniqueName('laptop');
     // No context at all: `spin up` starts the embedded local agent in a fresh state dir. A
     // project of its own keeps the test's containers and images apart from anything else.

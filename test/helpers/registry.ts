@@ -3,9 +3,9 @@
 
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {freePort} from './ports.ts';
 
 export interface TestRegistry {
   /** `127.0.0.1:PORT`, as image names use it. */
@@ -13,17 +13,6 @@ export interface TestRegistry {
   username: string;
   password: string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const {port} = srv.address() as {port: number};
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 export async function startRegistry(): Promise<TestRegistry> {

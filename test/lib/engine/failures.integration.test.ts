@@ -14,6 +14,7 @@ import type {Project} from '../../../src/lib/compose/types.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import type {DeployEvent, DeployResult, StackRef} from '../../../src/lib/engine/types.ts';
 import {BUSYBOX_DOCKERFILE, buildImage, cleanupProject, dockerClient, execCollect, requireEngine, uniqueName} from '../../helpers/docker.ts';
+import {freePort} from '../../helpers/ports.ts';
 
 const docker = dockerClient();
 const project = uniqueName('t');
@@ -43,14 +44,6 @@ async function heldPort(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push(server);
   return (server.address() as {port: number}).port;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as {port: number}).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** The IPv4 addresses of a replica's interfaces other than loopback: none means off every network. */
