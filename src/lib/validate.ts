@@ -28,6 +28,12 @@ export interface ValidateResult extends LoadResult {
   warnings: number;
 }
 
+/** File, then line, then column; diagnostics without a place keep their order, last. */
+function byLocation(a: Diagnostic, b: Diagnostic): number {
+  if (!a.location || !b.location) return (a.location ? 0 : 1) - (b.location ? 0 : 1);
+  return a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column;
+}
+
 export async function validateStack(options: ValidateOptions): Promise<ValidateResult> {
   const loaded = await loadProject(options.stack !== undefined && options.projectName === undefined ? {...options, projectName: options.stack} : options);
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
@@ -35,7 +41,8 @@ export async function validateStack(options: ValidateOptions): Promise<ValidateR
     const {loadPolicy, checkPolicy} = await import('./policy/index.ts');
     const policy = await loadPolicy(options.policy);
     const context = {project: options.project ?? loaded.project.name, stack: options.stack ?? loaded.project.name, uid: options.uid, gid: options.gid, registry: options.registry};
-    const found = checkPolicy(loaded.project, policy, context, loaded.locations);
+    // Rules run one after another; a person reads the file top to bottom.
+    const found = checkPolicy(loaded.project, policy, context, loaded.locations).sort(byLocation);
     const asWarning = (d: Diagnostic): Diagnostic => ({...d, severity: 'warning', message: `the platform would refuse this because ${d.message}`});
     diagnostics.push(...(options.policyAsWarnings ? found.map(asWarning) : found));
   }
