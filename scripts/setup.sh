@@ -12,7 +12,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 SPIN_LOG_PREFIX=setup
 
-DOCKER_PACKAGES=(docker.io docker-registry busybox-static docker-compose apache2-utils caddy)
+# jq: the --help examples pipe into it, and their tests run them as printed.
+DOCKER_PACKAGES=(docker.io docker-registry busybox-static docker-compose apache2-utils caddy jq)
 STATE_DIR="$ROOT/.spin-test"
 DOCKERD_LOG="${SPIN_DOCKERD_LOG:-$STATE_DIR/dockerd.log}"
 DOCKERD_TIMEOUT="${SPIN_DOCKERD_TIMEOUT:-60}"
