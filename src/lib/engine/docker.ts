@@ -11,7 +11,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import type {Project, Service, UpdateConfig} from '../compose/types.ts';
 import {parseDuration} from '../compose/units.ts';
 import {InvalidInputError, OperationError, SpinError, UnreachableError} from '../errors.ts';
-import {containerSpec, desiredReplicas, healthConfig, isOneShot, sharedNetworkService, type SpecContext} from './container-spec.ts';
+import {containerSpec, desiredReplicas, isOneShot, sharedNetworkService, type SpecContext} from './container-spec.ts';
 import {ENGINE_HINT, EngineError, engineCall, engineError, engineMessage, hostPortInUse, hostPortMessage, isNotFound, statusOf} from './errors.ts';
 import {startExec} from './exec.ts';
 import {fileDigests, pruneServiceDirs, removeStackFiles, serviceFiles, stackFilesDir, STATE_FILE, writeServiceFiles, type ServiceFile} from './files.ts';
@@ -222,39 +222,6 @@ function toExisting(c: Docker.ContainerInfo): ExistingContainer {
     oneShot: labels[LABELS.oneShot] === 'true',
     ...(labels[LABELS.ingressPort] ? {ingress: true} : {}),
     ...(c.HostConfig?.NetworkMode?.startsWith('container:') ? {networkContainer: c.HostConfig.NetworkMode.slice('container:'.length)} : {}),
-  };
-}
-
-/**
- * The service's healthcheck run once by exec, as the engine would run it (the container's user,
- * `CMD` as given, `CMD-SHELL` through /bin/sh), bounded by its timeout. None without a check.
- */
-function healthProbe(docker: Docker, id: string, service: Service): {probe: () => Promise<boolean>} | Record<string, never> {
-  const config = healthConfig(service.healthcheck);
-  const test = config?.Test;
-  if (!test || test.length < 2 || (test[0] !== 'CMD' && test[0] !== 'CMD-SHELL')) return {};
-  const cmd = test[0] === 'CMD' ? test.slice(1) : ['/bin/sh', '-c', test.slice(1).join(' ')];
-  const timeoutMs = Math.min(30_000, config?.Timeout ? config.Timeout / 1e6 : 30_000);
-  return {
-    probe: async () => {
-      const container = docker.getContainer(id);
-      const exec = await container.exec({Cmd: cmd, AttachStdout: true, AttachStderr: true});
-      const stream = (await exec.start({hijack: true, stdin: false})) as NodeJS.ReadableStream & {destroy?: () => void};
-      const ended = new Promise<void>((resolve) => {
-        stream.on('end', resolve).on('close', resolve).on('error', () => resolve());
-        stream.resume();
-      });
-      const cancel = new AbortController();
-      const timer = sleep(timeoutMs, 'timeout' as const, {signal: cancel.signal}).catch(() => undefined);
-      const outcome = await Promise.race([ended, timer]);
-      cancel.abort();
-      if (outcome === 'timeout') {
-        stream.destroy?.();
-        return false;
-      }
-      const info = await exec.inspect();
-      return info.Running === false && info.ExitCode === 0;
-    },
   };
 }
 
@@ -1037,8 +1004,6 @@ export class DockerOrchestrator implements Orchestrator {
         now: () => this.clock.now(),
         signal,
         ...(c.fresh ? {restartBaseline: 0} : {}),
-        // Behind the ingress, traffic follows the engine's own health status: wait for it there.
-        ...(s.ingress === undefined ? healthProbe(this.docker, c.id, s.service) : {}),
       });
     } catch (err) {
       return {state: 'failed' as const, reason: `could not be inspected: ${engineError(err, 'inspect').message}`};
