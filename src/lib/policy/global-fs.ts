@@ -33,7 +33,8 @@ export interface HostMount {
   path: ModelPath;
 }
 
-function hostPath(p: string | undefined): string {
+/** A written host path normalized when absolute; anything else as written (the rules report it). */
+export function hostPath(p: string | undefined): string {
   return p && p.startsWith('/') ? normalizeHostPath(p) : (p ?? '');
 }
 

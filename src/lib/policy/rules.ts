@@ -5,7 +5,7 @@
 import type {ModelPath, Project, Service} from '../compose/types.ts';
 import {parseBytes} from '../compose/units.ts';
 import {canonicalRegistry, parseImageReference, type ImageReference} from './image-ref.ts';
-import {boundDevice, globalFsMount} from './global-fs.ts';
+import {boundDevice, globalFsMount, hostPath} from './global-fs.ts';
 import {isWithin, isWithinRoot, normalizeHostPath, PROJECT_PLACEHOLDER, showRoot} from './paths.ts';
 import type {Policy, PolicyContext, ResourceValues, RuleId} from './types.ts';
 import {canonicalCapability, formatBytes, formatPortRange, formatPorts, parsePortRange} from './values.ts';
@@ -223,10 +223,6 @@ const securityOpt: Rule = {
 
 // ---------------------------------------------------------------------------------------------
 // Host paths: bind mounts, and local volumes that are bind mounts in disguise.
-
-function hostPath(p: string | undefined): string {
-  return p && p.startsWith('/') ? normalizeHostPath(p) : (p ?? '');
-}
 
 /** Mount types a container may have; npipe, cluster and image mounts are refused. */
 const MOUNT_TYPES = ['bind', 'volume', 'tmpfs'];
