@@ -11,7 +11,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import type {Project, Service, UpdateConfig} from '../compose/types.ts';
 import {parseDuration} from '../compose/units.ts';
 import {InvalidInputError, OperationError, SpinError, UnreachableError} from '../errors.ts';
-import {containerSpec, desiredReplicas, isOneShot, sharedNetworkService, type SpecContext} from './container-spec.ts';
+import {containerSpec, desiredReplicas, healthConfig, isOneShot, sharedNetworkService, type SpecContext} from './container-spec.ts';
 import {ENGINE_HINT, EngineError, engineCall, engineError, engineMessage, hostPortInUse, hostPortMessage, isNotFound, statusOf} from './errors.ts';
 import {startExec} from './exec.ts';
 import {fileDigests, pruneServiceDirs, removeStackFiles, serviceFiles, stackFilesDir, STATE_FILE, writeServiceFiles, type ServiceFile} from './files.ts';
@@ -225,6 +225,37 @@ function toExisting(c: Docker.ContainerInfo): ExistingContainer {
   };
 }
 
+/**
+ * The service's healthcheck run once by exec, as the engine would run it (the container's user,
+ * `CMD` as given, `CMD-SHELL` through /bin/sh), bounded by its timeout. None without a check.
+ */
+function healthProbe(docker: Docker, id: string, service: Service): (() => Promise<boolean>) | undefined {
+  const config = healthConfig(service.healthcheck);
+  const test = config?.Test;
+  if (!test || test.length < 2 || (test[0] !== 'CMD' && test[0] !== 'CMD-SHELL')) return undefined;
+  const cmd = test[0] === 'CMD' ? test.slice(1) : ['/bin/sh', '-c', test.slice(1).join(' ')];
+  const timeoutMs = Math.min(30_000, config?.Timeout ? config.Timeout / 1e6 : 30_000);
+  return async () => {
+    const container = docker.getContainer(id);
+    const exec = await container.exec({Cmd: cmd, AttachStdout: true, AttachStderr: true});
+    const stream = (await exec.start({hijack: true, stdin: false})) as NodeJS.ReadableStream & {destroy?: () => void};
+    const ended = new Promise<void>((resolve) => {
+      stream.on('end', resolve).on('close', resolve).on('error', () => resolve());
+      stream.resume();
+    });
+    const cancel = new AbortController();
+    const timer = sleep(timeoutMs, 'timeout' as const, {signal: cancel.signal}).catch(() => undefined);
+    const outcome = await Promise.race([ended, timer]);
+    cancel.abort();
+    if (outcome === 'timeout') {
+      stream.destroy?.();
+      return false;
+    }
+    const info = await exec.inspect();
+    return info.Running === false && info.ExitCode === 0;
+  };
+}
+
 export class DockerOrchestrator implements Orchestrator {
   readonly name = 'docker';
   private readonly docker: Docker;
@@ -237,6 +268,11 @@ export class DockerOrchestrator implements Orchestrator {
   private readonly allowedPorts?: readonly PortRange[];
   /** Services whose slow stop a deploy (known by its emit function) has reported already. */
   private readonly slowStops = new WeakMap<Emit, Set<string>>();
+  /**
+   * Containers whose healthcheck passed when Spin ran it (see healthProbe) while the engine still
+   * said `starting`: status shows them healthy until the engine's own first check reports.
+   */
+  private readonly probedHealthy = new Set<string>();
 
   constructor(options: DockerOrchestratorOptions) {
     this.docker = options.docker ?? new Docker();
@@ -994,6 +1030,23 @@ export class DockerOrchestrator implements Orchestrator {
     }
   }
 
+  /** The healthcheck probe of a fresh replica; a pass is remembered for status. */
+  private probeOf(id: string, service: Service): {probe?: () => Promise<boolean>} {
+    const probe = healthProbe(this.docker, id, service);
+    if (!probe) return {};
+    return {
+      probe: async () => {
+        const ok = await probe();
+        if (ok) {
+          // Bounded: entries go when status sees the engine's verdict; a runaway set is dropped.
+          if (this.probedHealthy.size >= 10_000) this.probedHealthy.clear();
+          this.probedHealthy.add(id);
+        }
+        return ok;
+      },
+    };
+  }
+
   private async verdict(s: PreparedService, c: Pick<Tracked, 'id' | 'fresh'>, want: 'healthy' | 'completed', events: ContainerEvents, signal: AbortSignal) {
     try {
       return await waitContainer(this.docker, events, c.id, {
@@ -1004,6 +1057,8 @@ export class DockerOrchestrator implements Orchestrator {
         now: () => this.clock.now(),
         signal,
         ...(c.fresh ? {restartBaseline: 0} : {}),
+        // Behind the ingress, traffic follows the engine's own health status: wait for it there.
+        ...(s.ingress === undefined ? this.probeOf(c.id, s.service) : {}),
       });
     } catch (err) {
       return {state: 'failed' as const, reason: `could not be inspected: ${engineError(err, 'inspect').message}`};
@@ -1099,7 +1154,9 @@ export class DockerOrchestrator implements Orchestrator {
       containers.sort((a, b) => Number(a.Config.Labels[LABELS.replica]) - Number(b.Config.Labels[LABELS.replica]));
       const replicas: ReplicaStatus[] = containers.map((info) => {
         const labels = info.Config.Labels;
-        const health = (info.State as {Health?: {Status?: string}}).Health?.Status;
+        let health = (info.State as {Health?: {Status?: string}}).Health?.Status;
+        if (health === 'starting' && info.State.Status === 'running' && this.probedHealthy.has(info.Id)) health = 'healthy';
+        else this.probedHealthy.delete(info.Id);
         const r: ReplicaStatus = {
           replica: Number(labels[LABELS.replica]),
           container: info.Name.replace(/^\//, ''),

@@ -155,6 +155,20 @@ export interface WaitOptions extends Omit<JudgeOptions, 'now' | 'restartBaseline
   pollMs: number;
   now: () => number;
   signal: AbortSignal;
+  /**
+   * Runs the container's healthcheck once, true when it passes. While the engine still says
+   * `starting`, a pass counts as healthy: engines before API 1.44 have no `start_interval` and
+   * run the first check a whole `interval` after start. Only for replicas nothing routes by the
+   * engine's own health status (the ingress does).
+   */
+  probe?: () => Promise<boolean>;
+  /** Least time between two probes (ms). */
+  probeEveryMs?: number;
+}
+
+/** The engine's health status of an inspect, when the container has a healthcheck. */
+function healthStatus(info: Inspect): string | undefined {
+  return (info.State as {Health?: {Status?: string}}).Health?.Status;
 }
 
 /**
@@ -163,6 +177,7 @@ export interface WaitOptions extends Omit<JudgeOptions, 'now' | 'restartBaseline
  */
 export async function waitContainer(docker: Dockerode, events: ContainerEvents, id: string, opts: WaitOptions): Promise<Exclude<Verdict, {state: 'pending'}> | undefined> {
   let baseline = opts.restartBaseline;
+  let nextProbe = 0;
   while (!opts.signal.aborted) {
     let info: Dockerode.ContainerInspectInfo;
     try {
@@ -175,7 +190,17 @@ export async function waitContainer(docker: Dockerode, events: ContainerEvents, 
     const lastExitCode = events.lastExitCode(info.Id);
     const verdict = judge(info, {...opts, restartBaseline: baseline, now: opts.now(), ...(lastExitCode !== undefined ? {lastExitCode} : {})});
     if (verdict.state !== 'pending') return verdict;
-    await events.changed(id, Math.max(10, Math.min(opts.pollMs, verdict.recheckInMs ?? opts.pollMs)), opts.signal);
+    let waitMs = Math.max(10, Math.min(opts.pollMs, verdict.recheckInMs ?? opts.pollMs));
+    if (opts.probe && opts.want === 'healthy' && info.State.Status === 'running' && healthStatus(info) === 'starting') {
+      const every = opts.probeEveryMs ?? 250;
+      if (opts.now() >= nextProbe) {
+        nextProbe = opts.now() + every;
+        // A failed or broken probe proves nothing: the engine's own checks still decide.
+        if (await opts.probe().catch(() => false)) return {state: 'healthy'};
+      }
+      waitMs = Math.min(waitMs, every);
+    }
+    await events.changed(id, waitMs, opts.signal);
   }
   return undefined;
 }

@@ -168,7 +168,8 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
   test('a service that is still starting at the deadline times out, naming it', async () => {
     const doc = {
       services: {
-        slow: {...SLEEPER, healthcheck: {test: ['CMD', 'true'], interval: '1m', start_period: '1m'}},
+        // Failing checks inside start_period keep it "starting"; Spin's own probe fails too.
+        slow: {...SLEEPER, healthcheck: {test: ['CMD', 'false'], interval: '1m', start_period: '1m'}},
         after: {...SLEEPER, depends_on: {slow: {condition: 'service_healthy'}}},
       },
     };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import {test} from 'node:test';
+import {describe, test} from 'node:test';
 
-import {judge, type JudgeOptions} from '../../../src/lib/engine/health.ts';
+import {judge, waitContainer, type ContainerEvents, type JudgeOptions} from '../../../src/lib/engine/health.ts';
 
 const now = Date.parse('2025-01-01T00:00:10Z');
 const opts: JudgeOptions = {oneShot: false, monitorMs: 1000, restartBaseline: 0, want: 'healthy', now};
@@ -42,4 +42,48 @@ test('restarts fail, with the exit code seen in the die event', () => {
 test('waiting for completion ignores health', () => {
   assert.deepEqual(judge(info({Health: {Status: 'healthy'}}), {...opts, want: 'completed'}), {state: 'pending'});
   assert.deepEqual(judge(info({Status: 'exited', ExitCode: 0}), {...opts, want: 'completed'}), {state: 'done'});
+});
+
+describe('waitContainer with a probe (start_interval on engines that lack it)', () => {
+  /** An engine whose container stays `starting` for `startingFor` inspects, then turns healthy. */
+  function engine(startingFor: number) {
+    let inspects = 0;
+    const docker = {
+      getContainer: () => ({
+        inspect: async () => {
+          inspects++;
+          return Object.assign({Id: 'c1'}, info({Health: {Status: inspects > startingFor ? 'healthy' : 'starting'}}));
+        },
+      }),
+    };
+    return {docker: docker as never, inspects: () => inspects};
+  }
+  const events = {changed: async () => undefined, lastExitCode: () => undefined} as unknown as ContainerEvents;
+  let clock = 0;
+  const base = {oneShot: false, monitorMs: 1000, want: 'healthy' as const, pollMs: 1000, now: () => (clock += 100), signal: new AbortController().signal, probeEveryMs: 250};
+
+  test('a passing probe makes a starting container healthy before the engine says so', async () => {
+    const e = engine(1000);
+    let probes = 0;
+    const verdict = await waitContainer(e.docker, events, 'c1', {...base, probe: async () => ++probes >= 2});
+    assert.deepEqual(verdict, {state: 'healthy'});
+    assert.equal(probes, 2);
+    assert.ok(e.inspects() < 20, `inspected ${e.inspects()} times`);
+  });
+
+  test('a failing or broken probe decides nothing: the engine\'s own status does', async () => {
+    const failing = engine(5);
+    assert.deepEqual(await waitContainer(failing.docker, events, 'c1', {...base, probe: async () => false}), {state: 'healthy'});
+    assert.equal(failing.inspects(), 6);
+    const broken = engine(3);
+    assert.deepEqual(await waitContainer(broken.docker, events, 'c1', {...base, probe: () => Promise.reject(new Error('exec failed'))}), {state: 'healthy'});
+    assert.equal(broken.inspects(), 4);
+  });
+
+  test('no probe while waiting for completion', async () => {
+    let probes = 0;
+    const docker = {getContainer: () => ({inspect: async () => Object.assign({Id: 'c1'}, info({Status: 'exited', Running: false, ExitCode: 0, Health: {Status: 'starting'}}))})} as never;
+    assert.deepEqual(await waitContainer(docker, events, 'c1', {...base, want: 'completed', probe: async () => ++probes > 0}), {state: 'done'});
+    assert.equal(probes, 0);
+  });
 });
