@@ -21,6 +21,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   'project.not_found': {status: 404, exit: ExitCode.failed},
   'stack.not_found': {status: 404, exit: ExitCode.failed},
   'revision.not_found': {status: 404, exit: ExitCode.failed},
+  'service.not_found': {status: 404, exit: ExitCode.failed},
   'secret.not_found': {status: 404, exit: ExitCode.failed},
   'volume.not_found': {status: 404, exit: ExitCode.failed},
   'route.not_found': {status: 404, exit: ExitCode.failed},

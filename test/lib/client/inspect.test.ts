@@ -40,7 +40,7 @@ describe('describeStack', () => {
       project: 'demo',
       currentRevision: 2,
       latestRevision: 3,
-      revision: {number: 2, user: 'alice', createdAt: '2025-06-01T10:00:00Z', outcome: 'healthy', images: {web: 'web@sha256:00'}},
+      revision: {number: 2, project: 'demo', stack: 'portal', user: 'alice', createdAt: '2025-06-01T10:00:00Z', outcome: 'healthy', images: {web: 'web@sha256:00'}},
       services: {web: {status: webStatus, model: {image: 'web:1'}}, worker: {model: {image: 'worker:1'}}},
       resources: {volumes: {data: {}}},
     });
