@@ -63,53 +63,6 @@ export function isSpinError(err: unknown): err is SpinError {
   return err instanceof SpinError;
 }
 
-/**
- * The agent API's stable error codes and their HTTP statuses (schemas/agent-api.yaml). The agent
- * answers with them; the client reads them back when a stream fails after its status was sent.
- */
-export const API_CODE_STATUS: Readonly<Record<string, number>> = {
-  'request.invalid': 400,
-  'request.too_large': 413,
-  'auth.unauthenticated': 401,
-  'auth.forbidden': 403,
-  'project.not_found': 404,
-  'stack.not_found': 404,
-  'revision.not_found': 404,
-  'secret.not_found': 404,
-  'volume.not_found': 404,
-  'route.not_found': 404,
-  'stack.locked': 409,
-  'secret.in_use': 409,
-  'volume.in_use': 409,
-  'engine.conflict': 409,
-  'compose.invalid': 422,
-  'policy.violation': 422,
-  'engine.unreachable': 502,
-  'engine.failed': 500,
-};
-
-/** The HTTP status of an API error code; any `<thing>.not_found` is a 404 and any `auth.*` a 401. */
-export function statusOfCode(code: string): number | undefined {
-  const known = API_CODE_STATUS[code];
-  if (known !== undefined) return known;
-  if (/^[a-z_]+\.not_found$/.test(code)) return 404;
-  if (code.startsWith('auth.')) return 401;
-  return undefined;
-}
-
-/**
- * The one table from an agent answer's HTTP status to the CLI's exit code, used by the agent
- * (ApiError) and the client alike. Something that does not exist (404) or is in the way (409)
- * means the operation failed (1), not that the input was malformed (3).
- */
-export function exitCodeForStatus(status: number): ExitCodeValue {
-  if (status === 401 || status === 403) return ExitCode.auth;
-  if (status === 400 || status === 413 || status === 422) return ExitCode.invalid;
-  if (status === 502 || status === 503) return ExitCode.unreachable;
-  if (status === 504) return ExitCode.timeout;
-  return ExitCode.failed;
-}
-
 /** An error of the class that carries this exit code. */
 export function errorWithExitCode(exitCode: ExitCodeValue, message: string, options: {hint?: string; cause?: unknown} = {}): SpinError {
   switch (exitCode) {

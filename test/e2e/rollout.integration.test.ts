@@ -8,7 +8,7 @@ import http from 'node:http';
 import {after, before, describe, test} from 'node:test';
 
 import {AgentClient} from '../../src/lib/client/agent.ts';
-import type {DeployEventJson} from '../../src/lib/client/api-types.ts';
+import type {DeployEventJson} from '../../src/lib/api/types.ts';
 import {LABELS} from '../../src/lib/engine/types.ts';
 import {freePort, onPath} from '../../src/lib/ingress/caddy.ts';
 import {startAgent, type AgentProcess} from '../helpers/agent.ts';

@@ -1,14 +1,15 @@
-// One table from the agent API's HTTP status to the CLI's exit code: an error the agent raises
-// (ApiError) and the error the client makes of the agent's answer carry the same exit code.
+// One table of the agent API's error codes (src/lib/api/error-codes.ts): an error the agent
+// raises (ApiError) and the error the client makes of the agent's answer carry the same exit code.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {after, before, describe, test} from 'node:test';
 
 import {ApiError, projectNotFound, stackNotFound, toEnvelope} from '../../src/lib/agent/errors.ts';
+import {ERROR_CODES, exitCodeForStatus, exitCodeOf} from '../../src/lib/api/error-codes.ts';
 import {AgentClient} from '../../src/lib/client/agent.ts';
 import {EngineError} from '../../src/lib/engine/errors.ts';
-import {ExitCode, exitCodeForStatus, OperationError, statusOfCode, type SpinError} from '../../src/lib/errors.ts';
+import {ExitCode, OperationError, type SpinError} from '../../src/lib/errors.ts';
 
 /** Answers every request with the envelope of the error under test. */
 let answer: {status: number; body: unknown};
@@ -42,27 +43,15 @@ async function clientSide(err: unknown): Promise<SpinError> {
 }
 
 describe('exit codes of agent errors', () => {
-  test('the agent and the client agree, status by status', async () => {
-    for (const [status, code, exit] of [
-      [400, 'request.invalid', ExitCode.invalid],
-      [401, 'auth.unauthenticated', ExitCode.auth],
-      [403, 'auth.forbidden', ExitCode.auth],
-      [404, 'stack.not_found', ExitCode.failed],
-      [409, 'stack.locked', ExitCode.failed],
-      [409, 'secret.in_use', ExitCode.failed],
-      [413, 'request.too_large', ExitCode.invalid],
-      [422, 'policy.violation', ExitCode.invalid],
-      [500, 'engine.failed', ExitCode.failed],
-      [502, 'engine.unreachable', ExitCode.unreachable],
-      [503, 'engine.unreachable', ExitCode.unreachable],
-      [504, 'engine.timeout', ExitCode.timeout],
-    ] as const) {
-      const agent = new ApiError(status, code, `failed with ${status}`);
-      assert.equal(agent.exitCode, exit, `agent, ${status}`);
-      assert.equal(exitCodeForStatus(status), exit);
+  test('the agent and the client agree, code by code', async () => {
+    for (const [code, {status, exit}] of Object.entries(ERROR_CODES) as [keyof typeof ERROR_CODES, (typeof ERROR_CODES)[keyof typeof ERROR_CODES]][]) {
+      const agent = new ApiError(code, `failed with ${code}`);
+      assert.equal(agent.status, status, `agent's status, ${code}`);
+      assert.equal(agent.exitCode, exit, `agent, ${code}`);
+      assert.equal(toEnvelope(agent).status, status);
       const cli = await clientSide(agent);
-      assert.equal(cli.exitCode, exit, `client, ${status}`);
-      assert.equal(cli.message, `failed with ${status}`);
+      assert.equal(cli.exitCode, exit, `client, ${code}`);
+      assert.equal(cli.message, `failed with ${code}`);
     }
   });
 
@@ -71,19 +60,49 @@ describe('exit codes of agent errors', () => {
       assert.equal(err.exitCode, ExitCode.failed);
       assert.equal((await clientSide(err)).exitCode, ExitCode.failed);
     }
-    // A backend's own `<thing>.not_found` (a replica to exec in) is a 404 like the API's.
-    const engine = new EngineError('replica.not_found', 'replica 3 of "web" not found');
-    assert.equal(toEnvelope(engine).status, 404);
+    // An engine error whose code the API has keeps it and its status.
+    const engine = new EngineError('volume.not_found', 'volume "data" not found');
+    assert.deepEqual([toEnvelope(engine).status, toEnvelope(engine).body.error.code], [404, 'volume.not_found']);
     assert.equal((await clientSide(engine)).exitCode, ExitCode.failed);
   });
 
-  test('a stream that fails after its status: the code decides, through the same table', () => {
-    assert.equal(statusOfCode('policy.violation'), 422);
-    assert.equal(statusOfCode('secret.in_use'), 409);
-    assert.equal(statusOfCode('volume.not_found'), 404);
-    assert.equal(statusOfCode('replica.not_found'), 404);
-    assert.equal(statusOfCode('auth.expired'), 401);
-    assert.equal(statusOfCode('something.else'), undefined);
+  test('an engine error with a code the API lacks is engine.failed (500), not passed through', () => {
+    const envelope = toEnvelope(new EngineError('replica.not_found', 'replica 3 of "web" not found'));
+    assert.deepEqual([envelope.status, envelope.body.error.code], [500, 'engine.failed']);
+  });
+
+  test('a code the client does not know (a newer agent) exits by the HTTP status', async () => {
+    for (const [status, exit] of [
+      [400, ExitCode.invalid],
+      [401, ExitCode.auth],
+      [403, ExitCode.auth],
+      [404, ExitCode.failed],
+      [409, ExitCode.failed],
+      [413, ExitCode.invalid],
+      [422, ExitCode.invalid],
+      [500, ExitCode.failed],
+      [502, ExitCode.unreachable],
+      [503, ExitCode.unreachable],
+      [504, ExitCode.timeout],
+    ] as const) {
+      assert.equal(exitCodeForStatus(status), exit);
+      answer = {status, body: {error: {code: 'newer.thing', message: `failed with ${status}`}}};
+      const cli = await client.whoami().then(
+        () => assert.fail('the request did not fail'),
+        (e: SpinError) => e,
+      );
+      assert.equal(cli.exitCode, exit, `client, ${status}`);
+    }
+  });
+
+  test('a stream that fails after its status: the code decides, else "the operation failed"', () => {
+    assert.equal(exitCodeOf('policy.violation'), ExitCode.invalid);
+    assert.equal(exitCodeOf('engine.unreachable'), ExitCode.unreachable);
+    assert.equal(exitCodeOf('secret.in_use'), ExitCode.failed);
+    assert.equal(exitCodeOf('something.else'), ExitCode.failed);
+    assert.equal(exitCodeOf(undefined), ExitCode.failed);
+    // A code named like a built-in (`toString`) is not in the table.
+    assert.equal(exitCodeOf('toString', 400), ExitCode.invalid);
     assert.ok(new OperationError('x').exitCode === exitCodeForStatus(500));
   });
 });

@@ -10,7 +10,7 @@ import type {IncomingMessage} from 'node:http';
 import type {Orchestrator} from '../engine/types.ts';
 import type {Policy} from '../policy/index.ts';
 import {registerAuth} from './auth.ts';
-import {toEnvelope} from './errors.ts';
+import {ApiError, toEnvelope} from './errors.ts';
 import {DEFAULT_LIMITS, writeAudit, type AgentContext, type Limits} from './routes/context.ts';
 import {execRoutes} from './routes/exec.ts';
 import {logRoutes} from './routes/logs.ts';
@@ -124,9 +124,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0].slice(0, 200);
-    return reply.code(404).send({
-      error: {code: 'route.not_found', message: `no route for ${request.method} ${path}`, hint: 'check the agent URL; the API is described in schemas/agent-api.yaml'},
-    });
+    const {status, body} = toEnvelope(new ApiError('route.not_found', `no route for ${request.method} ${path}`, {hint: 'check the agent URL; the API is described in schemas/agent-api.yaml'}));
+    return reply.code(status).send(body);
   });
 
   registerAuth(app, {

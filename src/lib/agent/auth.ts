@@ -46,7 +46,7 @@ export function authenticate(store: Store, request: FastifyRequest): User {
   const user = token === undefined ? undefined : store.authenticate(token);
   if (user) return user;
   const message = header === undefined ? 'authentication required' : token === undefined ? 'the Authorization header is not "Bearer <token>"' : 'the token is invalid or was revoked';
-  throw new ApiError(401, 'auth.unauthenticated', message, {hint: 'log in with `spin login URL --token TOKEN`; an admin creates tokens with `spin agent user add`'});
+  throw new ApiError('auth.unauthenticated', message, {hint: 'log in with `spin login URL --token TOKEN`; an admin creates tokens with `spin agent user add`'});
 }
 
 export function canSeeProject(user: User, project: string): boolean {

@@ -5,12 +5,13 @@
 
 import {readFile} from 'node:fs/promises';
 
+import type {DeployResultJson} from '../api/types.ts';
 import {loadDocument} from '../compose/load.ts';
 import type {Diagnostic, Project, UpdateConfig} from '../compose/types.ts';
 import {hostPath} from '../engine/files.ts';
-import type {DeployEvent, DeployResult, FailureDetail, Orchestrator, Plan, StackRef, StackStatus} from '../engine/types.ts';
+import type {DeployEvent, DeployResult, Orchestrator, StackRef, StackStatus} from '../engine/types.ts';
 import {applyPolicyDefaults, checkPolicy, type Policy} from '../policy/index.ts';
-import {ApiError, checkServiceNames, diagnosticJson, stackNotFound, type DiagnosticJson} from './errors.ts';
+import {ApiError, checkServiceNames, diagnosticJson, stackNotFound} from './errors.ts';
 import {resolveHostPaths, resolvePolicyPaths, type Realpath} from './host-paths.ts';
 import type {Revision, RevisionOutcome, Store, User} from './types.ts';
 
@@ -58,19 +59,6 @@ export interface ScaleInput {
   onEvent?: (event: DeployEvent) => void;
 }
 
-export interface DeployResultJson {
-  /** Null for a dry run. */
-  revision: number | null;
-  outcome: DeployResult['outcome'] | 'planned';
-  plan: Plan;
-  status: StackStatus;
-  images: Record<string, string>;
-  failure?: FailureDetail;
-  /** Set when the deploy failed and the stack was put back on its last good revision. */
-  rollback?: {revision: number; outcome: DeployResult['outcome']};
-  warnings: DiagnosticJson[];
-}
-
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 
 let lockSerial = 0;
@@ -82,7 +70,7 @@ let lockSerial = 0;
 export async function withStackLock<T>(store: Store, ref: StackRef, user: User, fn: () => Promise<T>): Promise<T> {
   const holder = `${user.name}#${process.pid}.${++lockSerial}`;
   if (!store.lockStack(ref, holder)) {
-    throw new ApiError(409, 'stack.locked', `stack "${ref.stack}" in project "${ref.project}" is busy: another deploy or change is in progress`, {
+    throw new ApiError('stack.locked', `stack "${ref.stack}" in project "${ref.project}" is busy: another deploy or change is in progress`, {
       hint: 'wait for it to finish (`spin history` shows it), then try again',
     });
   }
@@ -139,7 +127,7 @@ export async function resolveSecrets(deps: Pick<DeployDeps, 'store' | 'secretsDi
     }
   }
   if (missing.length > 0) {
-    throw new ApiError(422, 'compose.invalid', missing.length === 1 ? missing[0].message : `${missing.length} secrets have no value`, {hint: missing[0].hint, diagnostics: missing});
+    throw new ApiError('compose.invalid', missing.length === 1 ? missing[0].message : `${missing.length} secrets have no value`, {hint: missing[0].hint, diagnostics: missing});
   }
   return out;
 }
@@ -224,7 +212,7 @@ export async function policyGate(deps: Pick<DeployDeps, 'policy' | 'policyMode' 
 
 function policyRefusal(violations: Diagnostic[]): ApiError {
   const rules = [...new Set(violations.map((d) => d.rule).filter(Boolean))].join(', ');
-  return new ApiError(422, 'policy.violation', `the platform policy refuses this stack: ${violations.length} violation${violations.length === 1 ? '' : 's'} (${rules})`, {
+  return new ApiError('policy.violation', `the platform policy refuses this stack: ${violations.length} violation${violations.length === 1 ? '' : 's'} (${rules})`, {
     hint: violations.length === 1 && violations[0].hint ? violations[0].hint : 'fix each diagnostic; `spin validate` shows them with file:line:col',
     diagnostics: violations,
   });
@@ -342,7 +330,7 @@ export async function deployStack(deps: DeployDeps, input: DeployInput): Promise
     const loaded = await loadDocument(input.document, input.ref.stack);
     const errors = errorsOf(loaded.diagnostics);
     if (errors.length > 0 || !loaded.project) {
-      throw new ApiError(422, 'compose.invalid', `the compose model is invalid: ${errors.length === 1 ? errors[0].message : `${errors.length} errors`}`, {
+      throw new ApiError('compose.invalid', `the compose model is invalid: ${errors.length === 1 ? errors[0].message : `${errors.length} errors`}`, {
         hint: errors.length === 1 && errors[0].hint ? errors[0].hint : 'run `spin validate` to see every problem with its file and line',
         diagnostics: errors,
       });
@@ -434,11 +422,11 @@ export async function rollbackStack(deps: DeployDeps, input: RollbackInput): Pro
     let target: Revision | undefined;
     if (input.to !== undefined) {
       target = deps.store.revision(input.ref, input.to);
-      if (!target) throw new ApiError(404, 'revision.not_found', `stack "${input.ref.stack}" has no revision ${input.to}`, {hint: 'see the revisions with `spin history`'});
+      if (!target) throw new ApiError('revision.not_found', `stack "${input.ref.stack}" has no revision ${input.to}`, {hint: 'see the revisions with `spin history`'});
     } else {
       const current = record.currentRevision ?? record.latestRevision ?? 0;
       target = deps.store.revisions(input.ref).find((r) => r.number < current && (r.outcome === 'healthy' || r.outcome === 'started'));
-      if (!target) throw new ApiError(409, 'revision.none', `stack "${input.ref.stack}" has no earlier healthy revision to go back to`, {hint: 'see `spin history`; name one with --to N'});
+      if (!target) throw new ApiError('revision.none', `stack "${input.ref.stack}" has no earlier healthy revision to go back to`, {hint: 'see `spin history`; name one with --to N'});
     }
     const current = baseRevision(deps.store, input.ref);
     const updateConfigs = current ? rollbackConfigs(current.model, target.model) : undefined;
@@ -495,7 +483,7 @@ export async function upgradeStack(deps: DeployDeps, input: UpgradeInput): Promi
     checkServiceNames(input.ref.stack, [...(input.services ?? []), ...Object.keys(images)], names);
     for (const [service, image] of Object.entries(images)) {
       if (!IMAGE_REF.test(image)) {
-        throw new ApiError(400, 'request.invalid', `image ${JSON.stringify(image.slice(0, 80))} for service "${service}" is not an image reference`, {
+        throw new ApiError('request.invalid', `image ${JSON.stringify(image.slice(0, 80))} for service "${service}" is not an image reference`, {
           hint: 'give it as NAME[:TAG] or NAME@sha256:DIGEST, e.g. registry.example.org/team/web:2.1',
         });
       }

@@ -4,42 +4,28 @@
 // fastify's own errors, engine failures and bugs all leave the agent in the same shape and a
 // stack trace never does.
 
+import {ERROR_CODES, isErrorCode} from '../api/error-codes.ts';
+import type {DiagnosticJson, ErrorBody, ErrorCode, ErrorEnvelope} from '../api/types.ts';
 import type {Diagnostic} from '../compose/types.ts';
-import {AuthError, exitCodeForStatus, InvalidInputError, SpinError, statusOfCode, UnreachableError, UsageError, type ExitCodeValue} from '../errors.ts';
-
-export interface DiagnosticJson {
-  severity: string;
-  source: string;
-  rule?: string;
-  message: string;
-  path?: string;
-  hint?: string;
-}
-
-export interface ErrorBody {
-  code: string;
-  message: string;
-  hint?: string;
-  diagnostics?: DiagnosticJson[];
-}
+import {AuthError, InvalidInputError, SpinError, UnreachableError, UsageError, type ExitCodeValue} from '../errors.ts';
 
 export interface Envelope {
   status: number;
-  body: {error: ErrorBody};
+  body: ErrorEnvelope;
 }
 
-/** An error with its HTTP status and envelope code, thrown by routes and the deploy flow. */
+/** An error with its envelope code, thrown by routes and the deploy flow; the code decides the status. */
 export class ApiError extends SpinError {
-  override readonly code: string;
+  override readonly code: ErrorCode;
   override readonly exitCode: ExitCodeValue;
   readonly status: number;
   readonly diagnostics?: Diagnostic[];
 
-  constructor(status: number, code: string, message: string, options: {hint?: string; diagnostics?: Diagnostic[]; cause?: unknown} = {}) {
+  constructor(code: ErrorCode, message: string, options: {hint?: string; diagnostics?: Diagnostic[]; cause?: unknown} = {}) {
     super(message, options);
-    this.status = status;
     this.code = code;
-    this.exitCode = exitCodeForStatus(status);
+    this.status = ERROR_CODES[code].status;
+    this.exitCode = ERROR_CODES[code].exit;
     this.diagnostics = options.diagnostics;
   }
 }
@@ -53,20 +39,20 @@ export function diagnosticJson(d: Diagnostic): DiagnosticJson {
   return out;
 }
 
-export const invalidRequest = (message: string, hint?: string) => new ApiError(400, 'request.invalid', message, {hint});
+export const invalidRequest = (message: string, hint?: string) => new ApiError('request.invalid', message, {hint});
 
 export const projectNotFound = (project: string) =>
-  new ApiError(404, 'project.not_found', `project "${project}" not found`, {hint: 'check the project name; `spin whoami` lists your projects'});
+  new ApiError('project.not_found', `project "${project}" not found`, {hint: 'check the project name; `spin whoami` lists your projects'});
 
 export const stackNotFound = (project: string, stack: string) =>
-  new ApiError(404, 'stack.not_found', `stack "${stack}" not found in project "${project}"`, {hint: 'list stacks with `spin stacks`'});
+  new ApiError('stack.not_found', `stack "${stack}" not found in project "${project}"`, {hint: 'list stacks with `spin stacks`'});
 
 /** Refuses service names a stack does not have, naming the ones it has. */
 export function checkServiceNames(stack: string, names: readonly string[], known: Iterable<string>): void {
   const have = [...known];
   const unknown = names.filter((s) => !have.includes(s));
   if (unknown.length === 0) return;
-  throw new ApiError(400, 'request.invalid', `stack "${stack}" has no service ${unknown.map((s) => `"${s}"`).join(', ')}`, {
+  throw new ApiError('request.invalid', `stack "${stack}" has no service ${unknown.map((s) => `"${s}"`).join(', ')}`, {
     hint: have.length > 0 ? `its services are ${have.map((s) => `"${s}"`).join(', ')}` : 'the stack has no services; see `spin ps`',
   });
 }
@@ -81,36 +67,35 @@ interface FastifyLikeError {
 }
 
 function fastifyEnvelope(err: FastifyLikeError): Envelope | undefined {
-  const e = (status: number, code: string, message: string, hint?: string): Envelope => ({status, body: {error: hint ? {code, message, hint} : {code, message}}});
+  const e = (code: ErrorCode, message: string, hint?: string): Envelope => ({status: ERROR_CODES[code].status, body: {error: hint ? {code, message, hint} : {code, message}}});
   if (err.validation) {
-    return e(400, 'request.invalid', `invalid request: ${err.message}`, 'see schemas/agent-api.yaml for the request format');
+    return e('request.invalid', `invalid request: ${err.message}`, 'see schemas/agent-api.yaml for the request format');
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return e(413, 'request.too_large', 'the request body is too large', 'deploy bodies may be up to 4 MiB and others 64 KiB; secret values up to 512 KiB');
+      return e('request.too_large', 'the request body is too large', 'deploy bodies may be up to 4 MiB and others 64 KiB; secret values up to 512 KiB');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return e(400, 'request.invalid', `the request body is not valid JSON: ${err.message}`, 'send a JSON object with content-type application/json');
+      return e('request.invalid', `the request body is not valid JSON: ${err.message}`, 'send a JSON object with content-type application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return e(400, 'request.invalid', 'the request body is empty but content-type is application/json', 'send a JSON object, or no content-type header');
+      return e('request.invalid', 'the request body is empty but content-type is application/json', 'send a JSON object, or no content-type header');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return e(400, 'request.invalid', 'unsupported content-type', 'send JSON with content-type application/json');
+      return e('request.invalid', 'unsupported content-type', 'send JSON with content-type application/json');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return e(400, 'request.invalid', 'the content-length header does not match the body', undefined);
+      return e('request.invalid', 'the content-length header does not match the body', undefined);
   }
   // Body parse errors from JSON.parse carry a 400 status but no code of their own.
-  if (err.statusCode === 400) return e(400, 'request.invalid', `the request body cannot be parsed: ${err.message}`, 'send a JSON object with content-type application/json');
-  if (err.statusCode === 413) return e(413, 'request.too_large', 'the request body is too large', undefined);
+  if (err.statusCode === 400) return e('request.invalid', `the request body cannot be parsed: ${err.message}`, 'send a JSON object with content-type application/json');
+  if (err.statusCode === 413) return e('request.too_large', 'the request body is too large', undefined);
   return undefined;
 }
 
-function spinStatus(err: SpinError): {status: number; code: string} {
-  // The API's stable codes, and a backend's own `<thing>.not_found` (a service or replica to exec in).
-  const known = statusOfCode(err.code);
-  if (known !== undefined) return {status: known, code: err.code};
-  if (err instanceof AuthError) return {status: 401, code: 'auth.unauthenticated'};
-  if (err instanceof UnreachableError) return {status: 502, code: 'engine.unreachable'};
-  if (err instanceof InvalidInputError || err instanceof UsageError) return {status: 400, code: 'request.invalid'};
-  return {status: 500, code: 'engine.failed'};
+/** The API code of any Spin error: its own when the API has it (an engine's `volume.in_use`), else by its class. */
+function apiCode(err: SpinError): ErrorCode {
+  if (isErrorCode(err.code)) return err.code;
+  if (err instanceof AuthError) return 'auth.unauthenticated';
+  if (err instanceof UnreachableError) return 'engine.unreachable';
+  if (err instanceof InvalidInputError || err instanceof UsageError) return 'request.invalid';
+  return 'engine.failed';
 }
 
 /**
@@ -125,14 +110,14 @@ export function toEnvelope(err: unknown): Envelope {
     return {status: err.status, body: {error}};
   }
   if (err instanceof SpinError) {
-    const {status, code} = spinStatus(err);
+    const code = apiCode(err);
     const error: ErrorBody = {code, message: err.message};
     if (err.hint) error.hint = err.hint;
-    return {status, body: {error}};
+    return {status: ERROR_CODES[code].status, body: {error}};
   }
   if (err instanceof Error) {
     const mapped = fastifyEnvelope(err as FastifyLikeError);
     if (mapped) return mapped;
   }
-  return {status: 500, body: {error: {code: 'internal', message: 'internal error in the agent', hint: 'the agent log has the details; report it if it persists'}}};
+  return {status: ERROR_CODES.internal.status, body: {error: {code: 'internal', message: 'internal error in the agent', hint: 'the agent log has the details; report it if it persists'}}};
 }

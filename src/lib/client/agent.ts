@@ -1,14 +1,36 @@
-// The CLI's client of the agent API (/tmp contract: schemas/agent-api.yaml). Plain node:http(s)
-// so a private CA works, NDJSON streams are read line by line, and errors become the CLI's
-// error classes with the right exit codes.
+// The CLI's client of the agent API (contract: schemas/agent-api.yaml, whose generated types
+// both sides use). Plain node:http(s) so a private CA works, NDJSON streams are read line by
+// line, and errors become the CLI's error classes with the exit code of their API error code.
 
 import {readFileSync} from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 
+import {exitCodeOf} from '../api/error-codes.ts';
+import type {
+  DeployEventJson,
+  DeployRequestJson,
+  DeployResultJson,
+  DeployStreamLineJson,
+  HealthJson,
+  InfoJson,
+  LifecycleJson,
+  LogLineJson,
+  LogsQuery,
+  RemovedJson,
+  ResponseJson,
+  RevisionJson,
+  RevisionListJson,
+  RollbackRequestJson,
+  SecretJson,
+  StackDetailJson,
+  StackRemovedJson,
+  UpgradeRequestJson,
+  WhoamiJson,
+} from '../api/types.ts';
 import type {Diagnostic} from '../compose/types.ts';
-import {errorWithExitCode, exitCodeForStatus, OperationError, SpinError, statusOfCode, UnreachableError, UsageError} from '../errors.ts';
-import type {DeployResultJson, DeployEventJson, InfoJson, LogLineJson, RevisionJson, RevisionListJson, SecretJson, StackDetailJson, StackRemovedJson, StackSummaryJson, VolumeJson, WhoamiJson} from './api-types.ts';
+import {errorWithExitCode, OperationError, SpinError, UnreachableError, UsageError} from '../errors.ts';
+import {NDJSON, textLines} from '../ndjson.ts';
 
 export interface AgentClientOptions {
   url: string;
@@ -27,6 +49,7 @@ interface RequestOptions {
   accept?: string;
 }
 
+/** What arrives in an error answer: the API's ErrorEnvelope, read without trusting any field to be there. */
 interface ErrorEnvelope {
   error?: {code?: string; message?: string; hint?: string; diagnostics?: Diagnostic[]};
 }
@@ -39,13 +62,13 @@ export interface RemoteFailure {
 
 const MAX_JSON_BYTES = 32 * 1024 * 1024;
 
-function errorFromResponse(status: number, body: ErrorEnvelope, url: string): SpinError & RemoteFailure {
+/** `status` is absent for a stream's last line: the stream's own status (200) was sent before it failed. */
+function errorFromResponse(status: number | undefined, body: ErrorEnvelope, url: string): SpinError & RemoteFailure {
   const e = body.error ?? {};
-  const message = e.message ?? `the agent answered ${status}`;
-  // A stream that fails after its first line carries no status: the code decides.
-  if (status === 500 && e.code) status = statusOfCode(e.code) ?? 500;
-  const hint = status === 401 ? (e.hint ?? `log in again with \`spin login ${url} --token TOKEN\``) : e.hint;
-  const err: SpinError & RemoteFailure = errorWithExitCode(exitCodeForStatus(status), message, {hint});
+  const message = e.message ?? `the agent answered ${status ?? 'with an error'}`;
+  const unauthenticated = status === 401 || e.code === 'auth.unauthenticated';
+  const hint = unauthenticated ? (e.hint ?? `log in again with \`spin login ${url} --token TOKEN\``) : e.hint;
+  const err: SpinError & RemoteFailure = errorWithExitCode(exitCodeOf(e.code, status), message, {hint});
   err.remoteCode = e.code;
   if (e.diagnostics) err.diagnostics = e.diagnostics;
   return err;
@@ -63,7 +86,7 @@ function parseLine<T>(line: string, url: string): T | undefined {
   // A failure after the stream started (the status is gone) comes as a last line holding the error
   // envelope: `{"error": {...}}`, or `{"type": "error", "error": {...}}` in a deploy's events.
   const failed = item as ErrorEnvelope & {type?: string};
-  if (failed && typeof failed.error === 'object' && failed.error !== null && (failed.type === undefined || failed.type === 'error')) throw errorFromResponse(500, failed, url);
+  if (failed && typeof failed.error === 'object' && failed.error !== null && (failed.type === undefined || failed.type === 'error')) throw errorFromResponse(undefined, failed, url);
   return item as T;
 }
 
@@ -170,39 +193,27 @@ export class AgentClient {
 
   /** Reads an NDJSON answer one object at a time; an error status throws before the first. */
   async *stream<T>(method: string, path: string, options: RequestOptions = {}): AsyncGenerator<T> {
-    const res = await this.open(method, path, {...options, accept: 'application/x-ndjson'});
+    const res = await this.open(method, path, {...options, accept: NDJSON});
     if ((res.statusCode ?? 500) >= 400) throw errorFromResponse(res.statusCode ?? 500, (await this.readBody(res)) as ErrorEnvelope, this.url);
-    // A log stream is hundreds of thousands of small lines: each chunk is cut in one pass (no
-    // re-slicing of the rest per line), and a line that never ends cannot grow without bound.
-    let pending = '';
-    res.setEncoding('utf8');
+    const tooLong = () => {
+      throw new OperationError('the agent sent a line longer than 32 MiB', {hint: 'check that the URL points at a Spin agent'});
+    };
     try {
-      for await (const chunk of res as AsyncIterable<string>) {
-        const text = pending + chunk;
-        const items: T[] = [];
-        let start = 0;
-        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-          const item = nl > start ? parseLine<T>(text.slice(start, nl), this.url) : undefined;
-          if (item !== undefined) items.push(item);
-          start = nl + 1;
-        }
-        pending = text.slice(start);
-        if (pending.length > MAX_JSON_BYTES) throw new OperationError('the agent sent a line longer than 32 MiB', {hint: 'check that the URL points at a Spin agent'});
-        yield* items;
+      for await (const line of textLines(res, {maxLine: MAX_JSON_BYTES, tooLong})) {
+        const item = parseLine<T>(line, this.url);
+        if (item !== undefined) yield item;
       }
     } catch (err) {
       if ((err as Error).name === 'AbortError' || options.signal?.aborted) return;
       if (err instanceof SpinError) throw err;
       throw networkError(err as NodeJS.ErrnoException, this.url);
     }
-    const last = parseLine<T>(pending, this.url);
-    if (last !== undefined) yield last;
   }
 
-  // ---- typed calls (one per route of the API)
+  // ---- typed calls (one per operation of the API; the types are the yaml's)
 
   health() {
-    return this.request<{ok: boolean; version: string}>('GET', '/health');
+    return this.request<HealthJson>('GET', '/health');
   }
 
   whoami() {
@@ -214,7 +225,7 @@ export class AgentClient {
   }
 
   stacks(project: string) {
-    return this.request<{stacks: StackSummaryJson[]}>('GET', `/projects/${enc(project)}/stacks`);
+    return this.request<ResponseJson<'listStacks'>>('GET', `/projects/${enc(project)}/stacks`);
   }
 
   stack(project: string, stack: string) {
@@ -222,26 +233,27 @@ export class AgentClient {
   }
 
   /** Deploys and streams progress; resolves with the final result. */
-  async deploy(project: string, stack: string, body: {model: unknown; secrets?: Record<string, string>; dryRun?: boolean; wait?: boolean; timeoutSeconds?: number}, onEvent?: (e: DeployEventJson) => void, signal?: AbortSignal): Promise<DeployResultJson> {
-    return this.resultOf(this.stream<DeployEventJson | {type: 'result'; result: DeployResultJson}>('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/deploy`, {body, signal}), onEvent);
+  async deploy(project: string, stack: string, body: DeployRequestJson, onEvent?: (e: DeployEventJson) => void, signal?: AbortSignal): Promise<DeployResultJson> {
+    return this.resultOf(this.stream('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/deploy`, {body, signal}), onEvent);
   }
 
   async scale(project: string, stack: string, replicas: Record<string, number>, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
     return this.resultOf(this.stream('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/scale`, {body: {replicas}}), onEvent);
   }
 
-  async upgrade(project: string, stack: string, body: {services?: string[]; images?: Record<string, string>; timeoutSeconds?: number}, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
+  async upgrade(project: string, stack: string, body: UpgradeRequestJson, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
     return this.resultOf(this.stream('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/upgrade`, {body}), onEvent);
   }
 
-  async rollback(project: string, stack: string, body: {to?: number; timeoutSeconds?: number}, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
+  async rollback(project: string, stack: string, body: RollbackRequestJson, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
     return this.resultOf(this.stream('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/rollback`, {body}), onEvent);
   }
 
-  private async resultOf(events: AsyncIterable<DeployEventJson | {type: 'result'; result: DeployResultJson}>, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
-    for await (const e of events) {
-      if (e.type === 'result') return (e as {result: DeployResultJson}).result;
-      onEvent?.(e as DeployEventJson);
+  /** The result line ends a deploy-like stream; an error line was already thrown by the reader. */
+  private async resultOf(lines: AsyncIterable<DeployStreamLineJson>, onEvent?: (e: DeployEventJson) => void): Promise<DeployResultJson> {
+    for await (const line of lines) {
+      if (line.type === 'result') return line.result;
+      if (line.type !== 'error') onEvent?.(line);
     }
     throw new OperationError('the agent closed the connection before the deploy finished', {hint: 'check the stack with `spin ps`; the agent may have restarted'});
   }
@@ -255,19 +267,19 @@ export class AgentClient {
   }
 
   lifecycle(project: string, stack: string, action: 'stop' | 'start' | 'restart', services?: string[]) {
-    return this.request<{status: StackDetailJson['status']}>('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/${action}`, {body: services?.length ? {services} : {}});
+    return this.request<LifecycleJson>('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/${action}`, {body: services?.length ? {services} : {}});
   }
 
   remove(project: string, stack: string, volumes: boolean) {
     return this.request<StackRemovedJson>('DELETE', `/projects/${enc(project)}/stacks/${enc(stack)}`, {query: {volumes: volumes || undefined}});
   }
 
-  logs(project: string, stack: string, query: {service?: string[]; follow?: boolean; since?: string; tail?: number; timestamps?: boolean}, signal?: AbortSignal) {
+  logs(project: string, stack: string, query: LogsQuery, signal?: AbortSignal) {
     return this.stream<LogLineJson>('GET', `/projects/${enc(project)}/stacks/${enc(stack)}/logs`, {query, signal});
   }
 
   secrets(project: string) {
-    return this.request<{secrets: SecretJson[]}>('GET', `/projects/${enc(project)}/secrets`);
+    return this.request<ResponseJson<'listSecrets'>>('GET', `/projects/${enc(project)}/secrets`);
   }
 
   createSecret(project: string, name: string, value: Buffer) {
@@ -276,15 +288,15 @@ export class AgentClient {
 
   /** Without `force`, a secret a stack uses is kept: 409 `secret.in_use` naming the stacks. */
   removeSecret(project: string, name: string, force = false) {
-    return this.request<{removed: boolean}>('DELETE', `/projects/${enc(project)}/secrets/${enc(name)}`, {query: {force: force || undefined}});
+    return this.request<RemovedJson>('DELETE', `/projects/${enc(project)}/secrets/${enc(name)}`, {query: {force: force || undefined}});
   }
 
   volumes(project: string) {
-    return this.request<{volumes: VolumeJson[]}>('GET', `/projects/${enc(project)}/volumes`);
+    return this.request<ResponseJson<'listVolumes'>>('GET', `/projects/${enc(project)}/volumes`);
   }
 
   removeVolume(project: string, name: string) {
-    return this.request<{removed: boolean}>('DELETE', `/projects/${enc(project)}/volumes/${enc(name)}`);
+    return this.request<RemovedJson>('DELETE', `/projects/${enc(project)}/volumes/${enc(name)}`);
   }
 }
 

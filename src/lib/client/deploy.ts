@@ -10,7 +10,7 @@ import type {Diagnostic, Project} from '../compose/types.ts';
 import {InvalidInputError, type SpinError} from '../errors.ts';
 import {validateStack, type ValidateOptions} from '../validate.ts';
 import type {AgentClient, RemoteFailure} from './agent.ts';
-import type {DeployEventJson, DeployResultJson} from './api-types.ts';
+import type {DeployEventJson, DeployResultJson} from '../api/types.ts';
 
 import {MAX_SECRET_BYTES} from '../limits.ts';
 

@@ -4,7 +4,7 @@
 import {OperationError} from '../errors.ts';
 import type {ServiceStatus} from '../engine/types.ts';
 import type {AgentClient} from './agent.ts';
-import type {RevisionSummaryJson} from './api-types.ts';
+import type {RevisionSummaryJson} from '../api/types.ts';
 
 export interface ServiceDescription {
   status?: ServiceStatus;

@@ -2,7 +2,7 @@
 // exit 1 when it failed, 5 when it timed out. Healthy, started and planned are success.
 
 import {OperationError, TimeoutError, type SpinError} from '../errors.ts';
-import type {DeployResultJson} from './api-types.ts';
+import type {DeployResultJson} from '../api/types.ts';
 
 /**
  * Where to look next. After the agent rolled the stack back, the failed replica is gone, and

@@ -6,7 +6,7 @@ import type Dockerode from 'dockerode';
 import {setTimeout as sleep} from 'node:timers/promises';
 
 import {labelFilter} from './naming.ts';
-import {jsonLines} from './ndjson.ts';
+import {jsonLines} from '../ndjson.ts';
 import type {StackRef} from './types.ts';
 
 /**

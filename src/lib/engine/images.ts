@@ -7,7 +7,7 @@ import type Dockerode from 'dockerode';
 import {InvalidInputError, OperationError, UnreachableError} from '../errors.ts';
 import {canonicalRegistry, parseImageReference} from '../policy/image-ref.ts';
 import {engineCall, engineError, isNotFound} from './errors.ts';
-import {jsonLines} from './ndjson.ts';
+import {jsonLines} from '../ndjson.ts';
 
 /** Pull credentials: fixed per registry host, or looked up when a pull needs them (the agent's Docker config). */
 export type RegistryAuth =

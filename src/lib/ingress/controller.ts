@@ -7,7 +7,7 @@
 import type Dockerode from 'dockerode';
 import {setTimeout as sleep} from 'node:timers/promises';
 
-import {jsonLines} from '../engine/ndjson.ts';
+import {jsonLines} from '../ndjson.ts';
 import {LABELS} from '../engine/types.ts';
 import {defaultHost} from './model.ts';
 import type {IngressDriver, IngressHooks, IngressRoute} from './types.ts';

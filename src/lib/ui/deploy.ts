@@ -1,6 +1,6 @@
 // The human summary of a deploy: the plan (dry run) or the outcome with where services answer.
 
-import type {DeployResultJson} from '../client/api-types.ts';
+import type {DeployResultJson} from '../api/types.ts';
 import type {Plan, ServiceStatus} from '../engine/types.ts';
 import {palette, type Palette} from './terminal.ts';
 import {renderTable} from './table.ts';

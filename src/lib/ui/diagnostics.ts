@@ -2,6 +2,7 @@
 
 import {relative} from 'node:path';
 
+import type {DiagnosticJson as WireDiagnostic} from '../api/types.ts';
 import type {Diagnostic} from '../compose/types.ts';
 import {palette} from './terminal.ts';
 
@@ -27,17 +28,8 @@ export function renderDiagnostics(diagnostics: readonly Diagnostic[], options: {
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
-export interface DiagnosticJson {
-  severity: string;
-  source: string;
-  rule?: string;
-  message: string;
-  path?: string;
-  file?: string;
-  line?: number;
-  column?: number;
-  hint?: string;
-}
+/** A diagnostic in `--json` output: the API's form, plus where it is in the user's files. */
+export type DiagnosticJson = WireDiagnostic & {file?: string; line?: number; column?: number};
 
 export function diagnosticToJson(d: Diagnostic): DiagnosticJson {
   const {location, ...rest} = d;

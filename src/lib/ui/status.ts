@@ -3,7 +3,7 @@
 // Piped output keeps one token per cell (an empty cell is "-") so `awk '{print $N}'` stays right.
 
 import type {ContextInfo} from '../client/contexts.ts';
-import type {DeployEventJson, RevisionSummaryJson, SecretJson, StackRemovedJson, StackSummaryJson, VolumeJson} from '../client/api-types.ts';
+import type {DeployEventJson, RevisionSummaryJson, SecretJson, StackRemovedJson, StackSummaryJson, VolumeJson} from '../api/types.ts';
 import type {ServiceStatus, StackStatus} from '../engine/types.ts';
 import {formatTime, renderTable} from './table.ts';
 import {palette, type Palette, type Terminal} from './terminal.ts';
@@ -123,7 +123,7 @@ export function renderHistory(revisions: RevisionSummaryJson[], options: RenderO
 }
 
 /** The message column is last, so it may hold spaces, but never a line break. */
-function oneLine(text: string | undefined): string {
+function oneLine(text: string | null | undefined): string {
   const line = (text ?? '').replace(/\s+/g, ' ').trim();
   return line.length > 72 ? `${line.slice(0, 71)}…` : line;
 }

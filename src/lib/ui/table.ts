@@ -15,7 +15,7 @@ export function renderTable(headers: string[], rows: string[][], options: {color
 }
 
 /** "3 minutes ago" on a TTY; the ISO time when piped. */
-export function formatTime(iso: string | undefined, tty: boolean, now = Date.now()): string {
+export function formatTime(iso: string | null | undefined, tty: boolean, now = Date.now()): string {
   if (!iso) return '-';
   if (!tty) return iso;
   const s = Math.round((now - Date.parse(iso)) / 1000);

@@ -11,7 +11,7 @@ import {after, before, describe, test} from 'node:test';
 import WebSocket from 'ws';
 
 import {AgentClient} from '../../../src/lib/client/agent.ts';
-import type {DeployEventJson, DeployResultJson} from '../../../src/lib/client/api-types.ts';
+import type {DeployEventJson, DeployResultJson} from '../../../src/lib/api/types.ts';
 import {LABELS} from '../../../src/lib/engine/types.ts';
 import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
 import {buildBusyboxImage, cleanupProject, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';

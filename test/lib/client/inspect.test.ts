@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
+import type {RevisionJson, StackDetailJson} from '../../../src/lib/api/types.ts';
 import type {AgentClient} from '../../../src/lib/client/agent.ts';
-import type {RevisionJson, StackDetailJson} from '../../../src/lib/client/api-types.ts';
 import {describeStack} from '../../../src/lib/client/inspect.ts';
 import {ExitCode} from '../../../src/lib/errors.ts';
 
@@ -10,6 +10,8 @@ const webStatus = {service: 'web', image: 'web:1', desired: 1, running: 1, healt
 const detail: StackDetailJson = {name: 'portal', project: 'demo', currentRevision: 2, latestRevision: 3, status: {ref: {project: 'demo', stack: 'portal'}, services: [webStatus]}};
 const revision: RevisionJson = {
   number: 2,
+  project: 'demo',
+  stack: 'portal',
   user: 'alice',
   createdAt: '2025-06-01T10:00:00Z',
   outcome: 'healthy',
@@ -38,7 +40,7 @@ describe('describeStack', () => {
       project: 'demo',
       currentRevision: 2,
       latestRevision: 3,
-      revision: {number: 2, user: 'alice', createdAt: '2025-06-01T10:00:00Z', outcome: 'healthy', images: {web: 'web@sha256:00'}},
+      revision: {number: 2, project: 'demo', stack: 'portal', user: 'alice', createdAt: '2025-06-01T10:00:00Z', outcome: 'healthy', images: {web: 'web@sha256:00'}},
       services: {web: {status: webStatus, model: {image: 'web:1'}}, worker: {model: {image: 'worker:1'}}},
       resources: {volumes: {data: {}}},
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
-import type {RevisionSummaryJson, StackSummaryJson} from '../../../src/lib/client/api-types.ts';
+import type {RevisionSummaryJson, StackSummaryJson} from '../../../src/lib/api/types.ts';
 import type {StackStatus} from '../../../src/lib/engine/types.ts';
 import {formatEvent, formatPorts, imageLabel, psRows, renderContexts, renderHistory, renderPs, renderRemoved, renderSecrets, renderStacks, renderVolumes, shortDigest} from '../../../src/lib/ui/status.ts';
 

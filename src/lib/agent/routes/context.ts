@@ -4,6 +4,8 @@
 import type {FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler} from 'fastify';
 import type {WebSocket} from 'ws';
 
+import type {paths} from '../../api/schema.ts';
+import type {SuccessJson} from '../../api/types.ts';
 import type {Orchestrator, StackRef, StackStatus} from '../../engine/types.ts';
 import type {Policy} from '../../policy/index.ts';
 import {ApiError, stackNotFound} from '../errors.ts';
@@ -43,7 +45,12 @@ export interface AgentContext {
   spec: OpenApiDocument;
 }
 
-type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+export type ApiPath = keyof paths;
+
+/** What the operation answers on success, from schemas/agent-api.yaml; a stream returns the reply. */
+type Answer<P extends ApiPath, M extends HttpMethod> = paths[P][M] extends {responses: infer R} ? SuccessJson<R> : never;
+
+type Handler<P extends ApiPath, M extends HttpMethod> = (request: FastifyRequest, reply: FastifyReply) => Promise<Answer<P, M> | FastifyReply>;
 
 export interface RouteExtras {
   bodyLimit?: number;
@@ -57,7 +64,7 @@ export interface RouteExtras {
  * Registers one operation of schemas/agent-api.yaml: the body and query schemas come from the
  * document. An optional body the client left out reads as `{}`.
  */
-export function addRoute(app: FastifyInstance, ctx: AgentContext, method: HttpMethod, path: string, handler: Handler, extras: RouteExtras = {}): void {
+export function addRoute<P extends ApiPath, M extends HttpMethod>(app: FastifyInstance, ctx: AgentContext, method: M, path: P, handler: Handler<P, M>, extras: RouteExtras = {}): void {
   const schemas = operationSchemas(ctx.spec, method, path);
   const schema = {...(schemas.body ? {body: schemas.body} : {}), ...(schemas.querystring ? {querystring: schemas.querystring} : {})};
   app.route({
@@ -75,7 +82,7 @@ export function addRoute(app: FastifyInstance, ctx: AgentContext, method: HttpMe
 }
 
 export function caller(request: FastifyRequest): User {
-  if (!request.user) throw new ApiError(401, 'auth.unauthenticated', 'authentication required');
+  if (!request.user) throw new ApiError('auth.unauthenticated', 'authentication required');
   return request.user;
 }
 

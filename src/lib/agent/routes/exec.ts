@@ -92,7 +92,7 @@ export async function execUser(ctx: AgentContext, ref: StackRef, service: string
   if (asked === undefined) return own[0];
   if (ctx.policyMode === 'warn' || own.every((u) => u === asked.trim())) return asked;
   const shown = own[0] === undefined ? "the image's default user" : `user "${own[0]}"`;
-  throw new ApiError(422, 'policy.violation', `service "${service}" mounts "${onGlobal[0].mount}" from a global file system, so exec runs as its own ${shown}, not as user "${asked}"`, {
+  throw new ApiError('policy.violation', `service "${service}" mounts "${onGlobal[0].mount}" from a global file system, so exec runs as its own ${shown}, not as user "${asked}"`, {
     hint: 'leave out --user: on a global file system a command runs as the service\'s user',
   });
 }

@@ -1,19 +1,17 @@
-// Newline-delimited JSON answers (`application/x-ndjson`): one object per line, each written as
-// soon as it exists so the client shows progress live.
+// Newline-delimited JSON answers (`application/x-ndjson`) through fastify: one object per line,
+// each written as soon as it exists so the client shows progress live. The format itself is
+// lib/ndjson.ts's, which the client reads with.
 
 import {PassThrough, Readable} from 'node:stream';
 
 import type {FastifyReply, FastifyRequest} from 'fastify';
 
+import {NDJSON, ndjsonLine} from '../../ndjson.ts';
 import {toEnvelope} from '../errors.ts';
-
-export const NDJSON = 'application/x-ndjson';
 
 export function wantsNdjson(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').toLowerCase().includes(NDJSON);
 }
-
-const line = (value: unknown) => `${JSON.stringify(value)}\n`;
 
 function startStream(reply: FastifyReply, body: Readable): void {
   void reply.code(200).header('content-type', `${NDJSON}; charset=utf-8`).header('cache-control', 'no-store').send(body);
@@ -23,7 +21,7 @@ function startStream(reply: FastifyReply, body: Readable): void {
  * A stream whose status line and headers are sent with the first object, not before: until then a
  * failure can still be answered with the error envelope and its own status.
  */
-export class LazyNdjson {
+export class LazyNdjson<T> {
   private readonly reply: FastifyReply;
   private stream?: PassThrough;
 
@@ -35,14 +33,14 @@ export class LazyNdjson {
     return this.stream !== undefined;
   }
 
-  write(value: unknown): void {
+  write(value: T): void {
     if (!this.stream) {
       this.stream = new PassThrough();
       // A client that went away leaves a destroyed stream; later writes are dropped, not thrown.
       this.stream.on('error', () => {});
       startStream(this.reply, this.stream);
     }
-    if (!this.stream.destroyed) this.stream.write(line(value));
+    if (!this.stream.destroyed) this.stream.write(ndjsonLine(value));
   }
 
   end(): void {
@@ -71,7 +69,7 @@ export async function* batched(items: AsyncIterable<unknown>): AsyncGenerator<st
         continue;
       }
       if (r.done) break;
-      buffer += line(r.value);
+      buffer += ndjsonLine(r.value);
       next = it.next();
       if (buffer.length >= BATCH_BYTES) {
         yield buffer;
@@ -96,7 +94,7 @@ export function sendNdjson(reply: FastifyReply, items: AsyncIterable<unknown>, o
       yield* batched(items);
     } catch (err) {
       onError(err);
-      yield line({error: toEnvelope(err).body.error});
+      yield ndjsonLine({error: toEnvelope(err).body.error});
     }
   }
   startStream(reply, Readable.from(lines(), {objectMode: false}));

@@ -23,7 +23,7 @@ export function secretRoutes(app: FastifyInstance, ctx: AgentContext): void {
       const info = await audited(ctx, request, 'secret.create', name, async () => {
         const bytes = Buffer.from(value, 'base64');
         if (bytes.length > ctx.limits.secretValue) {
-          throw new ApiError(413, 'request.too_large', `secret "${name}" is ${bytes.length} bytes, more than the ${ctx.limits.secretValue / 1024} KiB allowed`, {
+          throw new ApiError('request.too_large', `secret "${name}" is ${bytes.length} bytes, more than the ${ctx.limits.secretValue / 1024} KiB allowed`, {
             hint: 'store large files in a volume and keep only credentials in secrets',
           });
         }
@@ -47,7 +47,7 @@ export function secretRoutes(app: FastifyInstance, ctx: AgentContext): void {
         const users = force === true ? [] : stacksUsing(ctx.store, project, secret);
         if (users.length > 0) {
           const names = users.map((s) => `"${s}"`).join(', ');
-          throw new ApiError(409, 'secret.in_use', `secret "${secret}" is used by stack${users.length === 1 ? '' : 's'} ${names} of project "${project}"`, {
+          throw new ApiError('secret.in_use', `secret "${secret}" is used by stack${users.length === 1 ? '' : 's'} ${names} of project "${project}"`, {
             hint: 'remove it from those stacks and deploy them first, or force the removal (`spin secret rm --force`): running containers keep their copy, but their next deploy fails until it exists again',
           });
         }
@@ -60,7 +60,7 @@ export function secretRoutes(app: FastifyInstance, ctx: AgentContext): void {
 }
 
 const secretNotFound = (project: string, secret: string) =>
-  new ApiError(404, 'secret.not_found', `secret "${secret}" not found in project "${project}"`, {hint: 'list secrets with `spin secret ls`'});
+  new ApiError('secret.not_found', `secret "${secret}" not found in project "${project}"`, {hint: 'list secrets with `spin secret ls`'});
 
 /**
  * The project's stacks whose running or newest revision mounts this stored secret (an `external`

@@ -2,28 +2,15 @@
 
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 
+import type {DeployRequestJson, DeployResultJson, DeployStreamLineJson, LifecycleJson, RevisionJson, RevisionListJson, RevisionSummaryJson, RollbackRequestJson, ScaleRequestJson, StackDetailJson, StackRemovedJson, StackSummaryJson, UpgradeRequestJson} from '../../api/types.ts';
 import type {DeployEvent, StackStatus} from '../../engine/types.ts';
-import {deployStack, rollbackStack, scaleStack, upgradeStack, withStackLock, type DeployDeps, type DeployResultJson} from '../deploy.ts';
+import {deployStack, rollbackStack, scaleStack, upgradeStack, withStackLock, type DeployDeps} from '../deploy.ts';
 import {ApiError, checkServiceNames, toEnvelope} from '../errors.ts';
 import type {Revision} from '../types.ts';
 import {addRoute, audited, caller, findStack, knownServices, readStatus, stackRef, type AgentContext} from './context.ts';
 import {LazyNdjson, wantsNdjson} from './ndjson.ts';
 
 const STACK = '/v1/projects/{project}/stacks/{stack}';
-
-interface DeployBody {
-  model: unknown;
-  secrets?: Record<string, string>;
-  dryRun?: boolean;
-  wait?: boolean;
-  timeoutSeconds?: number;
-}
-
-interface ScaleBody {
-  replicas: Record<string, number>;
-  wait?: boolean;
-  timeoutSeconds?: number;
-}
 
 const nullable = <T>(v: T | undefined) => (v === undefined ? null : v);
 
@@ -36,7 +23,7 @@ function totals(status: StackStatus) {
 }
 
 /** `images`: the digests it ran; `imageRefs`: each service's image as its model names it (the tag). */
-function revisionSummary(r: Revision) {
+function revisionSummary(r: Revision): RevisionSummaryJson {
   const imageRefs: Record<string, string> = {};
   for (const [name, service] of Object.entries(r.model.services)) if (service.image) imageRefs[name] = service.image;
   return {number: r.number, user: r.user, createdAt: r.createdAt, finishedAt: nullable(r.finishedAt), outcome: r.outcome, message: nullable(r.message), images: r.images, imageRefs};
@@ -79,9 +66,9 @@ async function answerDeploy(
   reply: FastifyReply,
   action: string,
   run: (onEvent?: (event: DeployEvent) => void) => Promise<DeployResultJson>,
-): Promise<unknown> {
+): Promise<DeployResultJson | FastifyReply> {
   const ref = stackRef(request);
-  const stream = wantsNdjson(request) ? new LazyNdjson(reply) : undefined;
+  const stream = wantsNdjson(request) ? new LazyNdjson<DeployStreamLineJson>(reply) : undefined;
   const describe = (r: DeployResultJson) => ({
     outcome: r.outcome === 'failed' || r.outcome === 'timeout' ? ('failed' as const) : ('ok' as const),
     detail: r.revision === null ? 'dry run' : `revision ${r.revision}: ${r.outcome}`,
@@ -108,7 +95,7 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
     const records = new Map(ctx.store.stacks(project).filter((r) => r.latestRevision !== undefined).map((r) => [r.stack, r]));
     const names = new Set([...records.keys(), ...(await ctx.orchestrator.stacks(project)).filter((r) => r.project === project).map((r) => r.stack)]);
     const stacks = await Promise.all(
-      [...names].sort().map(async (name) => {
+      [...names].sort().map(async (name): Promise<StackSummaryJson> => {
         const record = records.get(name);
         const status = await readStatus(ctx, {project, stack: name});
         return {name, currentRevision: nullable(record?.currentRevision), latestRevision: nullable(record?.latestRevision), updatedAt: nullable(record?.updatedAt), ...totals(status)};
@@ -117,13 +104,13 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
     return {stacks};
   });
 
-  addRoute(app, ctx, 'get', STACK, async (request) => {
+  addRoute(app, ctx, 'get', STACK, async (request): Promise<StackDetailJson> => {
     const ref = stackRef(request);
     const {record, status} = await findStack(ctx, ref);
     return {name: ref.stack, project: ref.project, currentRevision: nullable(record?.currentRevision), latestRevision: nullable(record?.latestRevision), status: withRecordedDigests(ctx, status)};
   });
 
-  addRoute(app, ctx, 'get', `${STACK}/revisions`, async (request) => {
+  addRoute(app, ctx, 'get', `${STACK}/revisions`, async (request): Promise<RevisionListJson> => {
     const ref = stackRef(request);
     const revisions = ctx.store.revisions(ref);
     if (revisions.length === 0) await findStack(ctx, ref);
@@ -131,18 +118,18 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
     return {revisions: revisions.sort((a, b) => b.number - a.number).map(revisionSummary), currentRevision: nullable(ctx.store.stack(ref)?.currentRevision)};
   });
 
-  addRoute(app, ctx, 'get', `${STACK}/revisions/{revision}`, async (request) => {
+  addRoute(app, ctx, 'get', `${STACK}/revisions/{revision}`, async (request): Promise<RevisionJson> => {
     const ref = stackRef(request);
     const number = Number((request.params as {revision: string}).revision);
     const revision = ctx.store.revision(ref, number);
     if (!revision) {
-      throw new ApiError(404, 'revision.not_found', `revision ${number} of stack "${ref.stack}" not found in project "${ref.project}"`, {hint: 'list revisions with `spin history`'});
+      throw new ApiError('revision.not_found', `revision ${number} of stack "${ref.stack}" not found in project "${ref.project}"`, {hint: 'list revisions with `spin history`'});
     }
     return {...revisionSummary(revision), project: revision.project, stack: revision.stack, model: revision.model, ...(revision.plan ? {plan: revision.plan} : {})};
   });
 
   for (const action of ['stop', 'start', 'restart'] as const) {
-    addRoute(app, ctx, 'post', `${STACK}/${action}`, async (request) => {
+    addRoute(app, ctx, 'post', `${STACK}/${action}`, async (request): Promise<LifecycleJson> => {
       const ref = stackRef(request);
       const {services} = request.body as {services?: string[]};
       return audited(ctx, request, `stack.${action}`, ref.stack, () =>
@@ -155,7 +142,7 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
     });
   }
 
-  addRoute(app, ctx, 'delete', STACK, async (request) => {
+  addRoute(app, ctx, 'delete', STACK, async (request): Promise<StackRemovedJson> => {
     const ref = stackRef(request);
     const {volumes} = request.query as {volumes?: boolean};
     return audited(
@@ -168,7 +155,7 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
           await findStack(ctx, ref);
           const report = await ctx.orchestrator.remove(ref, {volumes: volumes === true});
           ctx.store.deleteStack(ref);
-          return {removed: true as const, ...(volumes === true ? {volumes: report.volumes} : {})};
+          return {removed: true, ...(volumes === true ? {volumes: report.volumes} : {})};
         }),
       () => ({detail: volumes ? 'with volumes' : undefined}),
     );
@@ -180,7 +167,7 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
     'post',
     `${STACK}/deploy`,
     async (request, reply) => {
-      const body = request.body as DeployBody;
+      const body = request.body as DeployRequestJson;
       const secrets = Object.fromEntries(Object.entries(body.secrets ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
       return answerDeploy(ctx, request, reply, 'stack.deploy', (onEvent) =>
         deployStack(deployDeps(ctx), {
@@ -199,21 +186,21 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
   );
 
   addRoute(app, ctx, 'post', `${STACK}/rollback`, async (request, reply) => {
-    const body = request.body as {to?: number; wait?: boolean; timeoutSeconds?: number};
+    const body = request.body as RollbackRequestJson;
     return answerDeploy(ctx, request, reply, 'stack.rollback', (onEvent) =>
       rollbackStack(deployDeps(ctx), {user: caller(request), ref: stackRef(request), to: body.to, wait: body.wait, timeoutSeconds: body.timeoutSeconds, onEvent}),
     );
   });
 
   addRoute(app, ctx, 'post', `${STACK}/scale`, async (request, reply) => {
-    const body = request.body as ScaleBody;
+    const body = request.body as ScaleRequestJson;
     return answerDeploy(ctx, request, reply, 'stack.scale', (onEvent) =>
       scaleStack(deployDeps(ctx), {user: caller(request), ref: stackRef(request), replicas: body.replicas, wait: body.wait, timeoutSeconds: body.timeoutSeconds, onEvent}),
     );
   });
 
   addRoute(app, ctx, 'post', `${STACK}/upgrade`, async (request, reply) => {
-    const body = request.body as {services?: string[]; images?: Record<string, string>; wait?: boolean; timeoutSeconds?: number};
+    const body = request.body as UpgradeRequestJson;
     return answerDeploy(ctx, request, reply, 'stack.upgrade', (onEvent) =>
       upgradeStack(deployDeps(ctx), {
         user: caller(request),

@@ -15,7 +15,7 @@ async function engineVersion(ctx: AgentContext): Promise<string | null> {
 }
 
 export function systemRoutes(app: FastifyInstance, ctx: AgentContext): void {
-  addRoute(app, ctx, 'get', '/v1/health', async () => ({ok: true, version: ctx.version}));
+  addRoute(app, ctx, 'get', '/v1/health', async () => ({ok: true as const, version: ctx.version}));
 
   addRoute(app, ctx, 'get', '/v1/whoami', async (request) => {
     const {name, uid, gid, admin, projects} = caller(request);
