@@ -222,7 +222,7 @@ export class AgentClient {
   }
 
   /** Deploys and streams progress; resolves with the final result. */
-  async deploy(project: string, stack: string, body: {model: unknown; secrets?: Record<string, string>; dryRun?: boolean; wait?: boolean; timeoutSeconds?: number}, onEvent?: (e: DeployEventJson) => void, signal?: AbortSignal): Promise<DeployResultJson> {
+  async deploy(project: string, stack: string, body: {model: unknown; modelFormat?: string; secrets?: Record<string, string>; dryRun?: boolean; wait?: boolean; timeoutSeconds?: number}, onEvent?: (e: DeployEventJson) => void, signal?: AbortSignal): Promise<DeployResultJson> {
     return this.resultOf(this.stream<DeployEventJson | {type: 'result'; result: DeployResultJson}>('POST', `/projects/${enc(project)}/stacks/${enc(stack)}/deploy`, {body, signal}), onEvent);
   }
 

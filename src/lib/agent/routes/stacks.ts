@@ -2,6 +2,7 @@
 
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 
+import {withTextDurations} from '../../compose/durations.ts';
 import type {DeployEvent, StackStatus} from '../../engine/types.ts';
 import {deployStack, rollbackStack, scaleStack, upgradeStack, withStackLock, type DeployDeps, type DeployResultJson} from '../deploy.ts';
 import {ApiError, checkServiceNames, toEnvelope} from '../errors.ts';
@@ -13,6 +14,7 @@ const STACK = '/v1/projects/{project}/stacks/{stack}';
 
 interface DeployBody {
   model: unknown;
+  modelFormat?: string;
   secrets?: Record<string, string>;
   dryRun?: boolean;
   wait?: boolean;
@@ -138,7 +140,7 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
     if (!revision) {
       throw new ApiError(404, 'revision.not_found', `revision ${number} of stack "${ref.stack}" not found in project "${ref.project}"`, {hint: 'list revisions with `spin history`'});
     }
-    return {...revisionSummary(revision), project: revision.project, stack: revision.stack, model: revision.model, ...(revision.plan ? {plan: revision.plan} : {})};
+    return {...revisionSummary(revision), project: revision.project, stack: revision.stack, model: withTextDurations(revision.model), ...(revision.plan ? {plan: revision.plan} : {})};
   });
 
   for (const action of ['stop', 'start', 'restart'] as const) {
@@ -187,6 +189,7 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
           user: caller(request),
           ref: stackRef(request),
           document: body.model,
+          modelFormat: body.modelFormat,
           secrets,
           dryRun: body.dryRun,
           wait: body.wait,
