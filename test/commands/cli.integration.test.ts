@@ -73,7 +73,8 @@ before(async () => {
   appDir = join(root, 'app');
   await mkdir(home, {recursive: true});
   await mkdir(appDir, {recursive: true});
-  await writeFile(join(appDir, 'compose.yaml'), composeText({name: stack, services: {web, worker}}));
+  // `$$` is a literal `$`: it must reach the container as one, whatever the agent does with the model.
+  await writeFile(join(appDir, 'compose.yaml'), composeText({name: stack, services: {web, worker: {...worker, environment: {PRICE: 'costs $$5, $${NOT_SET} and $$$$'}}}}));
   // The site narrows the ports the default policy allows: a stack that passes the laptop's check
   // can still be refused by the agent, and the CLI must point at the user's line either way.
   const policy = join(root, 'policy.yaml');
@@ -177,6 +178,11 @@ describe('spin CLI against a real agent and engine', () => {
     assert.deepEqual(seven, {code: 7, stdout: 'out\n', stderr: 'err\n'});
     const noTty = await spin(['exec', 'web', '--', 'tty']);
     assert.deepEqual(noTty, {code: 1, stdout: 'not a tty\n', stderr: ''});
+  });
+
+  test('a literal $ in the compose file reaches the container as written', async () => {
+    const r = await spin(['exec', 'worker', '--', 'sh', '-c', 'echo "$PRICE"']);
+    assert.deepEqual(r, {code: 0, stdout: 'costs $5, ${NOT_SET} and $$\n', stderr: ''});
   });
 
   test('exec: everything after the service is the command, its flags included, as with docker compose exec', async () => {

@@ -7,7 +7,7 @@ import {readFile} from 'node:fs/promises';
 
 import type {DeployResultJson} from '../api/types.ts';
 import {loadDocument} from '../compose/load.ts';
-import type {Diagnostic, Project, UpdateConfig} from '../compose/types.ts';
+import {RESOLVED_MODEL_FORMAT, type Diagnostic, type Project, type UpdateConfig} from '../compose/types.ts';
 import {hostPath} from '../engine/files.ts';
 import type {DeployEvent, DeployResult, Orchestrator, StackRef, StackStatus} from '../engine/types.ts';
 import {applyPolicyDefaults, checkPolicy, type Policy} from '../policy/index.ts';
@@ -39,8 +39,10 @@ export interface DeployDeps {
 export interface DeployInput {
   user: User;
   ref: StackRef;
-  /** The compose document as the client sent it (toComposeDocument's output). */
+  /** The compose document as the client sent it (toResolvedDocument's output, or toComposeDocument's from older CLIs). */
   document: unknown;
+  /** `RESOLVED_MODEL_FORMAT` for a resolved document; absent in the shape older CLIs send. */
+  modelFormat?: string;
   /** Values of the model's `file`/`environment` secrets by their key in the model. */
   secrets?: Record<string, Buffer>;
   dryRun?: boolean;
@@ -327,7 +329,10 @@ export function rollbackConfigs(from: Project, to: Project): Record<string, Upda
 /** Loads, checks and deploys a compose document as one stack. */
 export async function deployStack(deps: DeployDeps, input: DeployInput): Promise<DeployResultJson> {
   return withStackLock(deps.store, input.ref, input.user, async () => {
-    const loaded = await loadDocument(input.document, input.ref.stack);
+    if (input.modelFormat !== undefined && input.modelFormat !== RESOLVED_MODEL_FORMAT) {
+      throw new ApiError('request.invalid', `model format ${JSON.stringify(input.modelFormat.slice(0, 40))} is not known`, {hint: `send modelFormat "${RESOLVED_MODEL_FORMAT}", or upgrade the agent`});
+    }
+    const loaded = await loadDocument(input.document, input.ref.stack, {resolved: input.modelFormat === RESOLVED_MODEL_FORMAT});
     const errors = errorsOf(loaded.diagnostics);
     if (errors.length > 0 || !loaded.project) {
       throw new ApiError('compose.invalid', `the compose model is invalid: ${errors.length === 1 ? errors[0].message : `${errors.length} errors`}`, {

@@ -12,6 +12,7 @@ import {userInfo} from 'node:os';
 import {join, resolve} from 'node:path';
 import {DatabaseSync, type StatementSync} from 'node:sqlite';
 
+import {withNumericDurations} from '../compose/durations.ts';
 import type {Project} from '../compose/types.ts';
 import type {Plan, StackRef} from '../engine/types.ts';
 import {InvalidInputError, OperationError} from '../errors.ts';
@@ -552,7 +553,8 @@ function toRevision(row: RevisionRow): Revision {
     project: row.project,
     stack: row.stack,
     number: row.number,
-    model: JSON.parse(row.model) as Project,
+    // Revisions recorded before durations were numbers are read as today's model.
+    model: withNumericDurations(JSON.parse(row.model) as Project),
     images: JSON.parse(row.images) as Record<string, string>,
     ...(row.plan === null ? {} : {plan: JSON.parse(row.plan) as Plan}),
     user: row.user,

@@ -447,7 +447,9 @@ export interface components {
         Base64: string;
         DeployRequest: {
             /**
-             * @description A resolved compose document, as `spin config --format json` prints it. A service
+             * @description A compose document: with `modelFormat`, a resolved one (below); without it, as
+             *     `spin config --format json` prints it (the shape older CLIs send: the agent
+             *     interpolates it with no environment, so `$$` stands for `$`). A service
              *     asks for the ingress with `x-spin: {ingress: {port: N, host: NAME}}`: on an agent
              *     started with --ingress-listen, requests for NAME (default
              *     `<service>.<stack>.<project>.<domain>`) reach its healthy replicas on container port N.
@@ -455,6 +457,15 @@ export interface components {
              *     another stack serves is refused (409 `engine.conflict`).
              */
             model: Record<string, unknown>;
+            /**
+             * @description `compose-resolved/1`: `model` is a resolved compose document, what `spin config
+             *     --format json` prints with every `$$` written `$`. The agent interpolates nothing in
+             *     it (a `$` is a `$`) and refuses `include`, `extends`, `env_file` and `label_file` (422
+             *     `compose.invalid`): the client has resolved them. Schema, normalize, consistency and
+             *     policy checks run in full, as for any model. A later format gets a new number.
+             * @enum {string}
+             */
+            modelFormat?: "compose-resolved/1";
             /**
              * @description Contents of the model's `file` and `environment` secrets by their key in the model,
              *     base64. `external` secrets come from the project's stored secrets.

@@ -4,9 +4,9 @@
 
 import {readFile, stat} from 'node:fs/promises';
 
-import {toComposeDocument} from '../compose/render.ts';
+import {toResolvedDocument} from '../compose/render.ts';
 import {parsePath, type Locations} from '../compose/locations.ts';
-import type {Diagnostic, Project} from '../compose/types.ts';
+import {RESOLVED_MODEL_FORMAT, type Diagnostic, type Project} from '../compose/types.ts';
 import {InvalidInputError, type SpinError} from '../errors.ts';
 import {validateStack, type ValidateOptions} from '../validate.ts';
 import type {AgentClient, RemoteFailure} from './agent.ts';
@@ -33,9 +33,12 @@ export interface PreparedDeploy {
   locations: Locations;
 }
 
-/** The document the agent gets: no host file paths for secrets, their content travels beside it. */
+/**
+ * The document the agent gets: resolved (sent with `modelFormat`, so nothing in it is interpolated
+ * again), with no host file paths for secrets; their content travels beside it.
+ */
 function agentDocument(project: Project): Record<string, unknown> {
-  const document = toComposeDocument(project);
+  const document = toResolvedDocument(project);
   for (const def of Object.values((document.secrets as Record<string, Record<string, unknown>>) ?? {})) {
     delete def.file;
     delete def.environment;
@@ -105,7 +108,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResultJson> 
     return await client.deploy(
       options.projectName,
       prepared.stack,
-      {model: prepared.document, secrets: prepared.secrets, dryRun: options.dryRun ?? false, wait: options.wait ?? true, timeoutSeconds: options.timeoutSeconds},
+      {model: prepared.document, modelFormat: RESOLVED_MODEL_FORMAT, secrets: prepared.secrets, dryRun: options.dryRun ?? false, wait: options.wait ?? true, timeoutSeconds: options.timeoutSeconds},
       options.onEvent,
       options.signal,
     );

@@ -12,7 +12,7 @@ import {castTypes} from './cast.ts';
 import {diagnostic, hasErrors} from './diagnostics.ts';
 import {parseDotenv} from './dotenv.ts';
 import {interpolate, type Lookup} from './interpolate.ts';
-import {Locations} from './locations.ts';
+import {formatPath, Locations} from './locations.ts';
 import {isMap, mergeAll, mergeModels, type Sourced} from './merge.ts';
 import {normalize} from './normalize.ts';
 import {LIMITS, parseYaml} from './parse.ts';
@@ -450,12 +450,38 @@ export function nestingDepth(value: unknown): number {
   return deepest;
 }
 
+/** Service fields a resolved document cannot hold: the loader that resolved it folded each in. */
+const UNRESOLVED = ['extends', 'env_file', 'label_file'];
+
+/** `include`, `extends` and env or label files in a document that says it is resolved. */
+function unresolvedParts(document: RawMap): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const refuse = (path: string[]) =>
+    out.push(diagnostic(undefined, {source: 'schema', path, message: `${formatPath(path)}: a resolved compose document has no ${path[path.length - 1]}`, hint: 'send the document `spin config --format json` prints with `$$` as `$` (what spin deploy sends), or send the compose file without modelFormat'}));
+  if (document.include !== undefined) refuse(['include']);
+  if (isMap(document.services)) {
+    for (const [name, service] of Object.entries(document.services)) {
+      if (!isMap(service)) continue;
+      for (const key of UNRESOLVED) if (service[key] !== undefined) refuse(['services', name, key]);
+    }
+  }
+  return out;
+}
+
+export interface LoadDocumentOptions {
+  /**
+   * The document is resolved (`RESOLVED_MODEL_FORMAT`): a `$` is a `$`, and `include`, `extends`
+   * and env files are refused. Otherwise it is interpolated with no environment, so only `$$`
+   * escapes are undone (the shape CLIs sent before the format was named).
+   */
+  resolved?: boolean;
+}
+
 /**
- * Loads a compose document that is already resolved (what `spin config` prints and the CLI
- * submits to the agent): no files, no environment, only `$$` escapes to undo. The agent runs
- * this on every submission: it never trusts the client's own checks.
+ * Loads a compose document that is already resolved (the CLI submits it to the agent): no files,
+ * no environment. The agent runs this on every submission: it never trusts the client's own checks.
  */
-export async function loadDocument(document: unknown, projectName: string): Promise<{project?: Project; diagnostics: Diagnostic[]}> {
+export async function loadDocument(document: unknown, projectName: string, options: LoadDocumentOptions = {}): Promise<{project?: Project; diagnostics: Diagnostic[]}> {
   if (!isMap(document)) {
     return {diagnostics: [diagnostic(undefined, {source: 'schema', message: 'the compose model must be a mapping'})]};
   }
@@ -471,7 +497,7 @@ export async function loadDocument(document: unknown, projectName: string): Prom
   }
   const locations = new Locations();
   const noEnv: Lookup = () => undefined;
-  const interpolated = interpolate(document, noEnv);
+  const interpolated = options.resolved ? {value: document, diagnostics: unresolvedParts(document)} : interpolate(document, noEnv);
   const diagnostics = [...interpolated.diagnostics];
   if (hasErrors(diagnostics)) return {diagnostics};
   const raw = {...(interpolated.value as RawMap), name: projectName};

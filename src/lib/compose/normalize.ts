@@ -1,7 +1,7 @@
 // The last loader phase: the merged, cast and schema-checked raw model becomes the canonical
 // `Project` that `spin config` prints and that policy and the agent read. Every short syntax is
 // expanded the way compose expands it (so the platform judges what the engine will run), env and
-// label files are folded in, sizes become bytes, and implicit things compose adds are made
+// label files are folded in, sizes become bytes and durations nanoseconds, and implicit things compose adds are made
 // explicit: the `default` network, resource names, dependencies implied by links and
 // `service:` namespaces. Fields Spin does not interpret pass through unchanged.
 
@@ -9,6 +9,7 @@ import {isIP} from 'node:net';
 import {posix} from 'node:path';
 
 import {diagnostic} from './diagnostics.ts';
+import {mapDurations} from './durations.ts';
 import {parseDotenv} from './dotenv.ts';
 import {setOwn} from './interpolate.ts';
 import type {Locations} from './locations.ts';
@@ -149,7 +150,7 @@ class Normalizer {
       expose: (v) => (Array.isArray(v) ? v.map(scalarText) : v),
       extends: () => undefined,
       gpus: (v, p) => (typeof v === 'string' ? [{count: 'all'}] : this.deviceRequests(v, p)),
-      healthcheck: (v, p) => this.healthcheck(v, p),
+      healthcheck: (v) => this.healthcheck(v),
       label_file: () => undefined,
       labels: mapping,
       mem_limit: bytes,
@@ -161,7 +162,6 @@ class Normalizer {
       pull_policy: (v) => (v === 'if_not_present' ? 'missing' : v),
       secrets: (v, p) => this.fileRefs(v, p, true),
       shm_size: bytes,
-      stop_grace_period: (v, p) => this.duration(v, p),
       sysctls: mapping,
       tmpfs: list,
       volumes: (v, p) => this.volumes(v, p),
@@ -212,7 +212,7 @@ class Normalizer {
     // A service attached to no network in particular is on the project's `default` network.
     if (Object.keys(out.networks as RawMap).length === 0 && raw.network_mode === undefined && raw.provider === undefined) out.networks = {default: null};
     this.impliedDependencies(out);
-    return out as Service;
+    return mapDurations(out, (v, p) => this.duration(v, [...base, ...p])) as Service;
   }
 
   // ---- environment, labels and their files
@@ -350,19 +350,11 @@ class Normalizer {
     return n;
   }
 
+  /** Nanoseconds for a duration; the text stays (with an error) when it is none. */
   private duration(value: unknown, path: ModelPath): unknown {
-    if (value !== null && value !== undefined && parseDuration(value) === undefined) {
-      this.report('error', path, `invalid duration ${JSON.stringify(value)}`, DURATION_HINT);
-    }
-    return value;
-  }
-
-  /** Checks the durations among `keys` of a map, and converts its byte sizes among `sizes`. */
-  private units(map: RawMap, path: ModelPath, durations: readonly string[], sizes: readonly string[] = []): RawMap {
-    const out = {...map};
-    for (const k of durations) if (k in out) this.duration(out[k], [...path, k]);
-    for (const k of sizes) if (k in out) out[k] = this.bytes(out[k], [...path, k]);
-    return out;
+    const ns = parseDuration(value);
+    if (ns === undefined) this.report('error', path, `invalid duration ${JSON.stringify(value)}`, DURATION_HINT);
+    return ns ?? value;
   }
 
   private command(value: unknown, path: ModelPath): unknown {
@@ -564,9 +556,9 @@ class Normalizer {
 
   // ---- nested sections
 
-  private healthcheck(value: unknown, path: ModelPath): unknown {
+  private healthcheck(value: unknown): unknown {
     if (!isMap(value)) return value;
-    const check = this.units(value, path, ['interval', 'timeout', 'start_period', 'start_interval']);
+    const check = {...value};
     // `test: NONE` can only mean "no healthcheck": no shell command is called NONE.
     if (check.test === 'NONE') check.test = ['NONE'];
     else if (typeof check.test === 'string') check.test = ['CMD-SHELL', check.test];
@@ -578,17 +570,14 @@ class Normalizer {
     if (!isMap(value)) return value;
     const deploy = {...value};
     if ('labels' in deploy) deploy.labels = this.mapping(deploy.labels);
-    for (const k of ['update_config', 'rollback_config']) {
-      if (isMap(deploy[k])) deploy[k] = this.units(deploy[k], [...path, k], ['delay', 'monitor']);
-    }
-    if (isMap(deploy.restart_policy)) deploy.restart_policy = this.units(deploy.restart_policy, [...path, 'restart_policy'], ['delay', 'window']);
     if (isMap(deploy.resources)) {
       const resources = {...deploy.resources};
       for (const k of ['limits', 'reservations']) {
         const r = resources[k];
         if (!isMap(r)) continue;
         const p = [...path, 'resources', k];
-        const out = this.units(r, p, [], ['memory']);
+        const out = {...r};
+        if ('memory' in out) out.memory = this.bytes(out.memory, [...p, 'memory']);
         if ('cpus' in out) out.cpus = this.cpus(out.cpus, [...p, 'cpus']);
         if ('devices' in out) out.devices = this.deviceRequests(out.devices, [...p, 'devices']);
         resources[k] = out;

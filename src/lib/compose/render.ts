@@ -3,7 +3,8 @@
 
 import {dump} from 'js-yaml';
 
-import type {Project} from './types.ts';
+import {durationsAsText} from './durations.ts';
+import type {Project, Service} from './types.ts';
 
 const SECTIONS = ['name', 'services', 'networks', 'volumes', 'secrets', 'configs', 'models'];
 
@@ -42,20 +43,37 @@ function escapeDollars(v: unknown): unknown {
   return v;
 }
 
+/** The canonical values the schema types differently are written its way: durations as text, deploy memory as a string of bytes. */
+function asCompose(service: Service): Service {
+  const out = durationsAsText(service);
+  const resources = out.deploy?.resources;
+  for (const part of [resources?.limits, resources?.reservations]) {
+    if (part && typeof part.memory === 'number') (part as Record<string, unknown>).memory = String(part.memory);
+  }
+  return out;
+}
+
+function composeDocument(project: Project, escape: boolean): Record<string, unknown> {
+  const doc = structuredClone(project);
+  if (escape) escapeDollars(doc);
+  for (const [name, service] of Object.entries(doc.services)) doc.services[name] = asCompose(service);
+  return ordered(doc);
+}
+
 /**
- * The project as a compose document that loads back to the same project: the few canonical
- * values the schema types differently (deploy memory is a string there) are written its way.
- * `spin config` prints this, and the CLI submits it to the agent, which loads it again.
+ * The project as a compose file that loads back to the same project, `$` written `$$` since a
+ * compose loader interpolates it: what `spin config` prints, for docker compose or spin to read.
  */
 export function toComposeDocument(project: Project): Record<string, unknown> {
-  const doc = escapeDollars(structuredClone(project)) as Project;
-  for (const service of Object.values(doc.services)) {
-    const resources = service.deploy?.resources;
-    for (const part of [resources?.limits, resources?.reservations]) {
-      if (part && typeof part.memory === 'number') (part as Record<string, unknown>).memory = String(part.memory);
-    }
-  }
-  return ordered(doc);
+  return composeDocument(project, true);
+}
+
+/**
+ * The project as a resolved compose document (`RESOLVED_MODEL_FORMAT`): the same document with
+ * every value as it is, since its reader (the agent) interpolates nothing. The CLI sends this.
+ */
+export function toResolvedDocument(project: Project): Record<string, unknown> {
+  return composeDocument(project, false);
 }
 
 export function renderModel(project: Project, format: 'yaml' | 'json'): string {

@@ -1,12 +1,13 @@
 // Consistency of a normalized project: every name a service refers to exists, settings that
-// exclude each other are not both set, and services do not wait on each other in a circle. The
-// schema cannot say any of this because it sees one value at a time.
+// exclude each other are not both set, values the schema leaves open are ones the engine takes,
+// and services do not wait on each other in a circle. The schema cannot say any of this because it
+// sees one value at a time.
 
 import {diagnostic} from './diagnostics.ts';
 import type {Locations} from './locations.ts';
 import {formatPath} from './locations.ts';
 import {isMap} from './merge.ts';
-import {parseDuration} from './units.ts';
+import {formatDuration} from './units.ts';
 import {FAILURE_ACTIONS, UPDATE_ORDERS, type Diagnostic, type ModelPath, type Project, type Service} from './types.ts';
 
 const NAMESPACES = ['network_mode', 'ipc', 'pid', 'uts', 'cgroup'] as const;
@@ -24,6 +25,10 @@ class Checker {
 
   private error(path: ModelPath, message: string, hint: string): void {
     this.diagnostics.push(diagnostic(this.locations, {source: 'semantic', message, path, hint}));
+  }
+
+  private warning(path: ModelPath, message: string, hint: string): void {
+    this.diagnostics.push(diagnostic(this.locations, {severity: 'warning', source: 'semantic', message, path, hint}));
   }
 
   private hasService(name: string): boolean {
@@ -190,7 +195,8 @@ class Checker {
 
   /**
    * `deploy.update_config` and `rollback_config`: the schema leaves most values open, and the
-   * engine would refuse them only in the middle of a deploy (or of the rollback meant to rescue one).
+   * engine reads them as they are, in the middle of a deploy (or of the rollback meant to rescue
+   * one), so every value it could not use is refused here, where the file's line is known.
    */
   private rollouts(name: string, s: Service): void {
     for (const which of ['update_config', 'rollback_config'] as const) {
@@ -199,11 +205,15 @@ class Checker {
       const at = (key: string): ModelPath => ['services', name, 'deploy', which, key];
       const field = (key: string) => `services.${name}.deploy.${which}.${key}`;
       const shown = (v: unknown) => JSON.stringify(typeof v === 'string' ? v.slice(0, 40) : v);
+      const published = fixedHostPort(s);
       if (c.failure_action !== undefined && !FAILURE_ACTIONS.includes(String(c.failure_action))) {
         this.error(at('failure_action'), `${field('failure_action')} must be rollback, pause or continue, not ${shown(c.failure_action)}`, 'use rollback (the default: go back to the last revision), pause (stop the rollout where it is) or continue');
       }
       if (c.order !== undefined && !UPDATE_ORDERS.includes(String(c.order))) {
         this.error(at('order'), `${field('order')} must be start-first or stop-first, not ${shown(c.order)}`, 'use start-first (a new replica starts before the old one stops) or stop-first');
+      } else if (c.order === 'start-first' && published !== undefined) {
+        // Deploy still works: the engine replaces such a service stop-first and says why in the plan.
+        this.warning(at('order'), `${field('order')} is start-first, but service "${name}" publishes host port ${published}, which one container at a time can bind; its replicas are replaced stop-first`, 'remove `order`, or publish no fixed host port (the ingress can route to the service)');
       }
       if (c.parallelism !== undefined && !(Number.isSafeInteger(c.parallelism) && (c.parallelism as number) >= 0)) {
         this.error(at('parallelism'), `${field('parallelism')} must be a whole number, 0 or more, not ${shown(c.parallelism)}`, 'write how many replicas are replaced at once, e.g. 1, or 0 for all at once');
@@ -214,8 +224,8 @@ class Checker {
       }
       for (const key of ['delay', 'monitor']) {
         // A malformed duration was reported when the model was normalized; here only the sign.
-        const ns = parseDuration(c[key]);
-        if (ns !== undefined && ns < 0) this.error(at(key), `${field(key)} must not be negative, not ${shown(c[key])}`, 'write a duration of 0 or more, e.g. 5s or 1m30s');
+        const ns = c[key];
+        if (typeof ns === 'number' && ns < 0) this.error(at(key), `${field(key)} must not be negative, not ${shown(formatDuration(ns))}`, 'write a duration of 0 or more, e.g. 5s or 1m30s');
       }
     }
   }
@@ -288,9 +298,15 @@ class Checker {
   }
 }
 
+/** A host port only one container can bind: published explicitly (a single port or a range). */
+export function fixedHostPort(service: Service): string | undefined {
+  return service.ports.find((p) => p.published !== undefined && p.published !== '')?.published;
+}
+
 /**
  * Cross-references and exclusions of a normalized project, as compose checks them before it runs
- * anything. Returns every problem found (errors only); an empty list means consistent.
+ * anything. Returns every problem found: errors, and warnings for settings the engine will read
+ * otherwise than written; an empty list means consistent.
  */
 export function checkConsistency(project: Project, locations?: Locations): Diagnostic[] {
   return new Checker(project, locations).run();

@@ -29,6 +29,15 @@ export interface Diagnostic {
   hint?: string;
 }
 
+/**
+ * A duration in the normalized model: nanoseconds, whatever unit the file used (`1m30s`, `90s`).
+ * Compose documents (`spin config`, the deploy request) write it as text again (render.ts).
+ */
+export type DurationNs = number;
+
+/** A size in the normalized model: bytes, whatever unit the file used (`512m`, `1g`). */
+export type Bytes = number;
+
 /** A mapping as it comes out of YAML and interpolation, before normalization. */
 export type RawMap = Record<string, unknown>;
 
@@ -52,7 +61,7 @@ export interface ServiceVolume {
   consistency?: string;
   bind?: {propagation?: string; create_host_path?: boolean; selinux?: string; recursive?: string};
   volume?: {nocopy?: boolean; subpath?: string};
-  tmpfs?: {size?: number | string; mode?: number};
+  tmpfs?: {size?: Bytes; mode?: number};
   image?: {subpath?: string};
 }
 
@@ -73,10 +82,10 @@ export interface FileReference {
 export interface Healthcheck {
   /** Canonical form: `['CMD', ...]`, `['CMD-SHELL', 'cmd']` or `['NONE']`. */
   test?: string[];
-  interval?: string;
-  timeout?: string;
-  start_period?: string;
-  start_interval?: string;
+  interval?: DurationNs;
+  timeout?: DurationNs;
+  start_period?: DurationNs;
+  start_interval?: DurationNs;
   retries?: number;
   disable?: boolean;
 }
@@ -84,8 +93,7 @@ export interface Healthcheck {
 export interface Resources {
   /** CPUs as a number (`0.5`). */
   cpus?: number;
-  /** Bytes. */
-  memory?: number;
+  memory?: Bytes;
   pids?: number;
 }
 
@@ -96,9 +104,9 @@ export const UPDATE_ORDERS: readonly string[] = ['start-first', 'stop-first'];
 
 export interface UpdateConfig {
   parallelism?: number;
-  delay?: string;
+  delay?: DurationNs;
   failure_action?: string;
-  monitor?: string;
+  monitor?: DurationNs;
   max_failure_ratio?: number;
   order?: 'start-first' | 'stop-first' | string;
 }
@@ -108,7 +116,7 @@ export interface Deploy {
   replicas?: number;
   labels?: Record<string, string>;
   resources?: {limits?: Resources; reservations?: Resources & {devices?: unknown[]}};
-  restart_policy?: {condition?: string; delay?: string; max_attempts?: number; window?: string};
+  restart_policy?: {condition?: string; delay?: DurationNs; max_attempts?: number; window?: DurationNs};
   update_config?: UpdateConfig;
   rollback_config?: UpdateConfig;
   placement?: unknown;
@@ -157,8 +165,11 @@ export interface Service {
   container_name?: string;
   volumes_from: string[];
   sysctls: Record<string, string>;
-  mem_limit?: number;
-  memswap_limit?: number;
+  mem_limit?: Bytes;
+  mem_reservation?: Bytes;
+  memswap_limit?: Bytes;
+  shm_size?: Bytes;
+  stop_grace_period?: DurationNs;
   cpus?: number;
   pids_limit?: number;
   healthcheck?: Healthcheck;
@@ -198,6 +209,13 @@ export interface FileObjectDef {
   labels?: Record<string, string>;
   [field: string]: unknown;
 }
+
+/**
+ * The deploy request's `modelFormat` for a compose document that is already resolved: values
+ * interpolated (a `$` is a `$`), `include`, `extends` and env files folded in. The number goes up
+ * when the document changes in a way an older agent would misread.
+ */
+export const RESOLVED_MODEL_FORMAT = 'compose-resolved/1';
 
 /** The normalized compose project, what `spin config` prints and what policy and the agent see. */
 export interface Project {

@@ -62,3 +62,36 @@ export function parseDuration(value: unknown): number | undefined {
   }
   return Number.isFinite(total) ? sign * Math.round(total) : undefined;
 }
+
+const UNDER_A_SECOND: readonly [string, number][] = [
+  ['ms', 1e6],
+  ['us', 1e3],
+  ['ns', 1],
+];
+
+/** `n / unit` in decimal, exactly: `decimal(1500, 1000)` is `1.5`. */
+function decimal(n: number, unit: number): string {
+  const whole = Math.floor(n / unit);
+  const rest = n % unit;
+  if (rest === 0) return String(whole);
+  const digits = String(unit).length - 1;
+  return `${whole}.${String(rest).padStart(digits, '0').replace(/0+$/, '')}`;
+}
+
+/**
+ * A duration in nanoseconds as compose text that `parseDuration` (and Go's time.ParseDuration,
+ * which docker compose uses) reads back to the same number: `1h30m`, `1m30s`, `1.5s`, `500ms`,
+ * `0s`. Units that are zero are left out, so what people usually write comes back unchanged.
+ */
+export function formatDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  if (ns < 0) return `-${formatDuration(-ns)}`;
+  if (ns < 1e9) {
+    const [unit, size] = UNDER_A_SECOND.find(([, size]) => ns >= size) ?? ['ns', 1];
+    return `${decimal(ns, size)}${unit}`;
+  }
+  const hours = Math.floor(ns / 3600e9);
+  const minutes = Math.floor((ns % 3600e9) / 60e9);
+  const seconds = ns % 60e9;
+  return `${hours ? `${hours}h` : ''}${minutes ? `${minutes}m` : ''}${seconds ? `${decimal(seconds, 1e9)}s` : ''}`;
+}

@@ -7,8 +7,7 @@ import {BlockList, isIP} from 'node:net';
 
 import {InvalidInputError} from '../errors.ts';
 import {isMap} from '../compose/merge.ts';
-import type {Healthcheck, Service} from '../compose/types.ts';
-import {parseDuration} from '../compose/units.ts';
+import type {DurationNs, Healthcheck, Service} from '../compose/types.ts';
 import type {IngressRequest} from '../ingress/types.ts';
 import {containerName, objectLabels, replicaAlias} from './naming.ts';
 import {LABELS, type StackRef} from './types.ts';
@@ -86,13 +85,6 @@ export function desiredReplicas(service: Service): number {
   return Number.isSafeInteger(n) && n >= 0 ? n : 1;
 }
 
-function nanos(text: string | undefined, what: string): number | undefined {
-  if (text === undefined) return undefined;
-  const ns = parseDuration(text);
-  if (ns === undefined) throw new InvalidInputError(`${what} "${text}" is not a duration`, {hint: 'write a duration with a unit, e.g. 30s or 1m30s'});
-  return ns;
-}
-
 export function healthConfig(check: Healthcheck | undefined): Dockerode.HealthConfig | undefined {
   if (!check) return undefined;
   if (check.disable === true || check.test?.[0] === 'NONE') return {Test: ['NONE']};
@@ -100,7 +92,7 @@ export function healthConfig(check: Healthcheck | undefined): Dockerode.HealthCo
   if (check.test) out.Test = check.test;
   const fields = [['Interval', 'interval'], ['Timeout', 'timeout'], ['StartPeriod', 'start_period']] as const;
   for (const [key, field] of fields) {
-    const ns = nanos(check[field], `healthcheck.${field}`);
+    const ns = check[field];
     if (ns !== undefined) out[key] = ns;
   }
   if (check.retries !== undefined) out.Retries = check.retries;
@@ -108,9 +100,8 @@ export function healthConfig(check: Healthcheck | undefined): Dockerode.HealthCo
 }
 
 /** Engine time for a graceful stop, in whole seconds (Docker's StopTimeout is an integer). */
-function stopTimeout(value: unknown): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  return Math.ceil((nanos(String(value), 'stop_grace_period') ?? 0) / 1e9);
+function stopTimeout(ns: DurationNs | undefined): number | undefined {
+  return ns === undefined || ns === null ? undefined : Math.ceil(ns / 1e9);
 }
 
 function environment(env: Record<string, string | null>): string[] {

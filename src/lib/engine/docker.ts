@@ -9,7 +9,6 @@ import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 
 import type {Project, Service, UpdateConfig} from '../compose/types.ts';
-import {parseDuration} from '../compose/units.ts';
 import {InvalidInputError, OperationError, SpinError, UnreachableError} from '../errors.ts';
 import {containerSpec, desiredReplicas, healthConfig, isOneShot, sharedNetworkService, type SpecContext} from './container-spec.ts';
 import {ENGINE_HINT, EngineError, engineCall, engineError, engineMessage, hostPortInUse, hostPortMessage, isNotFound, statusOf} from './errors.ts';
@@ -440,7 +439,7 @@ export class DockerOrchestrator implements Orchestrator {
         if (!service.network_mode) for (const key of Object.keys(service.networks)) serviceNetworks[key] = networks.find((n) => n.key === key)?.name ?? networkName(ref, key);
         const usedVolumes = service.volumes.filter((v) => v.type === 'volume' && v.source !== undefined).map((v) => volumeNames[v.source as string]);
         const hash = configHash(service, {imageId: id, files: fileDigests(files), networks: Object.values(serviceNetworks), volumes: usedVolumes});
-        const monitor = parseDuration(service.deploy?.update_config?.monitor);
+        const monitor = service.deploy?.update_config?.monitor;
         const ingress = ingressRequest(service, name);
         const override = options.updateConfigs && Object.hasOwn(options.updateConfigs, name);
         const rollout = override

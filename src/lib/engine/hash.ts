@@ -4,6 +4,7 @@
 
 import {createHash} from 'node:crypto';
 
+import {durationsAsText} from '../compose/durations.ts';
 import type {Service} from '../compose/types.ts';
 
 /** Bumped when the mapping from model to container changes, so old containers get recreated. */
@@ -42,7 +43,9 @@ export interface HashInputs {
  * out.
  */
 export function hashedService(service: Service): Record<string, unknown> {
-  const {deploy, build: _build, develop: _develop, scale: _scale, ...rest} = service;
+  // Durations as the text they were hashed as before the model held nanoseconds, so containers
+  // deployed then are kept.
+  const {deploy, build: _build, develop: _develop, scale: _scale, ...rest} = durationsAsText(service);
   if (!deploy) return rest;
   const {replicas: _replicas, update_config: _update, rollback_config: _rollback, ...kept} = deploy;
   // `deploy: {replicas: 3}` shapes the container exactly like no deploy section at all.

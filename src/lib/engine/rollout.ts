@@ -3,9 +3,8 @@
 // before the old one leaves. The settings and the order of steps are decided here, without the
 // engine: docker.ts supplies the steps (start, wait, drain, stop) as `ReplicaSteps`.
 
-import {FAILURE_ACTIONS as ACTIONS, UPDATE_ORDERS as ORDERS, type Service, type UpdateConfig} from '../compose/types.ts';
-import {parseDuration} from '../compose/units.ts';
-import {InvalidInputError} from '../errors.ts';
+import {fixedHostPort} from '../compose/semantic.ts';
+import type {Service, UpdateConfig} from '../compose/types.ts';
 
 export type RolloutOrder = 'start-first' | 'stop-first';
 export type FailureAction = 'rollback' | 'pause' | 'continue';
@@ -31,40 +30,17 @@ export interface RolloutPlan extends RolloutSettings {
   summary: string;
 }
 
-function durationMs(value: unknown, path: string): number {
-  if (value === undefined || value === null) return 0;
-  const ns = parseDuration(value);
-  if (ns === undefined || ns < 0) throw new InvalidInputError(`${path} "${String(value).slice(0, 40)}" is not a duration`, {hint: 'write a duration with a unit, e.g. 5s or 1m30s'});
-  return ns / 1e6;
-}
-
-/** A host port only one container can bind: published explicitly (a single port or a range). */
-export function fixedHostPort(service: Service): string | undefined {
-  return service.ports.find((p) => p.published !== undefined && p.published !== '')?.published;
-}
-
 /**
  * The settings a service's replicas are replaced with. `config` is update_config, or
  * rollback_config when the stack goes back. `ingress` says the service is behind the proxy.
+ * The loader's semantic phase has refused every value the rollout could not use, with its line
+ * in the file, so the model is read as it is.
  */
-export function rolloutSettings(name: string, service: Service, config: UpdateConfig | undefined, ingress: boolean, which: 'update_config' | 'rollback_config' = 'update_config'): RolloutSettings {
-  const path = `services.${name}.deploy.${which}`;
+export function rolloutSettings(_name: string, service: Service, config: UpdateConfig | undefined, ingress: boolean, which: 'update_config' | 'rollback_config' = 'update_config'): RolloutSettings {
   const c = config ?? {};
   const parallelism = c.parallelism ?? 1;
-  if (!Number.isSafeInteger(parallelism) || parallelism < 0) {
-    throw new InvalidInputError(`${path}.parallelism must be a whole number, 0 or more (0: all at once), not ${JSON.stringify(c.parallelism)}`, {hint: 'e.g. parallelism: 1'});
-  }
-  const failureAction = String(c.failure_action ?? 'rollback');
-  if (!ACTIONS.includes(failureAction)) {
-    throw new InvalidInputError(`${path}.failure_action "${failureAction.slice(0, 40)}" is not known`, {hint: 'use rollback (the default), pause or continue'});
-  }
+  const failureAction = (c.failure_action ?? 'rollback') as FailureAction;
   const ratio = c.max_failure_ratio ?? 0;
-  if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) {
-    throw new InvalidInputError(`${path}.max_failure_ratio must be a number from 0 to 1, not ${JSON.stringify(c.max_failure_ratio)}`, {hint: 'e.g. 0.2 lets one replica in five fail'});
-  }
-  if (c.order !== undefined && !ORDERS.includes(c.order)) {
-    throw new InvalidInputError(`${path}.order "${String(c.order).slice(0, 40)}" is not known`, {hint: 'use start-first or stop-first'});
-  }
   const fixed = fixedHostPort(service);
   let order: RolloutOrder;
   let why: string;
@@ -78,7 +54,7 @@ export function rolloutSettings(name: string, service: Service, config: UpdateCo
     order = 'start-first';
     why = ingress ? 'behind the ingress' : 'the default';
   }
-  return {parallelism, delayMs: durationMs(c.delay, `${path}.delay`), order, why, failureAction: failureAction as FailureAction, monitorMs: durationMs(c.monitor, `${path}.monitor`), maxFailureRatio: ratio};
+  return {parallelism, delayMs: (c.delay ?? 0) / 1e6, order, why, failureAction, monitorMs: (c.monitor ?? 0) / 1e6, maxFailureRatio: ratio};
 }
 
 export function describeRollout(s: RolloutSettings): string {

@@ -3,7 +3,6 @@
 // how to fix it. Which rules run and the lists they read come from the Policy (policy as data).
 
 import type {ModelPath, Project, Service} from '../compose/types.ts';
-import {parseBytes} from '../compose/units.ts';
 import {canonicalRegistry, parseImageReference, type ImageReference} from './image-ref.ts';
 import {boundDevice, globalFsMount, hostPath} from './global-fs.ts';
 import {isWithin, isWithinRoot, normalizeHostPath, PROJECT_PLACEHOLDER, showRoot} from './paths.ts';
@@ -491,10 +490,11 @@ export const LIMIT_FIELDS: readonly LimitField[] = [
   {kind: 'pids', path: ['pids_limit'], get: (s) => s.pids_limit},
 ];
 
+/** Memory is bytes in the normalized model; CPUs and pids may still be numeric text. */
 function limitValue(kind: keyof ResourceValues, v: unknown): number | undefined {
   if (typeof v === 'number') return v;
-  if (typeof v !== 'string') return undefined;
-  return kind === 'memory' ? parseBytes(v) : Number.isFinite(Number(v)) ? Number(v) : undefined;
+  if (typeof v !== 'string' || kind === 'memory') return undefined;
+  return Number.isFinite(Number(v)) ? Number(v) : undefined;
 }
 
 const showLimit = (kind: keyof ResourceValues, n: number): string => (kind === 'memory' ? formatBytes(n) : String(n));
@@ -532,9 +532,8 @@ const resources: Rule = {
   },
 };
 
-/** A number, or a size in bytes when `bytes`; undefined when it is neither. */
-function numeric(v: unknown, bytes = false): number | undefined {
-  if (bytes) return parseBytes(v);
+/** A number, or an integer written as text; undefined when it is neither. */
+function numeric(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
   return typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : undefined;
 }
@@ -551,14 +550,14 @@ function checkBounds(name: string, svc: Service, policy: Policy, report: RuleInp
     }
   }
   if (svc.shm_size !== undefined && svc.shm_size !== null) {
-    const n = numeric(svc.shm_size, true);
-    if (n === undefined || n <= 0 || n > limits.shm_size) {
+    const n = svc.shm_size;
+    if (typeof n !== 'number' || n <= 0 || n > limits.shm_size) {
       report(['services', name, 'shm_size'], `service "${name}" sets shm_size to ${JSON.stringify(svc.shm_size)}; it may be at most ${formatBytes(limits.shm_size)}`, `set shm_size to at most ${formatBytes(limits.shm_size)}, or remove it (64m)`);
     }
   }
   if (svc.memswap_limit !== undefined && svc.memswap_limit !== null) {
-    const n = numeric(svc.memswap_limit, true);
-    if (n === undefined || n <= 0 || (memoryMax !== undefined && n > memoryMax)) {
+    const n = svc.memswap_limit;
+    if (typeof n !== 'number' || n <= 0 || (memoryMax !== undefined && n > memoryMax)) {
       report(['services', name, 'memswap_limit'], `service "${name}" sets memswap_limit to ${JSON.stringify(svc.memswap_limit)}, which is unlimited or more than the maximum ${memoryMax === undefined ? '' : formatBytes(memoryMax)}`, 'remove memswap_limit, or set it to a size no larger than the memory maximum');
     }
   }

@@ -1,6 +1,7 @@
 // Small value helpers shared by the policy file loader and the rules: port ranges appear both in
 // the policy (`60000-60050`) and in compose's `published` field (`8000-8010`), capability names in
-// both. Byte sizes are parsed by the compose loader's units.ts, so both read `16g` alike.
+// both. The policy file's byte sizes are parsed by the compose loader's units.ts, so `16g` means
+// there what it means in a compose file; the normalized model holds its sizes as bytes already.
 
 export interface PortRange {
   min: number;

@@ -313,6 +313,24 @@ describe('deploy', () => {
     assertEnvelope(await call({method: 'GET', url: '/v1/projects/demo/stacks/web/revisions/9'}), 404, 'revision.not_found');
   });
 
+  test('a resolved document (modelFormat compose-resolved/1) keeps its $; an include in it is refused', async () => {
+    const web = {...WEB.services.web, environment: {PRICE: '$5', HOME_REF: '${HOME}'}, healthcheck: {test: ['CMD', 'true'], interval: '1m30s'}};
+    const res = await deploy({model: {services: {web}}, modelFormat: 'compose-resolved/1', timeoutSeconds: 30});
+    assert.equal(res.statusCode, 200);
+    const [rev] = store.revisions({project: 'demo', stack: 'web'});
+    assert.deepEqual(rev.model.services.web.environment, {PRICE: '$5', HOME_REF: '${HOME}'});
+    assert.equal(rev.model.services.web.healthcheck?.interval, 90e9);
+    // The API shows the revision's durations as compose text, as it did before the model held numbers.
+    const detail = (await call({method: 'GET', url: `/v1/projects/demo/stacks/web/revisions/${rev.number}`})).json() as {model: {services: {web: {healthcheck: unknown}}}};
+    assert.deepEqual(detail.model.services.web.healthcheck, {test: ['CMD', 'true'], interval: '1m30s'});
+
+    const e = assertEnvelope(await deploy({model: {include: ['other.yaml'], services: {web}}, modelFormat: 'compose-resolved/1', dryRun: true}), 422, 'compose.invalid');
+    assert.deepEqual(e.diagnostics?.map((d) => d.path), ['include']);
+    assertEnvelope(await deploy({model: {services: {web}}, modelFormat: 'compose-resolved/2', dryRun: true}), 400, 'request.invalid');
+    // Without modelFormat (older CLIs), the document is interpolated as before: `$$` is `$`.
+    assert.equal((await deploy({model: {services: {web: {...web, environment: {PRICE: '$$5'}}}}, dryRun: true})).statusCode, 200);
+  });
+
   test('a failed deploy rolls back to the last good revision', async () => {
     await deploy({model: WEB});
     fake.outcome = 'failed';

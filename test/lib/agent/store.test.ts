@@ -235,6 +235,16 @@ describe('users and tokens', () => {
 });
 
 describe('stacks, revisions and locks', () => {
+  test('a revision recorded with text durations (before they were numbers) reads with nanoseconds', () => {
+    const web = {image: 'busybox', stop_grace_period: '20s', healthcheck: {test: ['CMD', 'true'], interval: '1m30s'}, deploy: {update_config: {monitor: '5s'}}};
+    const old = {...model('web'), services: {web}} as unknown as Project;
+    const r = store.addRevision(ref, {model: old, images: {}, user: 'alice'});
+    const read = store.revision(ref, r.number)!.model.services.web;
+    assert.equal(read.stop_grace_period, 20e9);
+    assert.deepEqual(read.healthcheck, {test: ['CMD', 'true'], interval: 90e9});
+    assert.deepEqual(read.deploy?.update_config, {monitor: 5e9});
+  });
+
   test('revision numbers start at 1 per stack and increase', () => {
     const r1 = store.addRevision(ref, {model: model('web'), images: {web: 'nginx'}, user: 'alice'});
     const r2 = store.addRevision(ref, {model: model('web'), images: {web: 'nginx'}, user: 'alice'});

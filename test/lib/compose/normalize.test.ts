@@ -265,10 +265,34 @@ describe('normalize: services', () => {
 
   test('turns healthcheck strings into CMD-SHELL and checks durations', async () => {
     const {service, diagnostics} = await svc({healthcheck: {test: 'curl -f http://localhost', interval: '10s', timeout: '1x', retries: 3}, stop_grace_period: '20s'});
-    assert.deepEqual(service.healthcheck, {test: ['CMD-SHELL', 'curl -f http://localhost'], interval: '10s', timeout: '1x', retries: 3});
+    assert.deepEqual(service.healthcheck, {test: ['CMD-SHELL', 'curl -f http://localhost'], interval: 10e9, timeout: '1x', retries: 3});
+    assert.equal(service.stop_grace_period, 20e9);
     assert.deepEqual(messages(diagnostics), ['error services.web.healthcheck.timeout: invalid duration "1x"']);
     assert.deepEqual((await svc({healthcheck: {test: 'NONE'}})).service.healthcheck, {test: ['NONE']});
     assert.deepEqual((await svc({healthcheck: {test: ['CMD', 'true', 1]}})).service.healthcheck, {test: ['CMD', 'true', '1']});
+  });
+
+  test('reads every duration as nanoseconds, whatever unit it was written in', async () => {
+    const raw = {
+      stop_grace_period: '1m30s',
+      healthcheck: {test: 'true', interval: '90s', timeout: '500ms', start_period: '0', start_interval: '1.5s'},
+      deploy: {
+        update_config: {delay: '2s', monitor: '1h'},
+        rollback_config: {delay: '0s', monitor: '10m'},
+        restart_policy: {condition: 'on-failure', delay: '5s', window: '2m'},
+      },
+    };
+    const {service, diagnostics} = await svc(raw);
+    assert.deepEqual(diagnostics, []);
+    assert.equal(service.stop_grace_period, 90e9);
+    assert.deepEqual(service.healthcheck, {test: ['CMD-SHELL', 'true'], interval: 90e9, timeout: 500e6, start_period: 0, start_interval: 1.5e9});
+    assert.deepEqual(service.deploy?.update_config, {delay: 2e9, monitor: 3600e9});
+    assert.deepEqual(service.deploy?.rollback_config, {delay: 0, monitor: 600e9});
+    assert.deepEqual(service.deploy?.restart_policy, {condition: 'on-failure', delay: 5e9, window: 120e9});
+    // The raw model is not modified.
+    assert.equal(raw.deploy.update_config.delay, '2s');
+    const bad = await svc({deploy: {restart_policy: {window: 'soon'}, update_config: {monitor: '5'}}});
+    assert.deepEqual(messages(bad.diagnostics), ['error services.web.deploy.update_config.monitor: invalid duration "5"', 'error services.web.deploy.restart_policy.window: invalid duration "soon"']);
   });
 
   test('reads sizes as bytes and cpus as numbers', async () => {
@@ -285,6 +309,11 @@ describe('normalize: services', () => {
     assert.equal(service.shm_size, 2 * 1024 ** 3);
     assert.equal(service.cpus, 0.5);
     assert.deepEqual(service.deploy?.resources, {limits: {cpus: 0.001, memory: 50 * 1024 ** 2}, reservations: {memory: 20 * 1024 ** 2, cpus: 0.25}});
+    const tmpfs = await svc({volumes: [{type: 'tmpfs', target: '/scratch', tmpfs: {size: '64m', mode: 0o1777}}], build: {context: '.', shm_size: '1g'}, mem_reservation: '1k'});
+    assert.deepEqual(tmpfs.diagnostics, []);
+    assert.deepEqual(tmpfs.service.volumes[0].tmpfs, {size: 64 * 1024 ** 2, mode: 0o1777});
+    assert.equal(tmpfs.service.build?.shm_size, 1024 ** 3);
+    assert.equal(tmpfs.service.mem_reservation, 1024);
     const bad = await svc({mem_limit: 'lots', deploy: {resources: {limits: {cpus: 'x'}}}});
     assert.deepEqual(messages(bad.diagnostics), ['error services.web.mem_limit: invalid size "lots"', 'error services.web.deploy.resources.limits.cpus: invalid number of CPUs "x"']);
   });

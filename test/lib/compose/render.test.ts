@@ -50,3 +50,33 @@ test('a literal dollar survives the round trip', async () => {
   const again = await loadProject({files: ['/v/compose.yaml'], env: {HOME: '/root'}, readText: read(renderModel(first.project!, 'yaml'))});
   assert.deepEqual(again.project, first.project);
 });
+
+test('durations are written as compose text, sizes as bytes, and load back to the same numbers', async () => {
+  const text = [
+    'name: d',
+    'services:',
+    '  a:',
+    '    image: busybox',
+    '    stop_grace_period: 90s',
+    '    shm_size: 64m',
+    '    healthcheck: {test: ["CMD", "true"], interval: 1m, timeout: 1500ms, start_period: "0"}',
+    '    deploy:',
+    '      update_config: {delay: 2s, monitor: 1h30m}',
+    '      resources: {limits: {memory: 1g}}',
+    '',
+  ].join('\n');
+  const read = (body: string) => async (p: string) => (p === '/v/compose.yaml' ? body : undefined);
+  const first = await loadProject({files: ['/v/compose.yaml'], env: {}, readText: read(text)});
+  assert.equal(first.project?.services.a.stop_grace_period, 90e9);
+  const yaml = renderModel(first.project!, 'yaml');
+  assert.match(yaml, /stop_grace_period: 1m30s\n/);
+  assert.match(yaml, /interval: 1m\n/);
+  assert.match(yaml, /timeout: 1.5s\n/);
+  assert.match(yaml, /start_period: 0s\n/);
+  assert.match(yaml, /monitor: 1h30m\n/);
+  assert.match(yaml, /shm_size: 67108864\n/);
+  assert.match(yaml, /memory: '1073741824'\n/);
+  const again = await loadProject({files: ['/v/compose.yaml'], env: {}, readText: read(yaml)});
+  assert.deepEqual(again.diagnostics, []);
+  assert.deepEqual(again.project, first.project);
+});

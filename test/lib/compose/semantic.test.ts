@@ -9,6 +9,7 @@ import {parse} from 'yaml';
 import {castTypes} from '../../../src/lib/compose/cast.ts';
 import {hasErrors} from '../../../src/lib/compose/diagnostics.ts';
 import {interpolate} from '../../../src/lib/compose/interpolate.ts';
+import {loadProject} from '../../../src/lib/compose/load.ts';
 import {Locations} from '../../../src/lib/compose/locations.ts';
 import {normalize} from '../../../src/lib/compose/normalize.ts';
 import {resolvePaths} from '../../../src/lib/compose/paths.ts';
@@ -375,6 +376,52 @@ describe('checkConsistency: update_config and rollback_config', () => {
       'services.web.deploy.rollback_config.order',
       'services.web.deploy.rollback_config.parallelism',
       'services.web.deploy.rollback_config.max_failure_ratio',
+    ]);
+  });
+
+  test('start-first on a service that publishes a fixed host port is a warning: it is replaced stop-first', async () => {
+    const fixed = (order: string, published?: string) => check({services: {web: {image: 'x', ports: [published ? `${published}:80` : '80'], deploy: {update_config: {order}}}}});
+    const ds = await fixed('start-first', '8080');
+    assert.deepEqual(
+      ds.map((d) => [d.severity, d.path, d.message]),
+      [['warning', 'services.web.deploy.update_config.order', 'services.web.deploy.update_config.order is start-first, but service "web" publishes host port 8080, which one container at a time can bind; its replicas are replaced stop-first']],
+    );
+    assert.deepEqual(await fixed('stop-first', '8080'), []);
+    // A port the engine picks pins nothing.
+    assert.deepEqual(await fixed('start-first'), []);
+  });
+
+  test('each problem points at the line of the key the user wrote (spin validate)', async () => {
+    const text = [
+      'services:',
+      '  web:',
+      '    image: busybox',
+      '    ports: ["8080:80"]',
+      '    deploy:',
+      '      update_config:',
+      '        parallelism: -2',
+      '        delay: -1s',
+      '        failure_action: retry',
+      '        monitor: 1x',
+      '        max_failure_ratio: 2',
+      '        order: start-first',
+      '      rollback_config:',
+      '        failure_action: explode',
+      '        monitor: -3s',
+      '',
+    ].join('\n');
+    const load = (body: string) => loadProject({files: ['/v/compose.yaml'], env: {}, readText: async (p) => (p === '/v/compose.yaml' ? body : undefined)});
+    const where = (ds: Diagnostic[]) => ds.map((d) => `${d.severity} ${d.location?.line}:${d.location?.column} ${d.path}`);
+    // A malformed duration stops the load at normalize, before the consistency phase.
+    assert.deepEqual(where((await load(text)).diagnostics), ['error 10:9 services.web.deploy.update_config.monitor']);
+    assert.deepEqual(where((await load(text.replace('monitor: 1x', 'monitor: 5s'))).diagnostics), [
+      'error 9:9 services.web.deploy.update_config.failure_action',
+      'warning 12:9 services.web.deploy.update_config.order',
+      'error 7:9 services.web.deploy.update_config.parallelism',
+      'error 11:9 services.web.deploy.update_config.max_failure_ratio',
+      'error 8:9 services.web.deploy.update_config.delay',
+      'error 14:9 services.web.deploy.rollback_config.failure_action',
+      'error 15:9 services.web.deploy.rollback_config.monitor',
     ]);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
-import {parseBytes, parseDuration} from '../../../src/lib/compose/units.ts';
+import {formatDuration, parseBytes, parseDuration} from '../../../src/lib/compose/units.ts';
 
 describe('parseBytes', () => {
   test('reads plain numbers and numeric strings as bytes', () => {
@@ -41,5 +41,33 @@ describe('parseDuration', () => {
 
   test('refuses bare numbers, unknown units and garbage', () => {
     for (const bad of ['60', '10x', 's', '', '1s2', 60, '1 s']) assert.equal(parseDuration(bad), undefined, String(bad));
+  });
+});
+
+describe('formatDuration', () => {
+  test('writes what people write, leaving out units that are zero', () => {
+    const cases: [number, string][] = [
+      [0, '0s'],
+      [90e9, '1m30s'],
+      [60e9, '1m'],
+      [3600e9, '1h'],
+      [5400e9, '1h30m'],
+      [3601e9, '1h1s'],
+      [1.5e9, '1.5s'],
+      [500e6, '500ms'],
+      [1500e3, '1.5ms'],
+      [2000, '2us'],
+      [7, '7ns'],
+      [86400e9, '24h'],
+      [-5e9, '-5s'],
+      [1e9 + 1, '1.000000001s'],
+    ];
+    for (const [ns, text] of cases) assert.equal(formatDuration(ns), text, String(ns));
+  });
+
+  test('reads back to the same number', () => {
+    for (const ns of [0, 1, 999, 1000, 123456789, 1e9, 61e9 + 5, 3600e9 + 60e9 + 1e9 + 1e6, 604800e9, -250e6]) {
+      assert.equal(parseDuration(formatDuration(ns)), ns, String(ns));
+    }
   });
 });

@@ -3,6 +3,7 @@
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 
 import type {DeployRequestJson, DeployResultJson, DeployStreamLineJson, LifecycleJson, RevisionJson, RevisionListJson, RevisionSummaryJson, RollbackRequestJson, ScaleRequestJson, StackDetailJson, StackRemovedJson, StackSummaryJson, UpgradeRequestJson} from '../../api/types.ts';
+import {withTextDurations} from '../../compose/durations.ts';
 import type {DeployEvent, StackStatus} from '../../engine/types.ts';
 import {deployStack, rollbackStack, scaleStack, upgradeStack, withStackLock, type DeployDeps} from '../deploy.ts';
 import {ApiError, checkServiceNames, toEnvelope} from '../errors.ts';
@@ -125,7 +126,7 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
     if (!revision) {
       throw new ApiError('revision.not_found', `revision ${number} of stack "${ref.stack}" not found in project "${ref.project}"`, {hint: 'list revisions with `spin history`'});
     }
-    return {...revisionSummary(revision), project: revision.project, stack: revision.stack, model: revision.model, ...(revision.plan ? {plan: revision.plan} : {})};
+    return {...revisionSummary(revision), project: revision.project, stack: revision.stack, model: withTextDurations(revision.model), ...(revision.plan ? {plan: revision.plan} : {})};
   });
 
   for (const action of ['stop', 'start', 'restart'] as const) {
@@ -174,6 +175,7 @@ export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
           user: caller(request),
           ref: stackRef(request),
           document: body.model,
+          modelFormat: body.modelFormat,
           secrets,
           dryRun: body.dryRun,
           wait: body.wait,
