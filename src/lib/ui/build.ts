@@ -2,8 +2,8 @@
 // --progress plain: the whole log, each line prefixed with its service. Push on a TTY: a live
 // progress bar per layer; piped: one line per layer status change.
 
-import type {BuildEvent, BuildFailedError} from '../build/build.ts';
-import type {PushEvent} from '../build/push.ts';
+import type {BuildEvent, BuildFailedError} from '../images/build.ts';
+import type {PushEvent} from '../images/push.ts';
 import {createLiveArea} from './live.ts';
 import {clipToWidth, palette, type SizedStream, type Terminal} from './terminal.ts';
 
