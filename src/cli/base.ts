@@ -33,6 +33,12 @@ export abstract class SpinCommand extends Command {
     this.factory = processFactory();
   }
 
+  /** Runs the command as oclif does (init, run, catch, finally) with this factory: a test's in-process run. */
+  runWith(factory: Factory): Promise<unknown> {
+    this.factory = factory;
+    return this._run();
+  }
+
   protected get stdoutTerminal() {
     return this.factory.stdout.terminal;
   }

@@ -122,8 +122,6 @@ export async function runCommand(command: new (argv: string[], config: Config) =
     docker: () => Promise.reject(new Error('runCommand: no Docker engine in an in-process test')),
     setExitCode: (c) => void (code = c),
   };
-  const cmd = new command(argv, await loadedConfig);
-  cmd.factory = factory;
-  await cmd._run();
+  await new command(argv, await loadedConfig).runWith(factory);
   return {code, ...out, closed};
 }
