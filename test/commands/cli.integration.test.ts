@@ -371,7 +371,11 @@ describe('spin CLI against a real agent and engine', () => {
     assert.match(r.stderr, /^error: deploy failed: service "worker" replica 1: exited with code 3$/m);
     assert.match(r.stderr, /^hint: the rollback removed the failed replica, so `spin logs` shows revision 1 only: its last log lines are above; `spin history` keeps why it failed$/m);
     const json = await spin(['deploy', '--json', '--timeout', '60s'], {cwd: dir});
-    const result = JSON.parse(json.stdout.trimEnd().split('\n').at(-1) as string);
+    // A failed deploy under --json: the events, one result line, then the error line.
+    const lines = json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.slice(-2).map((l) => l.type), ['result', 'error']);
+    assert.equal(lines.at(-1).error.code, 'spin.failed');
+    const result = lines.at(-2);
     // stdout and stderr reach the engine's log through two pipes: their order between them is not kept.
     assert.deepEqual([result.outcome, result.rollback, [...result.failure.logs].sort()], ['failed', {revision: 1, outcome: 'healthy'}, ['boom before the crash', 'the config is wrong']]);
 
