@@ -1,53 +1,98 @@
-// The base of every spin command: global flags, and one place that turns errors into a
-// one-line message, a hint and the exit code from DESIGN.md. Commands stay thin.
+// The base of every spin command: global flags, the factory a command reads the world through
+// (factory.ts), and one place that turns errors into a one-line message, a hint and the exit
+// code from DESIGN.md. Commands stay thin.
+//
+// What goes on which stream, the same in every command:
+// - stdout carries the command's result, what a script reads: a result table, image names,
+//   `spin config`'s YAML, `spin validate`'s findings (they are its result). With --json it
+//   carries JSON only: for the commands that follow a stack change (deploy, up, upgrade,
+//   rollback, scale) one event per line, then exactly one `{"type":"result",…}` line; a failure
+//   of any command with --json ends stdout with one `{"type":"error","error":{…}}` line.
+// - stderr carries what is said to the person watching: progress, warnings, hints, notes, the
+//   error line, and the diagnostics of a refused deploy or up (the reason there is no result).
 
-import {Command, Flags, Errors} from '@oclif/core';
+import {Command, Flags, Errors, type Config} from '@oclif/core';
 
 import {ExitCode, isSpinError} from '../lib/errors.ts';
-import {detectTerminal, palette} from '../lib/ui/terminal.ts';
+import {palette} from '../lib/ui/terminal.ts';
+import {processFactory, type Factory} from './factory.ts';
+
+/** What an error may carry beyond its message: the agent's code, the problems found. */
+type CommandError = Error & {exitCode?: number; oclif?: {exit?: number}; code?: unknown; remoteCode?: string; hint?: string; diagnostics?: unknown};
 
 export abstract class SpinCommand extends Command {
   static override baseFlags = {
     debug: Flags.boolean({description: 'Show stack traces and internal details on errors.', helpGroup: 'GLOBAL', env: 'SPIN_DEBUG'}),
   };
 
+  /** The command's streams, environment and clients: the process's, unless a test hands in its own. */
+  factory: Factory;
+
+  constructor(argv: string[], config: Config) {
+    super(argv, config);
+    this.factory = processFactory();
+  }
+
+  /** Runs the command as oclif does (init, run, catch, finally) with this factory: a test's in-process run. */
+  runWith(factory: Factory): Promise<unknown> {
+    this.factory = factory;
+    return this._run();
+  }
+
   protected get stdoutTerminal() {
-    return detectTerminal(process.stdout);
+    return this.factory.stdout.terminal;
   }
 
   protected get stderrTerminal() {
-    return detectTerminal(process.stderr);
+    return this.factory.stderr.terminal;
   }
 
   protected out(text: string): void {
-    process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+    this.factory.stdout.stream.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
   }
 
   protected err(text: string): void {
-    process.stderr.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+    this.factory.stderr.stream.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
   }
 
-  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
-    const debug = process.argv.includes('--debug') || ['1', 'true'].includes(process.env.SPIN_DEBUG ?? '');
-    const c = palette(this.stderrTerminal.color);
-    if (isSpinError(err)) {
-      this.err(`${c.red('error:')} ${err.message}`);
-      if (err.hint) this.err(`${c.dim('hint:')} ${err.hint}`);
-      if (debug && err.stack) this.err(err.stack);
-      process.exitCode = err.exitCode;
-      return;
-    }
+  /** --json given to a command that has the flag: errors then end stdout with one JSON line. */
+  private get jsonRequested(): boolean {
+    return Boolean(this.ctor.flags && 'json' in this.ctor.flags) && this.argv.includes('--json');
+  }
+
+  protected override async catch(err: CommandError): Promise<void> {
     if (err instanceof Errors.ExitError) throw err;
-    // oclif's own parse errors (unknown flag, missing argument) are usage errors: exit 2.
-    if (err instanceof Errors.CLIError) {
-      this.err(`${c.red('error:')} ${err.message.replace(/\nSee more help with --help$/, '')}`);
-      this.err(`${c.dim('hint:')} see \`spin ${this.id?.replaceAll(':', ' ') ?? ''} --help\``);
-      if (debug && err.stack) this.err(err.stack);
-      process.exitCode = err.oclif?.exit ?? ExitCode.usage;
-      return;
+    const debug = this.argv.includes('--debug') || ['1', 'true'].includes(this.factory.env.SPIN_DEBUG ?? '');
+    const c = palette(this.stderrTerminal.color);
+    const diagnostics = Array.isArray(err.diagnostics) ? err.diagnostics : [];
+    let code: string;
+    let message: string;
+    let hint: string | undefined;
+    let exitCode: number;
+    if (isSpinError(err)) {
+      [code, message, hint, exitCode] = [err.code, err.message, err.hint, err.exitCode];
+    } else if (err instanceof Errors.CLIError) {
+      // oclif's own parse errors (unknown flag, missing argument) are usage errors: exit 2.
+      [code, message, hint, exitCode] = ['spin.usage', err.message.replace(/\nSee more help with --help$/, ''), `see \`spin ${this.id?.replaceAll(':', ' ') ?? ''} --help\``, err.oclif?.exit ?? ExitCode.usage];
+    } else {
+      [code, message, hint, exitCode] = ['spin.failed', `unexpected failure: ${err.message}`, debug ? undefined : 'run again with --debug for details, and report it if it persists', ExitCode.failed];
     }
-    this.err(`${c.red('error:')} unexpected failure: ${err.message}`);
-    this.err(debug ? String(err.stack) : `${c.dim('hint:')} run again with --debug for details, and report it if it persists`);
-    process.exitCode = ExitCode.failed;
+    const {renderDiagnostics, diagnosticToJson} = diagnostics.length ? await import('../lib/ui/diagnostics.ts') : {renderDiagnostics: undefined, diagnosticToJson: undefined};
+    if (this.jsonRequested) {
+      const error = {code: err.remoteCode ?? code, message, ...(hint ? {hint} : {}), diagnostics: diagnostics.map((d) => diagnosticToJson!(d))};
+      this.out(JSON.stringify({type: 'error', error}));
+    } else if (diagnostics.length) {
+      this.err(renderDiagnostics!(diagnostics, {color: this.stderrTerminal.color, cwd: this.factory.cwd}));
+    }
+    this.err(`${c.red('error:')} ${message}`);
+    if (hint) this.err(`${c.dim('hint:')} ${hint}`);
+    if (debug && err.stack) this.err(err.stack);
+    this.factory.setExitCode(exitCode);
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    // However the command ended, no agent connection keeps the process alive.
+    this.factory.close();
+    return super.finally(err);
   }
 }

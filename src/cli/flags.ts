@@ -13,8 +13,9 @@ export interface ComposeFlagValues {
   profile?: string[];
 }
 
-export function loadOptionsFrom(flags: ComposeFlagValues) {
-  return {files: flags.file, envFiles: flags['env-file'], profiles: flags.profile, workingDir: process.cwd(), env: process.env};
+/** The loader's options from the flags, read in the command's folder and environment. */
+export function loadOptionsFrom(flags: ComposeFlagValues, where: {cwd: string; env: NodeJS.ProcessEnv}) {
+  return {files: flags.file, envFiles: flags['env-file'], profiles: flags.profile, workingDir: where.cwd, env: where.env};
 }
 
 /** The agent's state directory, shared by `spin agent start` and the identity commands. */

@@ -3,6 +3,7 @@
 
 import {Flags} from '@oclif/core';
 
+import type {Factory} from './factory.ts';
 import {composeFlags, loadOptionsFrom, type ComposeFlagValues} from './flags.ts';
 
 export const imageFlags = {
@@ -19,25 +20,16 @@ export interface ImageFlagValues extends ComposeFlagValues {
   project?: string;
 }
 
-/** The compose project's images for these flags and SERVICE arguments; diagnostics printed on failure. */
-export async function planFromFlags(flags: ImageFlagValues, services: string[], color: boolean, buildArgs?: Record<string, string>) {
-  const {planImages, ComposeInvalidError} = await import('../lib/build/plan.ts');
+/** The compose project's images for these flags and SERVICE arguments; warnings and skipped services on stderr. */
+export async function planFromFlags(factory: Factory, flags: ImageFlagValues, services: string[], buildArgs?: Record<string, string>) {
+  const {planImages} = await import('../lib/images/plan.ts');
   const {resolveContext} = await import('../lib/client/config.ts');
   const {renderDiagnostics} = await import('../lib/ui/diagnostics.ts');
-  const context = await resolveContext();
-  try {
-    const plan = await planImages({...loadOptionsFrom(flags), services, tag: flags.tag, registry: flags.registry, project: flags.project, context, buildArgs});
-    if (plan.warnings.length) process.stderr.write(renderDiagnostics(plan.warnings, {color, cwd: process.cwd()}));
-    for (const s of plan.skipped) process.stderr.write(`skipping service "${s.service}": it has no build section${s.image ? ` (it runs image "${s.image}")` : ''}\n`);
-    return plan;
-  } catch (err) {
-    if (err instanceof ComposeInvalidError) process.stderr.write(renderDiagnostics(err.diagnostics, {color, cwd: process.cwd()}));
-    throw err;
-  }
-}
-
-/** A Docker Engine client for DOCKER_HOST (else the local socket); loaded only when needed. */
-export async function dockerClient() {
-  const {default: Docker} = await import('dockerode');
-  return new Docker();
+  const context = await resolveContext(factory.env);
+  // An invalid project throws ComposeInvalidError: the command's catch (base.ts) prints its diagnostics.
+  const plan = await planImages({...loadOptionsFrom(flags, factory), services, tag: flags.tag, registry: flags.registry, project: flags.project, context, buildArgs});
+  const {stream, terminal} = factory.stderr;
+  if (plan.warnings.length) stream.write(renderDiagnostics(plan.warnings, {color: terminal.color, cwd: factory.cwd}));
+  for (const s of plan.skipped) stream.write(`skipping service "${s.service}": it has no build section${s.image ? ` (it runs image "${s.image}")` : ''}\n`);
+  return plan;
 }

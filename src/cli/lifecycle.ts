@@ -22,8 +22,8 @@ export abstract class LifecycleCommand extends SpinCommand {
     // Named explicitly: oclif spreads the class it parses for, which drops inherited statics.
     const {args, flags} = await this.parse({flags: LifecycleCommand.flags, baseFlags: SpinCommand.baseFlags, args: LifecycleCommand.args});
     const services = args.service ?? [];
-    const {client, project} = await connect(flags);
-    const stack = await stackName(flags);
+    const {client, project} = await connect(this.factory, flags);
+    const stack = await stackName(this.factory, flags);
     const p = project();
     const {status} = await client.lifecycle(p, stack, this.action, services);
     if (flags.json) this.out(JSON.stringify(status, null, 2));

@@ -5,6 +5,7 @@ import {basename} from 'node:path';
 
 import {Flags} from '@oclif/core';
 
+import type {Factory} from './factory.ts';
 import {composeFlags, loadOptionsFrom, type ComposeFlagValues} from './flags.ts';
 
 export const projectFlag = {
@@ -17,25 +18,25 @@ export const stackFlags = {
   file: composeFlags.file,
 };
 
-export async function connect(flags: {project?: string}) {
+/** The agent of the current context (or SPIN_URL/SPIN_TOKEN); the factory closes the client when the command ends. */
+export async function connect(factory: Factory, flags: {project?: string}) {
   const {requireContext, requireProject} = await import('../lib/client/config.ts');
-  const {AgentClient} = await import('../lib/client/agent.ts');
-  const ctx = await requireContext();
-  const client = new AgentClient({url: ctx.url, token: ctx.token, ca: ctx.ca});
+  const ctx = await requireContext(factory.env);
+  const client = await factory.agentClient({url: ctx.url, token: ctx.token, ca: ctx.ca});
   return {ctx, client, project: () => requireProject(ctx, flags.project)};
 }
 
 /** The stack a command acts on: --stack, else the compose project's name, like compose. */
-export async function stackName(flags: {stack?: string} & ComposeFlagValues): Promise<string> {
+export async function stackName(factory: Factory, flags: {stack?: string} & ComposeFlagValues): Promise<string> {
   if (flags.stack) return flags.stack;
   const {loadProject, normalizeProjectName} = await import('../lib/compose/load.ts');
   try {
-    const loaded = await loadProject({...loadOptionsFrom(flags), consistency: false});
+    const loaded = await loadProject({...loadOptionsFrom(flags, factory), consistency: false});
     if (loaded.project) return loaded.project.name;
   } catch {
     // No compose file here: the folder name, as compose would name the project.
   }
-  return normalizeProjectName(basename(process.cwd()));
+  return normalizeProjectName(basename(factory.cwd));
 }
 
 /** `--timeout` of the commands that wait for a stack to become healthy. */

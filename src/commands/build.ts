@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {dockerClient, imageFlags, planFromFlags} from '../cli/images.ts';
+import {imageFlags, planFromFlags} from '../cli/images.ts';
 
 export default class Build extends SpinCommand {
   static override summary = 'Build the images of the compose project through the Docker engine.';
@@ -35,21 +35,21 @@ Exit status: 0 built, 1 a build failed (its step and output are shown), 2 usage 
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Build);
-    const {buildImages, parseBuildArgs, BuildFailedError} = await import('../lib/build/build.ts');
+    const {buildImages, parseBuildArgs, BuildFailedError} = await import('../lib/images/build.ts');
     const {createBuildRenderer, renderBuildFailure} = await import('../lib/ui/build.ts');
     const stderr = this.stderrTerminal;
-    const buildArgs = parseBuildArgs(flags['build-arg'] ?? [], process.env);
-    const plan = await planFromFlags(flags, argv as string[], stderr.color, buildArgs);
+    const buildArgs = parseBuildArgs(flags['build-arg'] ?? [], this.factory.env);
+    const plan = await planFromFlags(this.factory, flags, argv as string[], buildArgs);
     if (plan.targets.length === 0) {
       this.err('nothing to build: no selected service has a build section');
       if (flags.json) this.out('[]');
       return;
     }
-    const renderer = createBuildRenderer(process.stderr, stderr, {plain: flags.progress === 'plain'});
+    const renderer = createBuildRenderer(this.factory.stderr.stream, stderr, {plain: flags.progress === 'plain'});
     const condensed = stderr.tty && flags.progress !== 'plain';
     try {
-      const {fileKeyCache} = await import('../lib/build/key-cache.ts');
-      const built = await buildImages({docker: await dockerClient(), targets: plan.targets, noCache: flags['no-cache'], pull: flags.pull, buildArgs, keyCache: fileKeyCache(), onProgress: (e) => renderer.event(e)});
+      const {fileKeyCache, keyCachePath} = await import('../lib/images/key-cache.ts');
+      const built = await buildImages({docker: await this.factory.docker(), targets: plan.targets, noCache: flags['no-cache'], pull: flags.pull, buildArgs, keyCache: fileKeyCache(keyCachePath(this.factory.env)), onProgress: (e) => renderer.event(e)});
       renderer.done();
       if (flags.json) this.out(JSON.stringify(built, null, 2));
       else for (const b of built) this.out(b.image);

@@ -28,9 +28,9 @@ expands every short syntax to its long form. The policy is not checked: use \`sp
     const {flags} = await this.parse(Config);
     const {loadProject} = await import('../lib/compose/load.ts');
     const {renderDiagnostics, summarize} = await import('../lib/ui/diagnostics.ts');
-    const result = await loadProject(loadOptionsFrom(flags));
+    const result = await loadProject(loadOptionsFrom(flags, this.factory));
     const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-    this.err(renderDiagnostics(result.diagnostics, {color: this.stderrTerminal.color, cwd: process.cwd()}));
+    this.err(renderDiagnostics(result.diagnostics, {color: this.stderrTerminal.color, cwd: this.factory.cwd}));
     if (errors > 0 || !result.project) {
       throw new InvalidInputError(`the compose project is invalid: ${summarize(errors, result.diagnostics.length - errors)}`, {hint: 'fix the problems above; `spin validate` lists them with the policy checks too'});
     }

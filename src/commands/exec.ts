@@ -49,14 +49,14 @@ With -t you get a real terminal (raw mode, window resize, Ctrl-C reaches the rem
     if (flags.tty && !process.stdin.isTTY) this.err('warning: -t given but standard input is not a terminal; running without one');
     const tty = flags.tty && Boolean(process.stdin.isTTY);
     const {runExec} = await import('../lib/client/exec.ts');
-    const {client, project} = await connect(flags);
+    const {client, project} = await connect(this.factory, flags);
     try {
       const code = await runExec(
         client,
-        {project: project(), stack: await stackName(flags), service: args.service, index: flags.index, cmd, tty, interactive: flags.interactive || tty, user: flags.user, workdir: flags.workdir},
+        {project: project(), stack: await stackName(this.factory, flags), service: args.service, index: flags.index, cmd, tty, interactive: flags.interactive || tty, user: flags.user, workdir: flags.workdir},
         {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr},
       );
-      process.exitCode = code;
+      this.factory.setExitCode(code);
     } finally {
       client.close();
     }

@@ -20,8 +20,8 @@ export default class History extends SpinCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(History);
-    const {client, project} = await connect(flags);
-    const stack = await stackName(flags);
+    const {client, project} = await connect(this.factory, flags);
+    const stack = await stackName(this.factory, flags);
     const p = project();
     const {revisions, currentRevision} = await client.revisions(p, stack);
     if (flags.json) return this.out(JSON.stringify({project: p, stack, currentRevision: currentRevision ?? null, revisions}, null, 2));

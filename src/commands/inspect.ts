@@ -25,8 +25,8 @@ export default class Inspect extends SpinCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Inspect);
-    const {client, project} = await connect(flags);
-    const stack = await stackName(flags);
+    const {client, project} = await connect(this.factory, flags);
+    const stack = await stackName(this.factory, flags);
     const {describeStack} = await import('../lib/client/inspect.ts');
     const description = await describeStack(client, project(), stack, args.service);
     if (flags.json) return this.out(JSON.stringify(description, null, 2));

@@ -32,7 +32,7 @@ In CI, skip login: set SPIN_URL and SPIN_TOKEN (and SPIN_PROJECT) instead.`;
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Login);
-    let token = flags.token ?? process.env.SPIN_TOKEN;
+    let token = flags.token ?? this.factory.env.SPIN_TOKEN;
     if (flags['token-stdin']) {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

@@ -33,18 +33,18 @@ export default class Logs extends SpinCommand {
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Logs);
     const services = argv as string[];
-    const since = flags.since === undefined ? undefined : await sinceSeconds(flags.since);
-    const {client, project} = await connect(flags);
+    const since = flags.since === undefined ? undefined : await sinceSeconds(flags.since, this.factory.now());
+    const {client, project} = await connect(this.factory, flags);
     const {createLogPrinter, replicaNames} = await import('../lib/ui/logs.ts');
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once('SIGINT', stop);
     const p = project();
-    const stack = await stackName(flags);
+    const stack = await stackName(this.factory, flags);
     try {
       // The replicas are known before the first line: prefixes keep one width and one color each.
       const replicas = flags.json ? [] : replicaNames((await client.stack(p, stack)).status, services);
-      const printer = createLogPrinter(process.stdout, {color: this.stdoutTerminal.color, timestamps: flags.timestamps ?? false, json: flags.json ?? false, replicas});
+      const printer = createLogPrinter(this.factory.stdout.stream, {color: this.stdoutTerminal.color, timestamps: flags.timestamps ?? false, json: flags.json ?? false, replicas});
       try {
         const lines = client.logs(p, stack, {service: services, follow: flags.follow, since, tail: flags.tail, timestamps: true}, controller.signal);
         for await (const line of lines) printer.line(line);
@@ -58,10 +58,10 @@ export default class Logs extends SpinCommand {
   }
 }
 
-async function sinceSeconds(value: string): Promise<string> {
+async function sinceSeconds(value: string, now: Date): Promise<string> {
   const {parseDuration} = await import('../lib/compose/units.ts');
   const ns = parseDuration(value);
-  if (ns !== undefined && ns >= 0) return String(Math.floor((Date.now() - ns / 1e6) / 1000));
+  if (ns !== undefined && ns >= 0) return String(Math.floor((now.getTime() - ns / 1e6) / 1000));
   const t = Date.parse(value);
   if (!Number.isNaN(t)) return String(Math.floor(t / 1000));
   throw new UsageError(`invalid --since "${value}"`, {hint: 'use a duration such as 10m or 2h, or a time such as 2026-11-21T10:00:00Z'});

@@ -22,8 +22,8 @@ export default class Ps extends SpinCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Ps);
-    const {client, project} = await connect(flags);
-    const stack = await stackName(flags);
+    const {client, project} = await connect(this.factory, flags);
+    const stack = await stackName(this.factory, flags);
     const p = project();
     const {status} = await client.stack(p, stack);
     if (flags.json) return this.out(JSON.stringify(status, null, 2));

@@ -1,5 +1,5 @@
 import {SpinCommand} from '../cli/base.ts';
-import {dockerClient, imageFlags, planFromFlags} from '../cli/images.ts';
+import {imageFlags, planFromFlags} from '../cli/images.ts';
 
 export default class Push extends SpinCommand {
   static override summary = 'Push the built images of the compose project to the registry and print their digests.';
@@ -24,20 +24,20 @@ credentials, 6 registry or Docker engine unreachable.`;
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Push);
-    const {pushImages} = await import('../lib/build/push.ts');
-    const {planPush} = await import('../lib/build/plan.ts');
-    const {getCredentials} = await import('../lib/build/credentials.ts');
+    const {pushImages} = await import('../lib/images/push.ts');
+    const {planPush} = await import('../lib/images/plan.ts');
+    const {getCredentials} = await import('../lib/images/credentials.ts');
     const {createPushRenderer} = await import('../lib/ui/build.ts');
     const stderr = this.stderrTerminal;
-    const plan = await planFromFlags(flags, argv as string[], stderr.color);
-    const docker = await dockerClient();
+    const plan = await planFromFlags(this.factory, flags, argv as string[]);
+    const docker = await this.factory.docker();
     const targets = planPush(plan);
     if (targets.length === 0) {
       this.err('nothing to push: no selected service has a build section');
       if (flags.json) this.out('[]');
       return;
     }
-    const renderer = createPushRenderer(process.stderr, stderr);
+    const renderer = createPushRenderer(this.factory.stderr.stream, stderr);
     try {
       const pushed = await pushImages({docker, targets, credentials: (registry) => getCredentials(registry), onProgress: (e) => renderer.event(e)});
       renderer.done();

@@ -25,8 +25,8 @@ export default class Rm extends SpinCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Rm);
-    const {client, project} = await connect(flags);
-    const stack = await stackName(flags);
+    const {client, project} = await connect(this.factory, flags);
+    const stack = await stackName(this.factory, flags);
     const p = project();
     const {confirmDestructive} = await import('../lib/ui/confirm.ts');
     await confirmDestructive({

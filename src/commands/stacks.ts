@@ -21,7 +21,7 @@ export default class Stacks extends SpinCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Stacks);
-    const {client, project} = await connect(flags);
+    const {client, project} = await connect(this.factory, flags);
     const p = project();
     const {stacks} = await client.stacks(p);
     if (flags.json) return this.out(JSON.stringify({project: p, stacks}, null, 2));

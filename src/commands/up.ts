@@ -5,6 +5,7 @@ import {Flags} from '@oclif/core';
 import {SpinCommand} from '../cli/base.ts';
 import {composeFlags, loadOptionsFrom} from '../cli/flags.ts';
 import {timeoutFlag, timeoutSeconds} from '../cli/remote.ts';
+import {runStackChange} from '../cli/stack-change.ts';
 
 export default class Up extends SpinCommand {
   static override summary = 'Validate, build, ship and run the project in one go, then show where it answers.';
@@ -33,57 +34,25 @@ Exit status as for deploy: 0 healthy, 1 failed, 3 invalid, 4 not allowed, 5 time
   async run(): Promise<void> {
     const {flags} = await this.parse(Up);
     const timeout = await timeoutSeconds(flags.timeout);
-    const [{resolveContext, requireProject}, {AgentClient}, {prepareDeploy, deploy, StackRejectedError}, {outcomeError}, {ship}, {renderDiagnostics}, {createProgress}, {renderResult, renderUrls, renderFailureLogs}] = await Promise.all([
-      import('../lib/client/config.ts'),
-      import('../lib/client/agent.ts'),
-      import('../lib/client/deploy.ts'),
-      import('../lib/client/outcome.ts'),
-      import('../cli/ship.ts'),
-      import('../lib/ui/diagnostics.ts'),
-      import('../lib/ui/progress.ts'),
-      import('../lib/ui/deploy.ts'),
-    ]);
-    const stderr = this.stderrTerminal;
-    const ctx = await resolveContext();
+    const {env} = this.factory;
+    const {resolveContext, requireProject} = await import('../lib/client/config.ts');
+    const ctx = await resolveContext(env);
     let target: {url: string; token: string; ca?: string; project: string; registry?: string; uid?: number; gid?: number; local: boolean};
     if (ctx) {
       target = {url: ctx.url, token: ctx.token, ca: ctx.ca, project: requireProject(ctx, flags.project), registry: ctx.registry, uid: ctx.uid, gid: ctx.gid, local: false};
     } else {
       const {ensureLocalAgent, localIdentity} = await import('../lib/local/embedded.ts');
-      const local = await ensureLocalAgent({spinBin: join(this.config.root, 'bin', 'run.js')});
+      const local = await ensureLocalAgent({spinBin: join(this.config.root, 'bin', 'run.js'), env});
       if (local.started && !flags.json) this.err(`started the local Spin agent at ${local.url} (state: ${local.dir})`);
-      target = {url: local.url, token: local.token, project: flags.project ?? process.env.SPIN_PROJECT ?? local.project, ...localIdentity(), local: true};
+      target = {url: local.url, token: local.token, project: flags.project ?? env.SPIN_PROJECT ?? local.project, ...localIdentity(), local: true};
     }
-    const client = new AgentClient({url: target.url, token: target.token, ca: target.ca});
-    const loadOptions = loadOptionsFrom(flags);
-    try {
-      const checked = await prepareDeploy({...loadOptions, stack: flags.stack, project: target.project, registry: target.registry, uid: target.uid, gid: target.gid, policyAsWarnings: target.local});
-      if (checked.warnings.length && !flags.json) this.err(renderDiagnostics(checked.warnings, {color: stderr.color, cwd: process.cwd()}));
-      const prepared = await ship(checked, {build: !flags['no-build'], remote: !target.local, registry: target.registry, imageProject: target.local ? flags.project : target.project, loadOptions, terminal: stderr});
-      const progress = flags.json ? undefined : createProgress(process.stderr, stderr);
-      const result = await deploy({
-        client,
-        projectName: target.project,
-        prepared,
-        timeoutSeconds: timeout,
-        onEvent: (e) => (flags.json ? this.out(JSON.stringify(e)) : progress!.event(e)),
-      });
-      progress?.done();
-      if (flags.json) {
-        this.out(JSON.stringify({type: 'result', project: target.project, stack: prepared.stack, agent: target.url, ...result}));
-      } else {
-        this.err(renderFailureLogs(result));
-        this.out(renderResult(target.project, prepared.stack, result, {color: this.stdoutTerminal.color}));
-        const urls = renderUrls(result);
-        if (urls) this.out(urls);
-      }
-      const failure = outcomeError(result, 'up');
-      if (failure) throw failure;
-    } catch (err) {
-      if (err instanceof StackRejectedError) this.out(renderDiagnostics(err.diagnostics, {color: this.stdoutTerminal.color, cwd: process.cwd()}));
-      throw err;
-    } finally {
-      client.close();
-    }
+    const client = await this.factory.agentClient({url: target.url, token: target.token, ca: target.ca});
+    const change = {
+      kind: 'deploy' as const,
+      load: {...loadOptionsFrom(flags, this.factory), project: target.project, registry: target.registry, uid: target.uid, gid: target.gid, policyAsWarnings: target.local},
+      ship: {build: !flags['no-build'], push: !target.local, registry: target.registry, imageProject: target.local ? flags.project : target.project},
+      timeoutSeconds: timeout,
+    };
+    await runStackChange(this.factory, {client, project: target.project, stack: flags.stack, change}, {json: flags.json, operation: () => 'up', extra: {agent: target.url}});
   }
 }

@@ -2,13 +2,14 @@ import {Args, Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
 import {connect, stackFlags, stackName, timeoutFlag, timeoutSeconds} from '../cli/remote.ts';
+import {runStackChange} from '../cli/stack-change.ts';
 
 export default class Upgrade extends SpinCommand {
   static override summary = 'Roll services onto new images, replica by replica, with no compose edit.';
 
   static override description = `Records a new revision from the current one with the images changed (--image SERVICE=IMAGE), or with the same tags pulled again for the services named without --image (all services when none is named). No compose file is needed.
 
-Each changed service rolls out under its deploy.update_config: a new replica starts and must turn healthy before the one it replaces leaves the ingress and stops (start-first), one replica at a time by default; a service that publishes a fixed host port goes stop-first, and the plan line says which and why. Progress goes to stderr, one line per event.
+Each changed service rolls out under its deploy.update_config: a new replica starts and must turn healthy before the one it replaces leaves the ingress and stops (start-first), one replica at a time by default; a service that publishes a fixed host port goes stop-first, and the plan line says which and why. Progress goes to stderr, the result table to stdout.
 
 If a replica fails, the agent puts the whole stack back on its last good revision by itself; this command then prints why (the replica's health output and last log lines) and exits 1. See the revisions with \`spin history\`; \`spin rollback\` undoes a successful upgrade.
 
@@ -28,7 +29,7 @@ Exit status: 0 healthy, 1 failed (and rolled back), 5 timed out, 2 usage error, 
     ...stackFlags,
     image: Flags.string({description: 'New image for a service, SERVICE=IMAGE; may be repeated.', multiple: true, helpValue: 'SERVICE=IMAGE'}),
     ...timeoutFlag,
-    json: Flags.boolean({description: 'Print the result (revision, outcome, plan, status, rollback) as JSON on stdout.'}),
+    json: Flags.boolean({description: 'Print NDJSON events and a final result object (revision, outcome, plan, status, rollback) on stdout.'}),
   };
 
   async run(): Promise<void> {
@@ -36,28 +37,9 @@ Exit status: 0 healthy, 1 failed (and rolled back), 5 timed out, 2 usage error, 
     const {parseImages} = await import('../lib/client/upgrade.ts');
     const images = parseImages(flags.image ?? []);
     const timeout = await timeoutSeconds(flags.timeout);
-    const {client, project} = await connect(flags);
-    const stack = await stackName(flags);
-    const p = project();
-    const {formatEvent} = await import('../lib/ui/status.ts');
-    const {color} = this.stderrTerminal;
-    try {
-      const services = args.services ?? [];
-      const body = {...(services.length > 0 ? {services} : {}), ...(Object.keys(images).length > 0 ? {images} : {}), timeoutSeconds: timeout};
-      const result = await client.upgrade(p, stack, body, (e) => this.err(formatEvent(e, {color})));
-      if (flags.json) this.out(JSON.stringify(result, null, 2));
-      const {renderFailureLogsHeaded} = await import('../lib/ui/deploy.ts');
-      this.err(renderFailureLogsHeaded(result));
-      if (result.rollback) {
-        const how = result.rollback.outcome === 'healthy' || result.rollback.outcome === 'started' ? 'the stack runs it again' : `that ended ${result.rollback.outcome} too`;
-        this.err(`rolled back: the agent put stack "${stack}" back on revision ${result.rollback.revision}; ${how}`);
-      }
-      const {outcomeError} = await import('../lib/client/outcome.ts');
-      const failure = outcomeError(result, `upgrading stack "${stack}"`);
-      if (failure) throw failure;
-      this.err(`stack "${stack}" of project "${p}" upgraded: revision ${result.revision} ${result.outcome}`);
-    } finally {
-      client.close();
-    }
+    const {client, project} = await connect(this.factory, flags);
+    const stack = await stackName(this.factory, flags);
+    const change = {kind: 'upgrade' as const, services: args.services ?? [], images, timeoutSeconds: timeout};
+    await runStackChange(this.factory, {client, project: project(), stack, change}, {json: flags.json, operation: (s) => `upgrading stack "${s}"`});
   }
 }

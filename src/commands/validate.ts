@@ -37,9 +37,9 @@ Exit status: 0 valid, 3 invalid (compose or policy), 2 usage error.`;
     const {validateStack} = await import('../lib/validate.ts');
     const {renderDiagnostics, diagnosticToJson, summarize} = await import('../lib/ui/diagnostics.ts');
     const {deployTarget} = await import('../lib/client/config.ts');
-    const target = flags['no-policy'] ? undefined : await deployTarget(flags);
+    const target = flags['no-policy'] ? undefined : await deployTarget(flags, this.factory.env);
     const result = await validateStack({
-      ...loadOptionsFrom(flags),
+      ...loadOptionsFrom(flags, this.factory),
       policy: flags['no-policy'] ? false : flags.policy,
       project: target?.project,
       stack: flags.stack,
@@ -59,12 +59,12 @@ Exit status: 0 valid, 3 invalid (compose or policy), 2 usage error.`;
       };
       this.out(JSON.stringify(json, null, 2));
     } else {
-      this.out(renderDiagnostics(result.diagnostics, {color: this.stdoutTerminal.color, cwd: process.cwd()}));
+      this.out(renderDiagnostics(result.diagnostics, {color: this.stdoutTerminal.color, cwd: this.factory.cwd}));
       const services = result.project ? Object.keys(result.project.services).length : 0;
       const counts = summarize(result.errors, result.warnings);
       if (result.valid) this.err(`${result.project?.name ?? 'project'} is valid: ${services} service${services === 1 ? '' : 's'}${counts ? ` (${counts})` : ''}`);
       else this.err(`${result.project?.name ?? 'the project'} is invalid: ${counts}`);
     }
-    if (!result.valid) process.exitCode = ExitCode.invalid;
+    if (!result.valid) this.factory.setExitCode(ExitCode.invalid);
   }
 }

@@ -21,7 +21,7 @@ export default class Whoami extends SpinCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Whoami);
-    const {ctx, client} = await connect({});
+    const {ctx, client} = await connect(this.factory, {});
     const {whoami} = await import('../lib/client/contexts.ts');
     const me = await whoami(ctx, client);
     if (flags.json) return this.out(JSON.stringify(me, null, 2));

@@ -221,9 +221,9 @@ describe('spin CLI against a real agent and engine', () => {
   test('scale web=2: a second healthy replica', async () => {
     const r = await spin(['scale', 'web=2']);
     expectCode(r, 0, 'spin scale');
-    assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^web-2: started /m);
-    assert.match(r.stderr, new RegExp(`^scaled stack "${stack}" of project "${project}" to web=2: healthy \\(revision 2\\)$`, 'm'));
+    // One rendering with deploy: progress lines on stderr, the result table on stdout.
+    assert.match(r.stderr, /^\S+Z web-2 \w+: started /m);
+    assert.match(r.stdout, new RegExp(`^stack ${stack} in project ${project}: revision 2 healthy\nSERVICE +RUNNING +HEALTHY +PORTS\nweb +2/2 +2/2 +-\n`));
     const ps = psRows((await spin(['ps'])).stdout);
     assert.deepEqual(ps.slice(1).map((row) => row.slice(0, 4)), [
       ['web-1', 'web', 'running', 'healthy'],
@@ -321,15 +321,15 @@ describe('spin CLI against a real agent and engine', () => {
     assert.match(r.stderr, /^error: the token is invalid or was revoked$/m);
   });
 
-  test('the policy refuses privileged: exit 3, the located diagnostic on stdout, nothing deployed', async () => {
+  test('the policy refuses privileged: exit 3, the located diagnostic on stderr, nothing deployed', async () => {
     const dir = join(root, 'privileged');
     await mkdir(dir);
     await writeFile(join(dir, 'compose.yaml'), composeText({name: 'priv', services: {web: {...worker, privileged: true}}}));
     const r = await spin(['deploy'], {cwd: dir});
     expectCode(r, 3, 'spin deploy (privileged)');
     const line = (await readFile(join(dir, 'compose.yaml'), 'utf8')).split('\n').findIndex((l) => l.includes('"privileged"')) + 1;
-    assert.equal(r.stdout, `compose.yaml:${line}:7: error: services.web.privileged: service "web" sets privileged: true [privileged]\n  hint: remove privileged from service "web"; add back only the capabilities it needs with cap_add\n`);
-    assert.equal(r.stderr, 'error: the stack is invalid: 1 error\nhint: fix the problems above; nothing was sent to the agent\n');
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, `compose.yaml:${line}:7: error: services.web.privileged: service "web" sets privileged: true [privileged]\n  hint: remove privileged from service "web"; add back only the capabilities it needs with cap_add\nerror: the stack is invalid: 1 error\nhint: fix the problems above; nothing was sent to the agent\n`);
     assert.deepEqual(await containersOf('priv'), []);
   });
 
@@ -340,7 +340,7 @@ describe('spin CLI against a real agent and engine', () => {
     const r = await spin(['deploy'], {cwd: dir});
     expectCode(r, 3, 'spin deploy (port refused by the agent)');
     const line = (await readFile(join(dir, 'compose.yaml'), 'utf8')).split('\n').findIndex((l) => l.includes('8443:8080')) + 1;
-    assert.match(r.stdout, new RegExp(`^compose\\.yaml:${line}:\\d+: error: services\\.web\\.ports\\[0\\]\\.published: service "web" publishes host port 8443, outside the allowed ports 8080 \\[ports\\]$`, 'm'));
+    assert.match(r.stderr, new RegExp(`^compose\\.yaml:${line}:\\d+: error: services\\.web\\.ports\\[0\\]\\.published: service "web" publishes host port 8443, outside the allowed ports 8080 \\[ports\\]$`, 'm'));
     assert.match(r.stderr, /^error: /m);
     assert.deepEqual(await containersOf('port'), []);
     const stacks = await spin(['stacks', '--json']);
@@ -377,7 +377,11 @@ describe('spin CLI against a real agent and engine', () => {
     assert.match(r.stderr, /^error: deploy failed: service "worker" replica 1: exited with code 3$/m);
     assert.match(r.stderr, /^hint: the rollback removed the failed replica, so `spin logs` shows revision 1 only: its last log lines are above; `spin history` keeps why it failed$/m);
     const json = await spin(['deploy', '--json', '--timeout', '60s'], {cwd: dir});
-    const result = JSON.parse(json.stdout.trimEnd().split('\n').at(-1) as string);
+    // A failed deploy under --json: the events, one result line, then the error line.
+    const lines = json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.slice(-2).map((l) => l.type), ['result', 'error']);
+    assert.equal(lines.at(-1).error.code, 'spin.failed');
+    const result = lines.at(-2);
     // stdout and stderr reach the engine's log through two pipes: their order between them is not kept.
     assert.deepEqual([result.outcome, result.rollback, [...result.failure.logs].sort()], ['failed', {revision: 1, outcome: 'healthy'}, ['boom before the crash', 'the config is wrong']]);
 

@@ -10,7 +10,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 
-import {resolveDigest} from '../../src/lib/build/registry.ts';
+import {resolveDigest} from '../../src/lib/images/registry.ts';
 import {runSpin} from '../helpers/cli.ts';
 import {startRegistry, type TestRegistry} from '../helpers/registry.ts';
 

@@ -205,21 +205,25 @@ describe('remote commands against an agent', {concurrency: false}, () => {
     }
   });
 
-  test('scale: progress on stderr, then the outcome; failed exits 1 with the logs; timeout exits 5', async () => {
+  // Scale renders as deploy does (one pipeline): progress lines on stderr, the result table on stdout.
+  test('scale: progress on stderr, the result on stdout; failed exits 1 with the logs; timeout exits 5', async () => {
     const ok = await spin(['scale', 'web=3', '--stack', 'portal']);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.equal(ok.stdout, '');
-    assert.equal(ok.stderr, 'web-1: 3 replicas started\nscaled stack "portal" of project "demo" to web=3: healthy (revision 2)\n');
+    assert.equal(ok.stdout, 'stack portal in project demo: revision 2 healthy\nSERVICE   RUNNING   HEALTHY   PORTS\nweb       3/3       -         127.0.0.1:8080->80/tcp\nweb: http://127.0.0.1:8080\n');
+    assert.match(ok.stderr, /^\S+ web-1 \w+: 3 replicas started\n$/);
 
     orchestrator.next = 'failed';
     const failed = await spin(['scale', 'web=4', '--stack', 'portal']);
     assert.equal(failed.code, 1);
-    assert.match(failed.stderr, /last log lines of web-2:\n {2}listening on :80\n {2}panic: out of cheese\nerror: scaling stack "portal" to web=4 failed: service "web" replica 2: exited with code 1\n/);
+    assert.match(failed.stderr, /\n {2}web \| listening on :80\n {2}web \| panic: out of cheese\nerror: scaling stack "portal" to web=4 failed: service "web" replica 2: exited with code 1\n/);
 
     orchestrator.next = 'timeout';
     const slow = await spin(['scale', 'web=2', '--stack', 'portal', '--json']);
     assert.equal(slow.code, 5);
-    assert.equal(JSON.parse(slow.stdout).outcome, 'timeout');
+    const lines = slow.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.at(-2), {...lines.at(-2), type: 'result', project: 'demo', stack: 'portal', outcome: 'timeout'});
+    assert.equal(lines.at(-1).type, 'error');
+    assert.equal(lines.at(-1).error.code, 'spin.timeout');
   });
 
   test('history: newest first, outcomes, images as ps shows them, the revision that runs marked', async () => {
@@ -390,7 +394,9 @@ describe('remote commands against an agent', {concurrency: false}, () => {
     const all = r.stdout + r.stderr;
     assert.equal(all.split(message).length - 1, 1, all);
     assert.equal(all.split(hint).length - 1, 1, all);
-    assert.match(r.stdout, new RegExp(`^compose\\.yaml:8:3: error: secrets\\.nope: ${message.replace(/"/g, '"')}\n  hint: `));
+    // The problems of a refused deploy are not its result: stderr, before the error line.
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`(^|\n)compose\\.yaml:8:3: error: secrets\\.nope: ${message.replace(/"/g, '"')}\n  hint: `));
     assert.match(r.stderr, /^error: the agent refused the stack: 1 error\nhint: fix the problems above\n$/m);
     assert.equal((await spin(['rm', '--yes', '--stack', 'vault'])).code, 0);
   });

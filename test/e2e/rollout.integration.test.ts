@@ -175,7 +175,7 @@ describe('rolling upgrades behind the ingress', {skip}, () => {
     const r = await runSpin(['rollback', '--stack', 'steady'], {env: spinEnv()});
     const report = await traffic.stop();
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /stack "steady" of project "ro[0-9a-f]+" rolled back: revision 3 healthy/);
+    assert.match(r.stdout, /^stack steady in project ro[0-9a-f]+: revision 3 healthy$/m);
     assert.deepEqual(report.errors, []);
     assert.equal(report.sequence.at(-1), 'v1');
     const now = await replicas('steady');
@@ -193,8 +193,8 @@ describe('rolling upgrades behind the ingress', {skip}, () => {
 
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^error: upgrading stack "steady" failed: service "web" replica 1: turned unhealthy: its healthcheck failed \(exit code 1/m);
-    assert.match(r.stderr, /^rolled back: the agent put stack "steady" back on revision 3; the stack runs it again$/m);
-    assert.match(r.stderr, /^web: recreate \(image changed; start-first \(behind the ingress\), 1 at a time, on failure rollback\)$/m);
+    assert.match(r.stdout, /^stack steady in project ro[0-9a-f]+: revision 4 failed and was rolled back to revision 3, which runs healthy$/m);
+    assert.match(r.stderr, / plan: web: recreate \(image changed; start-first \(behind the ingress\), 1 at a time, on failure rollback\)$/m);
     assert.deepEqual(report.errors, []);
     assert.deepEqual(Object.keys(report.bodies), ['v1']);
     // The very same containers, never restarted, and no replacement left behind.

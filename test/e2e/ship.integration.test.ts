@@ -159,7 +159,7 @@ describe('build, ship and run', () => {
 
     const back = await runSpin(['rollback', '--to', '1', '--stack', 'moved', '--json'], {env});
     assert.equal(back.code, 0, back.stderr);
-    assert.equal(JSON.parse(back.stdout).images.web, digestOne);
+    assert.equal(JSON.parse(back.stdout.trim().split('\n').at(-1)!).images.web, digestOne);
     assert.equal(await page(port), 'version one');
     await runSpin(['rm', '--yes', '--stack', 'moved'], {env});
   });

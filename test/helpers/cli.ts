@@ -1,9 +1,16 @@
-// Runs the built CLI (bin/run.js) as a user would, piped or on a pseudo-terminal.
+// Runs the built CLI (bin/run.js) as a user would, piped or on a pseudo-terminal; or one command
+// class in this process (runCommand), with its streams, env and agent client handed in.
 
 import {spawn} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
+
+import {Config} from '@oclif/core';
+
+import type {SpinCommand} from '../../src/cli/base.ts';
+import {trackClients, type Factory} from '../../src/cli/factory.ts';
+import type {AgentClient} from '../../src/lib/client/agent.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(ROOT, 'bin/run.js');
@@ -71,4 +78,50 @@ export function helpExamples(help: string): HelpExample[] {
     }
   }
   return out;
+}
+
+/** What an in-process run of a command left behind. */
+export interface InProcessResult extends RunResult {
+  /** How many agent clients the command made and then closed. */
+  closed: number;
+}
+
+export interface InProcessOptions {
+  cwd?: string;
+  /** The command's whole environment: nothing of the test process leaks in. */
+  env?: Record<string, string | undefined>;
+  /** The agent client every connect gets (a small fake); only the methods a test calls need exist. */
+  agent?: Partial<AgentClient>;
+  now?: Date;
+}
+
+let loadedConfig: Promise<Config> | undefined;
+
+/**
+ * Runs a command class in this process, as oclif would (`init`, `run`, `catch`, `finally`), with
+ * a factory of string streams (piped, no color), the given env and cwd, and a fake agent client.
+ * No build and no spawn: the command's source is what runs.
+ */
+export async function runCommand(command: new (argv: string[], config: Config) => SpinCommand, argv: string[], options: InProcessOptions = {}): Promise<InProcessResult> {
+  loadedConfig ??= Config.load(ROOT);
+  const out = {stdout: '', stderr: ''};
+  const stream = (name: 'stdout' | 'stderr') => ({isTTY: false, write: (chunk: string) => ((out[name] += chunk), true)});
+  let code = 0;
+  let closed = 0;
+  const agent = options.agent;
+  const factory: Factory = {
+    stdout: {stream: stream('stdout'), terminal: {tty: false, color: false}},
+    stderr: {stream: stream('stderr'), terminal: {tty: false, color: false}},
+    env: Object.fromEntries(Object.entries(options.env ?? {}).filter(([, v]) => v !== undefined)),
+    cwd: options.cwd ?? ROOT,
+    now: () => options.now ?? new Date('2026-01-01T00:00:00Z'),
+    ...trackClients(() => {
+      if (!agent) throw new Error('runCommand: the command connected to an agent, and the test gave none');
+      return {...agent, close: () => void closed++} as AgentClient;
+    }),
+    docker: () => Promise.reject(new Error('runCommand: no Docker engine in an in-process test')),
+    setExitCode: (c) => void (code = c),
+  };
+  await new command(argv, await loadedConfig).runWith(factory);
+  return {code, ...out, closed};
 }

@@ -20,7 +20,7 @@ export default class ContextLs extends SpinCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(ContextLs);
     const {listContexts} = await import('../../lib/client/contexts.ts');
-    const list = await listContexts();
+    const list = await listContexts(this.factory.env);
     if (flags.json) return this.out(JSON.stringify({current: list.current ?? null, contexts: list.contexts}, null, 2));
     if (list.overriddenBy === 'SPIN_URL') this.err('note: SPIN_URL and SPIN_TOKEN are set, so commands use them instead of any context below');
     else if (list.overriddenBy === 'SPIN_CONTEXT') this.err(`note: SPIN_CONTEXT selects "${list.current}" instead of the file's current context`);

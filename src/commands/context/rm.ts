@@ -19,7 +19,7 @@ export default class ContextRm extends SpinCommand {
   async run(): Promise<void> {
     const {args} = await this.parse(ContextRm);
     const {removeContext} = await import('../../lib/client/contexts.ts');
-    const result = await removeContext(args.name);
+    const result = await removeContext(args.name, this.factory.env);
     this.err(`context "${result.context}" (${result.url}) removed${result.wasCurrent ? '; no context is current now' : ''}`);
   }
 }

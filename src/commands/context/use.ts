@@ -21,10 +21,11 @@ The context "local" is always there: the agent \`spin up\` starts on this machin
   async run(): Promise<void> {
     const {args} = await this.parse(ContextUse);
     const {useContext} = await import('../../lib/client/contexts.ts');
-    const result = await useContext(args.name);
+    const result = await useContext(args.name, this.factory.env);
     const where = result.local ? `the local agent${result.url ? ` at ${result.url}` : ', which `spin up` starts'}` : result.url;
     this.err(`context "${result.context}" (${where}) is now current`);
-    if (process.env.SPIN_URL || process.env.SPIN_TOKEN) this.err('note: SPIN_URL and SPIN_TOKEN are set and still win over it');
-    else if (process.env.SPIN_CONTEXT && process.env.SPIN_CONTEXT !== result.context) this.err(`note: SPIN_CONTEXT=${process.env.SPIN_CONTEXT} is set and still wins over it`);
+    const {env} = this.factory;
+    if (env.SPIN_URL || env.SPIN_TOKEN) this.err('note: SPIN_URL and SPIN_TOKEN are set and still win over it');
+    else if (env.SPIN_CONTEXT && env.SPIN_CONTEXT !== result.context) this.err(`note: SPIN_CONTEXT=${env.SPIN_CONTEXT} is set and still wins over it`);
   }
 }

@@ -33,9 +33,9 @@ Exit status: 0 logged in, 2 usage error, 4 credentials refused, 6 registry unrea
     if (!flags['password-stdin']) {
       throw new UsageError('no password given', {hint: 'pipe it in with --password-stdin, e.g. `spin registry login HOST -u USER --password-stdin < password.txt`'});
     }
-    const {normalizeRegistry, registryHost} = await import('../../lib/build/naming.ts');
-    const {pingRegistry} = await import('../../lib/build/registry.ts');
-    const {storeCredentials} = await import('../../lib/build/credentials.ts');
+    const {normalizeRegistry, registryHost} = await import('../../lib/images/naming.ts');
+    const {pingRegistry} = await import('../../lib/images/registry.ts');
+    const {storeCredentials} = await import('../../lib/images/credentials.ts');
     const registry = registryHost(normalizeRegistry(args.registry));
     const password = await readPassword();
     await pingRegistry(registry, {username: flags.username, password});

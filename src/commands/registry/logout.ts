@@ -16,8 +16,8 @@ as \`docker logout\` does. Logging out of a registry you are not logged in to is
 
   async run(): Promise<void> {
     const {args} = await this.parse(RegistryLogout);
-    const {normalizeRegistry, registryHost} = await import('../../lib/build/naming.ts');
-    const {removeCredentials} = await import('../../lib/build/credentials.ts');
+    const {normalizeRegistry, registryHost} = await import('../../lib/images/naming.ts');
+    const {removeCredentials} = await import('../../lib/images/credentials.ts');
     const registry = registryHost(normalizeRegistry(args.registry));
     const removed = await removeCredentials(registry);
     this.err(removed ? `logged out of registry "${registry}"` : `not logged in to registry "${registry}"; nothing to remove`);

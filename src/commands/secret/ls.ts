@@ -20,7 +20,7 @@ export default class SecretLs extends SpinCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(SecretLs);
-    const {client, project} = await connect(flags);
+    const {client, project} = await connect(this.factory, flags);
     const p = project();
     const {secrets} = await client.secrets(p);
     if (flags.json) return this.out(JSON.stringify({project: p, secrets}, null, 2));

@@ -30,7 +30,7 @@ they started with; the next deploy that needs the secret fails until it is creat
     const {args, flags} = await this.parse(SecretRm);
     const {validateSecretName} = await import('../../lib/client/secrets.ts');
     const name = validateSecretName(args.name);
-    const {client, project} = await connect(flags);
+    const {client, project} = await connect(this.factory, flags);
     const p = project();
     try {
       await client.removeSecret(p, name, flags.force);

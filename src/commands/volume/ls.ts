@@ -20,7 +20,7 @@ export default class VolumeLs extends SpinCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(VolumeLs);
-    const {client, project} = await connect(flags);
+    const {client, project} = await connect(this.factory, flags);
     const p = project();
     const {volumes} = await client.volumes(p);
     if (flags.json) return this.out(JSON.stringify({project: p, volumes}, null, 2));

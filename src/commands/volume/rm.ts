@@ -25,7 +25,7 @@ export default class VolumeRm extends SpinCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(VolumeRm);
-    const {client, project} = await connect(flags);
+    const {client, project} = await connect(this.factory, flags);
     const p = project();
     const {confirmDestructive} = await import('../../lib/ui/confirm.ts');
     await confirmDestructive({

@@ -109,7 +109,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
   const secretsDir = join(options.dataDir, 'secrets');
   // Pulls use the agent user's own Docker credentials (`docker login` / `spin registry login`).
   const registryAuth = async (registry: string) => {
-    const {getCredentials} = await import('../build/credentials.ts');
+    const {getCredentials} = await import('../images/credentials.ts');
     const found = await getCredentials(registry);
     return found && found.username !== undefined ? {username: found.username, password: found.password ?? ''} : undefined;
   };

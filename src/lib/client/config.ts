@@ -3,10 +3,10 @@
 // per command, so parallel CI jobs never race on a shared file.
 
 import {chmod, mkdir, readFile, rename, stat, writeFile} from 'node:fs/promises';
-import {homedir} from 'node:os';
-import {dirname, join} from 'node:path';
+import {dirname} from 'node:path';
 
 import {AuthError, InvalidInputError, UsageError} from '../errors.ts';
+import {spinDir} from '../xdg.ts';
 
 export interface Context {
   url: string;
@@ -46,8 +46,7 @@ const MAX_CONFIG_BYTES = 256 * 1024;
 
 export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SPIN_CONFIG) return env.SPIN_CONFIG;
-  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
-  return join(base, 'spin', 'config.json');
+  return spinDir('config', env, 'config.json');
 }
 
 export function validateContextName(name: string): string {

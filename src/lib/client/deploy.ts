@@ -17,10 +17,13 @@ import {MAX_SECRET_BYTES} from '../limits.ts';
 /** Thrown when the compose project or the policy refuses the stack; carries every diagnostic. */
 export class StackRejectedError extends InvalidInputError {
   readonly diagnostics: Diagnostic[];
+  /** The agent's error code (`policy.violation`) when the agent refused it; none when refused here. */
+  readonly remoteCode?: string;
 
-  constructor(message: string, diagnostics: Diagnostic[], hint?: string) {
+  constructor(message: string, diagnostics: Diagnostic[], hint?: string, remoteCode?: string) {
     super(message, {hint});
     this.diagnostics = diagnostics;
+    this.remoteCode = remoteCode;
   }
 }
 
@@ -121,7 +124,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResultJson> 
       const errors = diagnostics.filter((d) => d.severity === 'error').length;
       const message = diagnostics.some((d) => d.message === remote.message) ? `the agent refused the stack: ${errors} error${errors === 1 ? '' : 's'}` : remote.message;
       const hint = !remote.hint || diagnostics.some((d) => d.hint === remote.hint) ? 'fix the problems above' : remote.hint;
-      throw new StackRejectedError(message, diagnostics, hint);
+      throw new StackRejectedError(message, diagnostics, hint, remote.remoteCode);
     }
     throw err;
   }

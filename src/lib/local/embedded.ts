@@ -5,11 +5,12 @@
 
 import {spawn} from 'node:child_process';
 import {chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync} from 'node:fs';
-import {homedir, userInfo} from 'node:os';
+import {userInfo} from 'node:os';
 import {join} from 'node:path';
 
 import {AgentClient} from '../client/agent.ts';
 import {OperationError} from '../errors.ts';
+import {spinDir} from '../xdg.ts';
 
 export const LOCAL_PROJECT = 'local';
 const LOCAL_USER = 'local';
@@ -32,8 +33,7 @@ interface StateFile {
 
 export function localDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SPIN_LOCAL_DIR) return env.SPIN_LOCAL_DIR;
-  const base = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local', 'state');
-  return join(base, 'spin', 'local');
+  return spinDir('state', env, 'local');
 }
 
 function readState(file: string): StateFile | undefined {

@@ -2,9 +2,9 @@
 // --progress plain: the whole log, each line prefixed with its service. Push on a TTY: a live
 // progress bar per layer; piped: one line per layer status change.
 
-import type {BuildEvent, BuildFailedError} from '../build/build.ts';
-import type {PushEvent} from '../build/push.ts';
-import {createLiveArea} from './live.ts';
+import type {BuildEvent, BuildFailedError} from '../images/build.ts';
+import type {PushEvent} from '../images/push.ts';
+import {createLiveLoop} from './live.ts';
 import {clipToWidth, palette, type SizedStream, type Terminal} from './terminal.ts';
 
 export interface Renderer<E> {
@@ -97,39 +97,31 @@ export function createPushRenderer(stream: SizedStream, terminal: Terminal): Ren
     };
   }
   const layers = new Map<string, LayerState>();
-  const live = createLiveArea(stream);
-  let dirty = false;
   const lines = () =>
     [...layers.values()].map((l) => {
       const mark = /Pushed|already exists|Mounted/.test(l.status) ? c.green('✔') : c.cyan('•');
       const progress = l.total && l.current !== undefined && l.status === 'Pushing' ? `  ${bar(l.current, l.total, 24)} ${formatBytes(l.current)}/${formatBytes(l.total)}` : '';
       return `${mark} ${c.bold(l.service)} ${l.layer}  ${l.status}${progress}`;
     });
-  const draw = (above: string[] = []) => {
-    dirty = false;
-    live.draw(lines(), above);
-  };
-  const timer = setInterval(() => dirty && draw(), 100);
-  timer.unref();
+  const live = createLiveLoop(stream, lines, {intervalMs: 100});
   return {
     event(e) {
       if (e.type === 'layer') {
         const key = `${e.service}/${e.layer}`;
         const before = layers.get(key)?.status;
         layers.set(key, {service: e.service, layer: e.layer, status: e.status, current: e.current, total: e.total});
-        if (before !== e.status) draw();
-        else dirty = true;
+        if (before !== e.status) live.draw();
+        else live.invalidate();
         return;
       }
       // Finished images leave the live area: their layers collapse into one line that stays.
       if (e.type === 'done') {
         for (const key of [...layers.keys()]) if (key.startsWith(`${e.service}/`)) layers.delete(key);
-        draw([`${c.green('✔')} ${c.bold(e.service)} pushed ${e.image}`]);
+        live.draw([`${c.green('✔')} ${c.bold(e.service)} pushed ${e.image}`]);
       }
     },
     done() {
-      clearInterval(timer);
-      if (dirty) draw();
+      live.stop();
     },
   };
 }

@@ -73,10 +73,3 @@ export function renderFailureLogs(result: Pick<DeployResultJson, 'failure'>): st
   const f = result.failure;
   return f?.logs.length ? `${f.logs.map((l) => `  ${f.service} | ${l}`).join('\n')}\n` : '';
 }
-
-/** The same lines under a heading naming the replica, for commands with one event per line. */
-export function renderFailureLogsHeaded(result: Pick<DeployResultJson, 'failure'>): string {
-  const f = result.failure;
-  if (!f?.logs.length) return '';
-  return `last log lines of ${f.service}${f.replica ? `-${f.replica}` : ''}:\n${f.logs.map((l) => `  ${l}`).join('\n')}\n`;
-}

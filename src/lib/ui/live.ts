@@ -31,3 +31,42 @@ export function createLiveArea(stream: SizedStream, more: (hidden: number) => st
     },
   };
 }
+
+export interface LiveLoop {
+  /** Draws the block now; `above` lines are written once over it, where they stay. */
+  draw(above?: string[]): void;
+  /** The block changed: the next tick draws it (for changes too frequent to draw each). */
+  invalidate(): void;
+  /** Stops the ticks and draws the last frame (`render(final: true)`) if it moves or changed. */
+  stop(): void;
+}
+
+/**
+ * A live area with its redraw loop, the one deploy progress and push progress share: every
+ * `intervalMs` it draws `render` again when the block changed, or always when it is `animated`
+ * (a spinner: `tick` counts the frames). The timer never keeps the process alive.
+ */
+export function createLiveLoop(stream: SizedStream, render: (tick: number, final: boolean) => string[], options: {intervalMs: number; animated?: boolean; more?: (hidden: number) => string}): LiveLoop {
+  const live = createLiveArea(stream, options.more);
+  let tick = 0;
+  let dirty = false;
+  const draw = (above?: string[], final = false) => {
+    dirty = false;
+    live.draw(render(tick, final), above);
+  };
+  const timer = setInterval(() => {
+    tick++;
+    if (dirty || (options.animated && render(tick, false).length > 0)) draw();
+  }, options.intervalMs);
+  timer.unref();
+  return {
+    draw,
+    invalidate() {
+      dirty = true;
+    },
+    stop() {
+      clearInterval(timer);
+      if (dirty || options.animated) draw(undefined, true);
+    },
+  };
+}

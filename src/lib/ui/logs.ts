@@ -41,7 +41,13 @@ export function replicaNames(status: StackStatus, services: string[] = []): stri
     .flatMap((s) => [...s.replicas].sort((a, b) => a.replica - b.replica).map((r) => replicaName({service: s.service, replica: r.replica})));
 }
 
-export function createLogPrinter(out: NodeJS.WritableStream, options: LogPrinterOptions): LogPrinter {
+/** Where log lines go: a stream that may ask the printer to wait (`drain`), as a pipe does. */
+export interface LogOutput {
+  write(chunk: string): boolean;
+  once?(event: 'drain', listener: () => void): unknown;
+}
+
+export function createLogPrinter(out: LogOutput, options: LogPrinterOptions): LogPrinter {
   const c = palette(options.color);
   const colors = prefixColors(c);
   const known = [...new Set(options.replicas ?? [])];
@@ -58,7 +64,7 @@ export function createLogPrinter(out: NodeJS.WritableStream, options: LogPrinter
     if (!buffer) return;
     const chunk = buffer;
     buffer = '';
-    if (!out.write(chunk)) pending = new Promise((resolve) => out.once('drain', () => resolve()));
+    if (!out.write(chunk) && out.once) pending = new Promise((resolve) => out.once!('drain', () => resolve()));
   };
 
   const prefix = (l: LogLine) => {

@@ -5,7 +5,7 @@
 // logs read top to bottom.
 
 import type {DeployEvent} from '../engine/types.ts';
-import {createLiveArea} from './live.ts';
+import {createLiveLoop} from './live.ts';
 import {palette, type SizedStream, type Terminal} from './terminal.ts';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -49,47 +49,40 @@ export function createProgress(stream: SizedStream, terminal: Terminal): Progres
     return {event: (e) => void stream.write(`${plainLine(e)}\n`), done: () => {}};
   }
   const c = palette(terminal.color);
-  const live = createLiveArea(stream, (n) => c.dim(`… and ${n} more`));
   let services = new Map<string, {type: string; message: string}>();
-  let frame = 0;
-  const mark = (type: string, final: boolean) => {
+  const mark = (type: string, final: boolean, frame: number) => {
     if (type === 'healthy' || type === 'running' || type === 'done') return c.green('✔');
     if (type === 'failed') return c.red('✖');
     if (type === 'remove' || type === 'stop') return c.dim('-');
     return final ? c.dim('•') : c.cyan(SPINNER[frame % SPINNER.length]);
   };
-  const lines = (final: boolean) => {
+  const lines = (frame: number, final: boolean) => {
     const width = Math.max(0, ...[...services.keys()].map((name) => name.length));
-    return [...services].map(([name, s]) => `${mark(s.type, final)} ${c.bold(name.padEnd(width))}  ${s.message}`);
+    return [...services].map(([name, s]) => `${mark(s.type, final, frame)} ${c.bold(name.padEnd(width))}  ${s.message}`);
   };
-  const timer = setInterval(() => {
-    frame++;
-    if (services.size > 0) live.draw(lines(false));
-  }, FRAME_MS);
-  timer.unref();
+  const live = createLiveLoop(stream, lines, {intervalMs: FRAME_MS, animated: true, more: (n) => c.dim(`… and ${n} more`)});
   return {
     event(e) {
       if (e.service) {
         // "web-2 is healthy" and "web replica 2 …" name their replica; "created demo.portal.web.2" does not say it so.
         const named = e.replica === undefined || new RegExp(`(^|\\s)${escapeRegExp(`${e.service}-${e.replica}`)}\\b|\\breplica ${e.replica}\\b`).test(e.message);
         services.set(e.service, {type: e.type, message: named ? e.message : `${e.message} (replica ${e.replica})`});
-        live.draw(lines(false));
+        live.draw();
         return;
       }
       const message = (e.type === 'plan' ? planLines(e.message) : [e.message]).map((m) => c.dim(m));
       // A new plan (the rollback's) or a message after a failure starts a new block: the lines so
       // far stay as they ended, so the failure is not painted over. Other messages go above the block.
       if (e.type === 'plan' || [...services.values()].some((s) => s.type === 'failed')) {
-        const frozen = lines(true);
+        const frozen = lines(0, true);
         services = new Map();
-        live.draw([], [...frozen, ...message]);
+        live.draw([...frozen, ...message]);
       } else {
-        live.draw(lines(false), message);
+        live.draw(message);
       }
     },
     done() {
-      clearInterval(timer);
-      live.draw(lines(true));
+      live.stop();
     },
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
-import {normalizeRegistry, parseReference, repositoryName, resolveNaming, serviceImage} from '../../../src/lib/build/naming.ts';
+import {normalizeRegistry, parseReference, repositoryName, resolveNaming, serviceImage} from '../../../src/lib/images/naming.ts';
 
 describe('image references', () => {
   test('registry, repository, tag and digest as Docker reads them', () => {

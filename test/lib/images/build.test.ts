@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
-import {dockerfileBaseImages, extraHosts, parseBuildArgs} from '../../../src/lib/build/build.ts';
-import {runJobs} from '../../../src/lib/build/schedule.ts';
+import {dockerfileBaseImages, extraHosts, parseBuildArgs} from '../../../src/lib/images/build.ts';
+import {runJobs} from '../../../src/lib/images/schedule.ts';
 
 describe('build inputs', () => {
   test('--build-arg NAME=VALUE, NAME from the environment, bad names refused', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
-import {explainBuildFailure} from '../../../src/lib/build/failure.ts';
+import {explainBuildFailure} from '../../../src/lib/images/failure.ts';
 
 const ctx = {service: 'web', context: '/src/hello/web'};
 const nothing = async () => false;

@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, describe, test} from 'node:test';
 
-import {planImages, planPush, type PlanImagesOptions} from '../../../src/lib/build/plan.ts';
+import {planImages, planPush, type PlanImagesOptions} from '../../../src/lib/images/plan.ts';
 
 const roots: string[] = [];
 after(() => roots.forEach((r) => rmSync(r, {recursive: true, force: true})));

@@ -3,8 +3,9 @@
 // file only means one full build.
 
 import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
-import {homedir} from 'node:os';
-import {dirname, join} from 'node:path';
+import {dirname} from 'node:path';
+
+import {spinDir} from '../xdg.ts';
 
 const MAX_ENTRIES = 500;
 const MAX_BYTES = 1024 * 1024;
@@ -15,8 +16,7 @@ export interface KeyCache {
 }
 
 export function keyCachePath(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache');
-  return join(base, 'spin', 'build-keys.json');
+  return spinDir('cache', env, 'build-keys.json');
 }
 
 export function fileKeyCache(path: string = keyCachePath()): KeyCache {

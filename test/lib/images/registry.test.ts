@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {createServer, type IncomingMessage, type Server} from 'node:http';
 import {after, before, describe, test} from 'node:test';
 
-import {parseChallenge, pingRegistry, registryBaseUrl, resolveDigest} from '../../../src/lib/build/registry.ts';
+import {parseChallenge, pingRegistry, registryBaseUrl, resolveDigest} from '../../../src/lib/images/registry.ts';
 
 // A registry behind a token service, as Docker Hub, GitLab or Harbor run it (the test registry
 // elsewhere uses htpasswd, i.e. the Basic challenge).

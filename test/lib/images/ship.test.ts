@@ -10,9 +10,9 @@ import {after, describe, test} from 'node:test';
 
 import type Dockerode from 'dockerode';
 
-import {planImages} from '../../../src/lib/build/plan.ts';
-import {ImageNotFoundError} from '../../../src/lib/build/registry.ts';
-import {builtImages, pinImages} from '../../../src/lib/client/ship.ts';
+import {planImages} from '../../../src/lib/images/plan.ts';
+import {ImageNotFoundError} from '../../../src/lib/images/registry.ts';
+import {builtImages, pinImages} from '../../../src/lib/images/ship.ts';
 import {loadProject} from '../../../src/lib/compose/load.ts';
 import {OperationError} from '../../../src/lib/errors.ts';
 

@@ -6,7 +6,7 @@ import {after, describe, test} from 'node:test';
 
 import {extract} from 'tar-stream';
 
-import {listContext, packContext} from '../../../src/lib/build/context.ts';
+import {listContext, packContext} from '../../../src/lib/images/context.ts';
 
 const roots: string[] = [];
 after(() => roots.forEach((r) => rmSync(r, {recursive: true, force: true})));

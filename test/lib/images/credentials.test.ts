@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, describe, test} from 'node:test';
 
-import {credentialKey, engineAuth, getCredentials, removeCredentials, storeCredentials} from '../../../src/lib/build/credentials.ts';
+import {credentialKey, engineAuth, getCredentials, removeCredentials, storeCredentials} from '../../../src/lib/images/credentials.ts';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, {recursive: true, force: true})));

@@ -1,16 +1,18 @@
-// The ship half of build-ship-run, shared by `spin up` and `spin deploy --build`: build the
-// services that have `build:`, push them when the agent is remote, and pin every image to a
-// digest so a revision runs exactly these bytes, even after a tag moves.
+// The ship half of build-ship-run, the step of the stack pipeline (client/pipeline.ts) between
+// "the project is valid" and "send it to the agent": build the services that have `build:` (or
+// find the images `spin build` made for their current content), push them when the agent is
+// remote, and pin every image to a digest so a revision runs exactly these bytes, even after a
+// tag moves. Image names follow the same rules as `spin build` (registry, project, content tag).
 
 import type Dockerode from 'dockerode';
 
-import {getCredentials} from '../build/credentials.ts';
-import {buildImages, type BuildEvent} from '../build/build.ts';
-import {fileKeyCache, keyCachePath} from '../build/key-cache.ts';
-import {parseReference, repositoryName} from '../build/naming.ts';
-import {planImages, planPush, type PlanImagesOptions} from '../build/plan.ts';
-import {pushImages, type PushEvent} from '../build/push.ts';
-import {ImageNotFoundError, resolveDigest} from '../build/registry.ts';
+import {getCredentials} from './credentials.ts';
+import {buildImages, type BuildEvent} from './build.ts';
+import {fileKeyCache, keyCachePath} from './key-cache.ts';
+import {parseReference, repositoryName} from './naming.ts';
+import {planImages, planPush, type PlanImagesOptions} from './plan.ts';
+import {pushImages, type PushEvent} from './push.ts';
+import {ImageNotFoundError, resolveDigest} from './registry.ts';
 import {diagnostic} from '../compose/diagnostics.ts';
 import type {Diagnostic, Project} from '../compose/types.ts';
 import {engineError, isNotFound} from '../engine/errors.ts';
@@ -22,6 +24,45 @@ export interface ShipOptions extends Omit<PlanImagesOptions, 'services'> {
   push: boolean;
   onBuild?: (e: BuildEvent) => void;
   onPush?: (e: PushEvent) => void;
+}
+
+export interface ShipStep {
+  /** Build (and, when `push`, push) the services that have `build:`; else use the images built earlier. */
+  build: boolean;
+  /** A remote agent: push built images and pin every image to its registry digest. */
+  push: boolean;
+  registry?: string;
+  /**
+   * The project part of image names, as `spin build --project` takes it. Undefined: SPIN_PROJECT,
+   * else the compose project's name (the embedded agent's platform project is always `local`,
+   * which would put every folder's images under one name).
+   */
+  imageProject?: string;
+  /** Where the project was loaded from: build contexts and `.env` are read relative to it. */
+  loadOptions: Omit<PlanImagesOptions, 'services' | 'loaded' | 'registry' | 'project'>;
+  /** The Docker Engine client, asked for only when an image is built or looked for. */
+  docker: () => Promise<Dockerode>;
+  onBuild?: (e: BuildEvent) => void;
+  onPush?: (e: PushEvent) => void;
+}
+
+/**
+ * The image every service of the loaded project runs after the ship step: built, pushed and
+ * pinned as the step says, by service. Services that neither build nor need pinning are absent.
+ */
+export async function shipImages(project: Project, step: ShipStep): Promise<Shipped> {
+  const naming = {...step.loadOptions, loaded: project, push: step.push, registry: step.registry, project: step.imageProject};
+  const built = new Set(Object.entries(project.services).filter(([, s]) => s.build).map(([name]) => name));
+  let images: Record<string, string> = {};
+  if (step.build) {
+    images = (await buildAndShip({...naming, docker: await step.docker(), onBuild: step.onBuild, onPush: step.onPush})).images;
+  } else if (built.size > 0) {
+    // Images built earlier (`spin build`, then `spin push` for a remote agent) carry the names build gives them.
+    images = (await builtImages({...naming, docker: await step.docker()})).images;
+  }
+  if (!step.push) return {images, warnings: []};
+  // What was just pushed is in the registry; what was built earlier must be, or it was never pushed.
+  return pinImages(project, images, undefined, step.build ? new Set() : built);
 }
 
 export interface Shipped {
