@@ -13,7 +13,7 @@ import Ps from '../../src/commands/ps.ts';
 import Rollback from '../../src/commands/rollback.ts';
 import Scale from '../../src/commands/scale.ts';
 import Validate from '../../src/commands/validate.ts';
-import type {DeployEventJson, DeployResultJson} from '../../src/lib/client/api-types.ts';
+import type {DeployEventJson, DeployResultJson} from '../../src/lib/api/types.ts';
 import {InvalidInputError} from '../../src/lib/errors.ts';
 import {runCommand} from '../helpers/cli.ts';
 
@@ -30,6 +30,7 @@ const RESULT: DeployResultJson = {
   plan: {services: [], create: {networks: [], volumes: []}, noop: false},
   status: {services: []} as unknown as DeployResultJson['status'],
   images: {web: `busybox@${DIGEST}`},
+  warnings: [],
 };
 
 /** A fake agent answering every stack change with one progress event and RESULT. */

@@ -9,7 +9,7 @@ import type {BuildEvent} from '../images/build.ts';
 import type {PushEvent} from '../images/push.ts';
 import type {ShipStep} from '../images/ship.ts';
 import type {AgentClient} from './agent.ts';
-import type {DeployEventJson, DeployResultJson} from './api-types.ts';
+import type {DeployEventJson, DeployResultJson} from '../api/types.ts';
 import {deploy, prepareDeploy, withImages} from './deploy.ts';
 import type {ValidateOptions} from '../validate.ts';
 
