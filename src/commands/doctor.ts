@@ -13,7 +13,7 @@ Exit status: 0 when no check failed (warnings allowed), 1 when one did.`;
 
   static override examples = [
     {description: 'Check everything', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'The failed checks, for a script', command: '<%= config.bin %> <%= command.id %> --json | jq ".checks[] | select(.status == \\"fail\\")"'},
+    {description: 'The failed checks, for a script', command: `<%= config.bin %> <%= command.id %> --json | jq '.checks[] | select(.status == "fail")'`},
     {description: 'Check another stored context', command: 'SPIN_CONTEXT=prod <%= config.bin %> <%= command.id %>'},
   ];
 
