@@ -6,15 +6,17 @@
 // afterwards, even when a step fails.
 
 import assert from 'node:assert/strict';
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 
+import {startAgent, type AgentProcess} from '../helpers/agent.ts';
 import {ROOT, runSpin} from '../helpers/cli.ts';
 import {buildBusyboxImage, cleanupProject, dockerClient, requireEngine, uniqueName} from '../helpers/docker.ts';
 import {LessonShell, outputMatches, parseLesson, showsError, substitute} from '../helpers/lessons.ts';
-import {freePortInRange} from '../helpers/ports.ts';
+import {freePort, freePortInRange} from '../helpers/ports.ts';
+import {startRegistry, type TestRegistry} from '../helpers/registry.ts';
 
 const docker = dockerClient();
 const owner = uniqueName('lsn');
@@ -83,4 +85,63 @@ describe('lesson 1: build and run on the laptop', () => {
     ['local/', `${project}/`],
     ['127.0.0.1:8080', `127.0.0.1:${port}`],
   ]);
+});
+
+/** A platform: a real agent process with its ingress and a real registry, and a user of one project. */
+async function startPlatform(dir: string, project: string): Promise<{agent: AgentProcess; registry: TestRegistry; ingressPort: number; token: string}> {
+  const registry = await startRegistry();
+  // The agent pulls with its own Docker credentials; the trainee pushes with theirs.
+  mkdirSync(join(dir, 'agent-docker'), {recursive: true});
+  const auth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64');
+  writeFileSync(join(dir, 'agent-docker', 'config.json'), JSON.stringify({auths: {[registry.host]: {auth}}}), {mode: 0o600});
+  const ingressPort = await freePort();
+  const agent = await startAgent({env: {DOCKER_CONFIG: join(dir, 'agent-docker')}, args: ['--registry', registry.host, '--ingress-listen', `127.0.0.1:${ingressPort}`]});
+  const token = await agent.addUser('ada', {projects: [project]});
+  return {agent, registry, ingressPort, token};
+}
+
+/** What a platform lesson's text names (the example platform) and what the test runs. */
+function platformSubstitutions(p: {agent: AgentProcess; registry: TestRegistry; ingressPort: number}, project: string, port: number): [string, string][] {
+  return [
+    ['https://spin.example.org', p.agent.url],
+    ['registry.example.org', p.registry.host],
+    ['apps.example.org', `localhost:${p.ingressPort}`],
+    // The test registry has one user of its own.
+    ['-u ada', `-u ${p.registry.username}`],
+    ['as "ada"', `as "${p.registry.username}"`],
+    ['genomics', project],
+    ['127.0.0.1:8080', `127.0.0.1:${port}`],
+  ];
+}
+
+describe('lesson 2: ship and deploy to the platform', () => {
+  const project = uniqueName('lsn');
+  const home = join(temp, 'two');
+  let platform: Awaited<ReturnType<typeof startPlatform>>;
+  let port: number;
+  let shell: LessonShell;
+  const env = () => ({HOME: home, XDG_CONFIG_HOME: join(home, '.config'), DOCKER_CONFIG: join(home, '.docker'), SPIN_LOCAL_DIR: join(home, 'spin-local'), PORT: String(port), CI: 'true', SPIN_URL: undefined, SPIN_TOKEN: undefined, SPIN_CONTEXT: undefined, SPIN_PROJECT: undefined, SPIN_REGISTRY: undefined});
+
+  before(async () => {
+    mkdirSync(home, {recursive: true});
+    platform = await startPlatform(home, project);
+    port = await freePortInRange(60000, 60050);
+    // What the administrator sent the trainee.
+    writeFileSync(join(home, 'token.txt'), `${platform.token}\n`);
+    writeFileSync(join(home, 'registry-password.txt'), `${platform.registry.password}\n`);
+    shell = new LessonShell({cwd: home, env: env(), binDir: join(home, '.bin'), baseImages: {'busybox:1.37': busybox}});
+  });
+
+  after(async () => {
+    await runSpin(['rm', '--yes', '--stack', 'my-site', '--project', project], {env: {...env(), SPIN_URL: platform?.agent.url, SPIN_TOKEN: platform?.token}});
+    await platform?.agent.stop();
+    platform?.agent.cleanup();
+    await cleanupProject(docker, project);
+    for (const img of await docker.listImages()) {
+      if ((img.RepoTags ?? []).concat(img.RepoDigests ?? []).some((t) => t.includes(`/${project}/`))) await docker.getImage(img.Id).remove({force: true}).catch(() => undefined);
+    }
+    await platform?.registry.stop();
+  });
+
+  runLesson('02-platform.md', () => shell, () => platformSubstitutions(platform, project, port));
 });
