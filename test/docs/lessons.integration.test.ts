@@ -145,3 +145,37 @@ describe('lesson 2: ship and deploy to the platform', () => {
 
   runLesson('02-platform.md', () => shell, () => platformSubstitutions(platform, project, port));
 });
+
+describe('lesson 3: a database, an upgrade, a rollback, a crash', () => {
+  const project = uniqueName('lsn');
+  const home = join(temp, 'three');
+  let platform: Awaited<ReturnType<typeof startPlatform>>;
+  let port: number;
+  let shell: LessonShell;
+  const env = () => ({HOME: home, XDG_CONFIG_HOME: join(home, '.config'), DOCKER_CONFIG: join(home, '.docker'), SPIN_LOCAL_DIR: join(home, 'spin-local'), PORT: String(port), CI: 'true', SPIN_URL: undefined, SPIN_TOKEN: undefined, SPIN_CONTEXT: undefined, SPIN_PROJECT: undefined, SPIN_REGISTRY: undefined});
+
+  before(async () => {
+    mkdirSync(home, {recursive: true});
+    platform = await startPlatform(home, project);
+    port = await freePortInRange(60000, 60050);
+    // Where lesson 2 left the trainee: logged in to the platform and its registry.
+    const login = await runSpin(['login', platform.agent.url, '--context', 'platform', '--token-stdin'], {env: env(), input: platform.token});
+    assert.equal(login.code, 0, login.stderr);
+    const registry = await runSpin(['registry', 'login', platform.registry.host, '-u', platform.registry.username, '--password-stdin'], {env: env(), input: platform.registry.password});
+    assert.equal(registry.code, 0, registry.stderr);
+    shell = new LessonShell({cwd: home, env: env(), binDir: join(home, '.bin'), baseImages: {'busybox:1.37': busybox}});
+  });
+
+  after(async () => {
+    for (const stack of ['my-site', 'lab-notes']) await runSpin(['rm', '--yes', '--volumes', '--stack', stack], {env: env()});
+    await platform?.agent.stop();
+    platform?.agent.cleanup();
+    await cleanupProject(docker, project);
+    for (const img of await docker.listImages()) {
+      if ((img.RepoTags ?? []).concat(img.RepoDigests ?? []).some((t) => t.includes(`/${project}/`))) await docker.getImage(img.Id).remove({force: true}).catch(() => undefined);
+    }
+    await platform?.registry.stop();
+  });
+
+  runLesson('03-database.md', () => shell, () => platformSubstitutions(platform, project, port));
+});
