@@ -1,4 +1,4 @@
-// `spin doctor` as a user runs it, against the real engine of this machine and a context whose
+// `spin doctor` as a user runs it, against the real engine of this machine (hence an integration test) and a context whose
 // agent does not answer (the lessons' integration test runs it against a real agent).
 
 import assert from 'node:assert/strict';
