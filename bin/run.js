@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `spin` CLI. Kept tiny: startup time is something users feel on every command.
-import {enableCompileCache} from 'node:module';
+// A namespace import: a named one fails to link on Node 20, before the version check below can speak.
+import * as nodeModule from 'node:module';
 
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 22) {
@@ -8,7 +9,7 @@ if (major < 22) {
     'hint: run scripts/setup.sh from the spin checkout, which installs Node.js 24 into .tools/node\n');
   process.exit(2);
 }
-enableCompileCache?.();
+nodeModule.enableCompileCache?.();
 
 // A reader that goes away early (`spin --help | head -3`, `spin logs | grep -m1 …`) is no error:
 // stop quietly with 0, like `cat` does, whatever the command. Without this the write fails with

@@ -47,7 +47,7 @@ export async function doctorDeps(env: NodeJS.ProcessEnv = process.env): Promise<
       return {user: me.name, projects: me.projects, date: date ? new Date(date) : undefined};
     },
     async hasCredentials(registry: string) {
-      const {getCredentials} = await import('../build/credentials.ts');
+      const {getCredentials} = await import('../images/credentials.ts');
       return (await getCredentials(registry, {env})) !== undefined;
     },
     portFree,
