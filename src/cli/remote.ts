@@ -18,9 +18,19 @@ export const stackFlags = {
   file: composeFlags.file,
 };
 
-/** The agent of the current context (or SPIN_URL/SPIN_TOKEN); the factory closes the client when the command ends. */
-export async function connect(factory: Factory, flags: {project?: string}) {
-  const {requireContext, requireProject} = await import('../lib/client/config.ts');
+/**
+ * The agent of the current context (or SPIN_URL/SPIN_TOKEN); the factory closes the client when
+ * the command ends. With `startLocal` (the CLI's bin/run.js), a command that prepares a stack for
+ * `spin up` (a secret, before the first up) starts the local agent as `up` would, instead of
+ * failing because it is not running yet.
+ */
+export async function connect(factory: Factory, flags: {project?: string}, options: {startLocal?: string} = {}) {
+  const {requireContext, requireProject, resolveContext} = await import('../lib/client/config.ts');
+  if (options.startLocal && !(await resolveContext(factory.env))) {
+    const {ensureLocalAgent} = await import('../lib/local/embedded.ts');
+    const local = await ensureLocalAgent({spinBin: options.startLocal, env: factory.env});
+    if (local.started) factory.stderr.stream.write(`started the local Spin agent at ${local.url} (state: ${local.dir})\n`);
+  }
   const ctx = await requireContext(factory.env);
   const client = await factory.agentClient({url: ctx.url, token: ctx.token, ca: ctx.ca});
   return {ctx, client, project: () => requireProject(ctx, flags.project)};

@@ -1,3 +1,5 @@
+import {join} from 'node:path';
+
 import {Args} from '@oclif/core';
 
 import {SpinCommand} from '../../cli/base.ts';
@@ -26,7 +28,7 @@ export default class SecretCreate extends SpinCommand {
     const {readSecretValue, validateSecretName} = await import('../../lib/client/secrets.ts');
     const name = validateSecretName(args.name);
     const value = await readSecretValue({file: args.file, stdin: process.stdin});
-    const {client, project} = await connect(this.factory, flags);
+    const {client, project} = await connect(this.factory, flags, {startLocal: join(this.config.root, 'bin', 'run.js')});
     const p = project();
     const stored = await client.createSecret(p, name, value);
     this.err(`secret "${stored.name}" stored in project "${p}" (${value.length} bytes)`);
