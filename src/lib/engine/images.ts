@@ -5,7 +5,7 @@
 import type Dockerode from 'dockerode';
 
 import {InvalidInputError, OperationError, UnreachableError} from '../errors.ts';
-import {canonicalRegistry, parseImageReference} from '../policy/image-ref.ts';
+import {canonicalRegistry, parseImageReference} from '../image-ref.ts';
 import {engineCall, engineError, isNotFound} from './errors.ts';
 import {jsonLines} from '../ndjson.ts';
 

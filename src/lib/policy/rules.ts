@@ -3,7 +3,7 @@
 // how to fix it. Which rules run and the lists they read come from the Policy (policy as data).
 
 import type {ModelPath, Project, Service} from '../compose/types.ts';
-import {canonicalRegistry, parseImageReference, type ImageReference} from './image-ref.ts';
+import {canonicalRegistry, parseImageReference, type ImageReference} from '../image-ref.ts';
 import {boundDevice, globalFsMount, hostPath} from './global-fs.ts';
 import {isWithin, isWithinRoot, normalizeHostPath, PROJECT_PLACEHOLDER, showRoot} from './paths.ts';
 import type {Policy, PolicyContext, ResourceValues, RuleId} from './types.ts';

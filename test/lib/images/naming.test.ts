@@ -5,12 +5,12 @@ import {normalizeRegistry, parseReference, repositoryName, resolveNaming, servic
 
 describe('image references', () => {
   test('registry, repository, tag and digest as Docker reads them', () => {
-    assert.deepEqual(parseReference('nginx'), {registry: 'docker.io', repository: 'library/nginx', tag: undefined, digest: undefined});
-    assert.deepEqual(parseReference('team/web:1.0'), {registry: 'docker.io', repository: 'team/web', tag: '1.0', digest: undefined});
-    assert.deepEqual(parseReference('127.0.0.1:5000/p/web:abc1234-dirty'), {registry: '127.0.0.1:5000', repository: 'p/web', tag: 'abc1234-dirty', digest: undefined});
-    assert.deepEqual(parseReference('localhost/web'), {registry: 'localhost', repository: 'web', tag: undefined, digest: undefined});
+    assert.deepEqual(parseReference('nginx'), {registry: 'docker.io', repository: 'library/nginx'});
+    assert.deepEqual(parseReference('team/web:1.0'), {registry: 'docker.io', repository: 'team/web', tag: '1.0'});
+    assert.deepEqual(parseReference('127.0.0.1:5000/p/web:abc1234-dirty'), {registry: '127.0.0.1:5000', repository: 'p/web', tag: 'abc1234-dirty'});
+    assert.deepEqual(parseReference('localhost/web'), {registry: 'localhost', repository: 'web'});
     const digest = `sha256:${'a'.repeat(64)}`;
-    assert.deepEqual(parseReference(`ghcr.io/o/r@${digest}`), {registry: 'ghcr.io', repository: 'o/r', tag: undefined, digest});
+    assert.deepEqual(parseReference(`ghcr.io/o/r@${digest}`), {registry: 'ghcr.io', repository: 'o/r', digest});
     assert.equal(repositoryName(parseReference('nginx:1')), 'nginx');
     assert.equal(repositoryName(parseReference('127.0.0.1:5000/p/web:1')), '127.0.0.1:5000/p/web');
   });

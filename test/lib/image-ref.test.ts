@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
-import {canonicalRegistry, parseImageReference} from '../../../src/lib/policy/image-ref.ts';
+import {canonicalRegistry, parseImageReference} from '../../src/lib/image-ref.ts';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 
