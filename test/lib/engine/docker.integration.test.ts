@@ -107,6 +107,12 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     assert.equal(again.outcome, 'healthy');
     assert.equal(again.plan.noop, true);
     assert.deepEqual(await ids(ref), before);
+    // A dry run's plan never runs; a prepared deploy runs once.
+    const dry = await orch.prepare({ref, model: await model('app', doc), dryRun: true});
+    await assert.rejects(orch.execute(dry, {revision: 1, timeoutMs: 60_000}), /a dry run's plan cannot be executed/);
+    const once = await orch.prepare({ref, model: await model('app', doc), secrets: {}});
+    assert.deepEqual((await orch.execute(once, {revision: 1, timeoutMs: 60_000})).plan, once.plan);
+    await assert.rejects(orch.execute(once, {revision: 1, timeoutMs: 60_000}), /was not prepared by this orchestrator, or it ran already/);
 
     const changed = {...doc, services: {...doc.services, client: {...doc.services.client, environment: {MODE: 'two'}}}};
     const third = await deploy('app', await model('app', changed), {revision: 2});
