@@ -14,7 +14,7 @@ import {buildApp} from '../../src/lib/agent/app.ts';
 import {openStore} from '../../src/lib/agent/store.ts';
 import {AgentClient} from '../../src/lib/client/agent.ts';
 import type {Project} from '../../src/lib/compose/types.ts';
-import type {DeployRequest, DeployResult, Orchestrator, Plan, StackRef, StackStatus} from '../../src/lib/engine/types.ts';
+import type {DeployRequest, DeployResult, ExecuteOptions, Orchestrator, Plan, PrepareRequest, PreparedDeploy, StackRef, StackStatus} from '../../src/lib/engine/types.ts';
 import {loadPolicy} from '../../src/lib/policy/index.ts';
 import {BIN, helpExamples, runSpin} from '../helpers/cli.ts';
 
@@ -37,6 +37,14 @@ class MemoryOrchestrator implements Orchestrator {
       return {service, action: from === to ? ('keep' as const) : from === 0 ? ('create' as const) : ('scale' as const), replicas: {from, to}, configHash: 'h', reason: `${from} → ${to} replicas`};
     });
     return {services, create: {networks: [], volumes: []}, noop: services.every((s) => s.action === 'keep')};
+  }
+
+  async prepare(request: PrepareRequest): Promise<PreparedDeploy & {model: Project}> {
+    return {ref: request.ref, model: request.model, plan: await this.plan(request.ref, request.model)};
+  }
+
+  async execute(prepared: PreparedDeploy, options: ExecuteOptions): Promise<DeployResult> {
+    return this.deploy({...options, ref: prepared.ref, model: (prepared as PreparedDeploy & {model: Project}).model, secrets: {}});
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {

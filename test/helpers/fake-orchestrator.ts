@@ -1,6 +1,7 @@
 // A small in-memory Orchestrator for the agent's unit tests: it keeps what was deployed, answers
-// status from that, and records every call. Tests can hold a deploy open (`gate`), make one fail,
-// or give it log lines; exec runs three pretend commands (echo, cat, exit).
+// status from that, and records every call (`prepare` as "plan", `execute` as "deploy"). Tests can
+// hold a deploy open (`gate`), make one fail, or give it log lines; exec runs three pretend
+// commands (echo, cat, exit).
 
 import {createHash} from 'node:crypto';
 import {PassThrough} from 'node:stream';
@@ -9,14 +10,16 @@ import type {Project} from '../../src/lib/compose/types.ts';
 import {EngineError} from '../../src/lib/engine/errors.ts';
 import type {
   DeployEvent,
-  DeployRequest,
   DeployResult,
   ExecOptions,
   ExecSession,
+  ExecuteOptions,
   LogLine,
   LogOptions,
   Orchestrator,
   Plan,
+  PreparedDeploy,
+  PrepareRequest,
   RemoveReport,
   ServicePlan,
   StackRef,
@@ -43,6 +46,8 @@ export class FakeOrchestrator implements Orchestrator {
   readonly name = 'fake';
   readonly calls: FakeCall[] = [];
   readonly stacksByKey = new Map<string, Deployed>();
+  /** Requests of the deploys prepared and not executed yet. */
+  private readonly prepared = new WeakMap<PreparedDeploy, PrepareRequest>();
   /** Secrets the last deploy received. */
   lastSecrets?: Record<string, Buffer>;
   /** When set, deploy waits for it before changing anything. */
@@ -74,8 +79,14 @@ export class FakeOrchestrator implements Orchestrator {
     this.record('ping');
   }
 
-  async plan(ref: StackRef, model: Project): Promise<Plan> {
-    this.record('plan', ref);
+  async prepare(request: PrepareRequest): Promise<PreparedDeploy> {
+    this.record('plan', request.ref);
+    const prepared: PreparedDeploy = {ref: request.ref, plan: this.planOf(request.ref, request.model)};
+    this.prepared.set(prepared, request);
+    return prepared;
+  }
+
+  private planOf(ref: StackRef, model: Project): Plan {
     const current = this.stacksByKey.get(key(ref));
     const services: ServicePlan[] = Object.keys(model.services)
       .sort()
@@ -97,21 +108,24 @@ export class FakeOrchestrator implements Orchestrator {
     return {services, create: {networks: current ? [] : [`${ref.project}.${ref.stack}`], volumes: []}, noop: services.every((s) => s.action === 'keep')};
   }
 
-  async deploy(request: DeployRequest): Promise<DeployResult> {
-    this.record('deploy', request.ref, {revision: request.revision, noWait: request.noWait, timeoutMs: request.timeoutMs});
+  async execute(prepared: PreparedDeploy, options: ExecuteOptions): Promise<DeployResult> {
+    const request = this.prepared.get(prepared);
+    if (!request) throw new Error('executed a deploy that was not prepared, or twice');
+    this.prepared.delete(prepared);
+    this.record('deploy', request.ref, {revision: options.revision, noWait: options.noWait, timeoutMs: options.timeoutMs});
     this.onDeployStart?.();
     if (this.gate) await this.gate;
     if (this.deployError) throw this.deployError;
-    const plan = await this.plan(request.ref, request.model);
+    const {plan} = prepared;
     this.lastSecrets = request.secrets;
     const event = (type: DeployEvent['type'], message: string, service?: string): void =>
-      request.onEvent?.({type, time: '2024-05-01T12:00:00.000Z', ...(service ? {service, replica: 1} : {}), message});
+      options.onEvent?.({type, time: '2024-05-01T12:00:00.000Z', ...(service ? {service, replica: 1} : {}), message});
     event('plan', `${plan.services.length} services`);
     for (const s of plan.services) {
       event('create', `creating ${s.service}`, s.service);
       event('start', `starting ${s.service}`, s.service);
     }
-    this.stacksByKey.set(key(request.ref), {model: request.model, revision: request.revision, running: new Set(Object.keys(request.model.services))});
+    this.stacksByKey.set(key(request.ref), {model: request.model, revision: options.revision, running: new Set(Object.keys(request.model.services))});
     if (this.outcome === 'healthy') for (const s of plan.services) event('healthy', `${s.service} is healthy`, s.service);
     const images = Object.fromEntries(Object.entries(request.model.services).map(([n, s]) => [n, `${s.image ?? n}@sha256:${hash(s.image).padEnd(64, '0')}`]));
     const result: DeployResult = {plan, outcome: this.outcome, status: await this.status(request.ref), images};

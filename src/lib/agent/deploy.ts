@@ -8,6 +8,7 @@ import {readFile} from 'node:fs/promises';
 import type {DeployResultJson} from '../api/types.ts';
 import {loadDocument} from '../compose/load.ts';
 import {RESOLVED_MODEL_FORMAT, type Diagnostic, type Project, type UpdateConfig} from '../compose/types.ts';
+import {deploy} from '../engine/deploy.ts';
 import {hostPath} from '../engine/files.ts';
 import type {DeployEvent, DeployResult, Orchestrator, StackRef, StackStatus} from '../engine/types.ts';
 import {applyPolicyDefaults, checkPolicy, type Policy} from '../policy/index.ts';
@@ -229,7 +230,17 @@ async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJ
   const warnings = [...input.warnings, ...gate.warnings].map(diagnosticJson);
   const model = gate.model;
   const secrets = await resolveSecrets(deps, ref, model, input.secrets);
-  const plan = await orchestrator.plan(ref, model, secrets);
+  // One plan: the one a dry run shows is the one stored with the revision and the one executed.
+  const prepared = await orchestrator.prepare({
+    ref,
+    model,
+    secrets,
+    dryRun: input.dryRun,
+    ...(input.dryRun ? {} : {onEvent: input.onEvent}),
+    ...(input.updateConfigs ? {updateConfigs: input.updateConfigs} : {}),
+    ...(input.pull?.length ? {pull: input.pull} : {}),
+  });
+  const {plan} = prepared;
   const images = modelImages(model);
   if (input.dryRun) {
     return {revision: null, outcome: 'planned', plan, status: await orchestrator.status(ref), images, warnings};
@@ -238,17 +249,7 @@ async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJ
   const revision = store.addRevision(ref, {model, images, user: user.name, plan});
   let result: DeployResult;
   try {
-    result = await orchestrator.deploy({
-      ref,
-      model,
-      revision: revision.number,
-      secrets,
-      timeoutMs: input.timeoutSeconds * 1000,
-      noWait: !input.wait,
-      onEvent: input.onEvent,
-      ...(input.updateConfigs ? {updateConfigs: input.updateConfigs} : {}),
-      ...(input.pull?.length ? {pull: input.pull} : {}),
-    });
+    result = await orchestrator.execute(prepared, {revision: revision.number, timeoutMs: input.timeoutSeconds * 1000, noWait: !input.wait, onEvent: input.onEvent});
   } catch (err) {
     store.finishRevision(ref, revision.number, 'failed', err instanceof Error ? err.message : String(err));
     throw err;
@@ -297,7 +298,7 @@ async function rollBack(
     }
     const secrets = await resolveSecrets(deps, ref, gate.model, input.secrets);
     const updateConfigs = rollbackConfigs(input.model, gate.model);
-    const r = await deps.orchestrator.deploy({
+    const r = await deploy(deps.orchestrator, {
       ref,
       model: gate.model,
       revision: to.number,

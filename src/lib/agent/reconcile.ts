@@ -6,6 +6,7 @@
 // containers are left as they are. Engine stacks the store does not know are reported, never
 // deleted: they may be someone's work.
 
+import {deploy} from '../engine/deploy.ts';
 import type {Orchestrator, StackRef} from '../engine/types.ts';
 import type {Policy} from '../policy/index.ts';
 import {authorOf, policyGate, resolveSecrets} from './deploy.ts';
@@ -79,7 +80,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
         }
         for (const d of gate.warnings) if (d.source === 'policy') log('warn', `stack "${ref.stack}" in project "${ref.project}", revision ${good.number}: ${d.message}`);
         const secrets = await resolveSecrets({store, secretsDir: options.secretsDir}, ref, gate.model, {});
-        await orchestrator.deploy({ref, model: gate.model, revision: good.number, secrets, timeoutMs: (options.timeoutSeconds ?? 120) * 1000, noWait: true});
+        await deploy(orchestrator, {ref, model: gate.model, revision: good.number, secrets, timeoutMs: (options.timeoutSeconds ?? 120) * 1000, noWait: true});
         report.restored.push({...ref, revision: good.number});
         log('info', `stack "${ref.stack}" in project "${ref.project}" is back on revision ${good.number}`);
       } else {

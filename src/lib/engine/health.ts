@@ -1,13 +1,15 @@
 // Waiting for containers to be healthy. The engine's event stream (filtered to the stack's labels)
 // wakes a waiter as soon as something happens to its container; a periodic inspect covers events
-// missed while the stream (re)connects. The verdict itself is a pure function of an inspect.
+// missed while the stream (re)connects. The verdict itself is a pure function of an inspect. The
+// wait is backend-neutral: a backend hands in how to inspect a replica and its event source
+// (ContainerEvents for the Docker engine).
 
 import type Dockerode from 'dockerode';
 import {setTimeout as sleep} from 'node:timers/promises';
 
 import {labelFilter} from './naming.ts';
 import {jsonLines} from '../ndjson.ts';
-import type {StackRef} from './types.ts';
+import type {DeployEventType, StackRef} from './types.ts';
 
 /**
  * `healthy`: its healthcheck passes. `running`: it has none, and kept running for the monitor
@@ -20,6 +22,16 @@ export type Verdict =
   | {state: 'running'}
   | {state: 'done'}
   | {state: 'failed'; reason: string};
+
+/**
+ * How a replica that passed is announced: "healthy" only when a healthcheck says so; one without
+ * is "running" (which a deploy takes as success all the same).
+ */
+export function passed(verdict: {state: 'healthy' | 'running' | 'done'}, alias: string): [DeployEventType, string] {
+  if (verdict.state === 'done') return ['done', `${alias} completed`];
+  if (verdict.state === 'running') return ['running', `${alias} is running (no healthcheck)`];
+  return ['healthy', `${alias} is healthy`];
+}
 
 export interface JudgeOptions {
   /** A one-shot may exit 0 and be done. */
@@ -36,6 +48,17 @@ export interface JudgeOptions {
 }
 
 type Inspect = Pick<Dockerode.ContainerInspectInfo, 'State' | 'RestartCount'>;
+
+/** A replica as a backend reports it, in the shape of the Docker engine's inspect. */
+export type ReplicaInspect = Inspect & Pick<Dockerode.ContainerInspectInfo, 'Id'>;
+
+/** What wakes a waiter early: the backend's events about a replica. */
+export interface ReplicaEvents {
+  /** Resolves on the replica's next event, after `ms`, or when the signal aborts (never rejects). */
+  changed(id: string, ms: number, signal: AbortSignal): Promise<void>;
+  /** The exit code of the replica's last `die` event: once restarted, its state no longer has it. */
+  lastExitCode(id: string): number | undefined;
+}
 
 function exitReason(state: Inspect['State']): string {
   if (state.OOMKilled) return `was killed for using more memory than its limit (exit code ${state.ExitCode})`;
@@ -81,13 +104,13 @@ export function judge(info: Inspect, opts: JudgeOptions): Verdict {
  * One event subscription for a stack, shared by every waiter. `changed(id)` resolves the next time
  * the engine reports anything about that container.
  */
-export class ContainerEvents {
+export class ContainerEvents implements ReplicaEvents {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly exits = new Map<string, number>();
   private stream?: NodeJS.ReadableStream & {destroy?: () => void};
   private closed = false;
 
-  static async open(docker: Dockerode, ref: StackRef): Promise<ContainerEvents> {
+  static async open(docker: Pick<Dockerode, 'getEvents'>, ref: StackRef): Promise<ContainerEvents> {
     const events = new ContainerEvents();
     try {
       const stream = (await docker.getEvents({filters: {type: ['container'], label: labelFilter(ref.project, ref.stack)}})) as NodeJS.ReadableStream & {destroy?: () => void};
@@ -175,13 +198,13 @@ function healthStatus(info: Inspect): string | undefined {
  * Inspects a container until its verdict is no longer pending. Returns undefined when the signal
  * aborts first (timeout, another failure, or the caller gave up).
  */
-export async function waitContainer(docker: Dockerode, events: ContainerEvents, id: string, opts: WaitOptions): Promise<Exclude<Verdict, {state: 'pending'}> | undefined> {
+export async function waitContainer(inspect: (id: string) => Promise<ReplicaInspect>, events: ReplicaEvents, id: string, opts: WaitOptions): Promise<Exclude<Verdict, {state: 'pending'}> | undefined> {
   let baseline = opts.restartBaseline;
   let nextProbe = 0;
   while (!opts.signal.aborted) {
-    let info: Dockerode.ContainerInspectInfo;
+    let info: ReplicaInspect;
     try {
-      info = await docker.getContainer(id).inspect();
+      info = await inspect(id);
     } catch (err) {
       if ((err as {statusCode?: number}).statusCode === 404) return {state: 'failed', reason: 'was removed while Spin waited for it'};
       throw err;

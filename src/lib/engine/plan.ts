@@ -162,7 +162,7 @@ export function serviceDependencies(name: string, service: Service): Record<stri
 }
 
 /** The order services start in: dependencies first; a cycle is refused (the loader should have). */
-export function dependencyOrder(model: Project): string[] {
+export function dependencyOrder(model: Pick<Project, 'services'>): string[] {
   const order: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (name: string, path: string[]) => {
@@ -177,4 +177,29 @@ export function dependencyOrder(model: Project): string[] {
   };
   for (const name of Object.keys(model.services).sort()) visit(name, []);
   return order;
+}
+
+/**
+ * What changed on the engine since `plan` was made, in words; undefined when the plan still holds.
+ * Spin's own deploys of a stack are serialised by the stack lock, so a change here came from
+ * outside (someone's `docker rm`, a crash-restarted agent's cleanup): the deploy then runs no
+ * plan but the one it stored, and refuses instead. A replica's state (running, exited) is no
+ * change: the deploy starts, waits for or reports it as it does any replica.
+ */
+export function planDrift(plan: DetailedPlan, existing: ExistingContainer[], missing: {networks: string[]; volumes: string[]}): string | undefined {
+  const key = (c: ExistingContainer) => `${c.id}|${c.service}|${c.replica}|${c.configHash}`;
+  const planned = new Map<string, ExistingContainer>();
+  for (const steps of Object.values(plan.steps)) for (const c of [...steps.recreate, ...steps.remove, ...steps.start, ...steps.keep]) planned.set(key(c), c);
+  const now = new Map(existing.map((c) => [key(c), c]));
+  const changes: string[] = [];
+  for (const [k, c] of planned) if (!now.has(k)) changes.push(`container "${c.name}" is gone`);
+  for (const [k, c] of now) if (!planned.has(k)) changes.push(`container "${c.name}" appeared`);
+  for (const kind of ['networks', 'volumes'] as const) {
+    const before = new Set(plan.create[kind]);
+    const after = new Set(missing[kind]);
+    const noun = kind === 'networks' ? 'network' : 'volume';
+    for (const name of before) if (!after.has(name)) changes.push(`${noun} "${name}" was created`);
+    for (const name of after) if (!before.has(name)) changes.push(`${noun} "${name}" is gone`);
+  }
+  return changes.length === 0 ? undefined : changes.sort().join(', ');
 }

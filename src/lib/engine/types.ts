@@ -80,17 +80,21 @@ export interface DeployEvent {
   message: string;
 }
 
-export interface DeployRequest {
+/** What a deploy is planned from. */
+export interface PrepareRequest {
   ref: StackRef;
   /** Normalized, validated and policy-checked; policy defaults applied. */
   model: Project;
-  revision: number;
-  /** Secret values by the name the model uses (the agent resolves them); never logged. */
-  secrets: Record<string, Buffer>;
-  /** How long to wait for everything to be healthy. */
-  timeoutMs: number;
-  /** Do not wait for health (`spin deploy --no-wait`). */
-  noWait?: boolean;
+  /**
+   * Secret values by the name the model uses (the agent resolves them); never logged. Without
+   * them (a plan only), missing values are no error and services using secrets show as changed.
+   */
+  secrets?: Record<string, Buffer>;
+  /**
+   * Plan only (`spin deploy --dry-run`): nothing is pulled, an image the engine lacks shows its
+   * service as changed, and the result cannot be executed.
+   */
+  dryRun?: boolean;
   /**
    * Replaces a service's update_config for this deploy: going back to an earlier revision rolls
    * out under the rollback_config of the revision being left.
@@ -98,9 +102,32 @@ export interface DeployRequest {
   updateConfigs?: Record<string, UpdateConfig | undefined>;
   /** Services whose images are pulled again even when the engine has them (a moved tag). */
   pull?: string[];
+  /** Pull progress while preparing. */
+  onEvent?: (event: DeployEvent) => void;
+}
+
+/**
+ * A deploy planned and ready to run: `plan` is what `execute` does, no more. The backend keeps
+ * what it needs to run it (resolved images, file contents, per-replica steps) out of sight; only
+ * the orchestrator that prepared it can execute it, and only once.
+ */
+export interface PreparedDeploy {
+  readonly ref: StackRef;
+  readonly plan: Plan;
+}
+
+export interface ExecuteOptions {
+  revision: number;
+  /** How long to wait for everything to be healthy. */
+  timeoutMs: number;
+  /** Do not wait for health (`spin deploy --no-wait`). */
+  noWait?: boolean;
   onEvent?: (event: DeployEvent) => void;
   signal?: AbortSignal;
 }
+
+/** A whole deploy in one request: prepare and execute (engine/deploy.ts). */
+export type DeployRequest = Omit<PrepareRequest, 'dryRun' | 'secrets'> & ExecuteOptions & {secrets: Record<string, Buffer>};
 
 export interface ReplicaStatus {
   replica: number;
@@ -211,8 +238,14 @@ export interface Orchestrator {
   readonly name: string;
   /** Checks the engine answers; throws UnreachableError when it does not. */
   ping(): Promise<void>;
-  plan(ref: StackRef, model: Project, secrets?: Record<string, Buffer>): Promise<Plan>;
-  deploy(request: DeployRequest): Promise<DeployResult>;
+  /** Plans a deploy against what the engine has now (pulling what it lacks unless a dry run). */
+  prepare(request: PrepareRequest): Promise<PreparedDeploy>;
+  /**
+   * Runs exactly the prepared plan. When the engine no longer matches it (a container of the
+   * stack gone or added, a network or volume appeared or vanished since), it changes nothing and
+   * throws an `engine.conflict` EngineError: deploying again plans from what is there now.
+   */
+  execute(prepared: PreparedDeploy, options: ExecuteOptions): Promise<DeployResult>;
   status(ref: StackRef): Promise<StackStatus>;
   /** Every stack that has engine objects, optionally in one project. */
   stacks(project?: string): Promise<StackRef[]>;

@@ -9,6 +9,7 @@ import {after, before, describe, test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
 import type {Project} from '../../../src/lib/compose/types.ts';
+import {deploy as deployNow, planOnly} from '../../../src/lib/engine/deploy.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import {EngineError} from '../../../src/lib/engine/errors.ts';
 import {LABELS, type DeployEvent, type DeployRequest, type DeployResult, type LogLine, type LogOptions, type StackRef} from '../../../src/lib/engine/types.ts';
@@ -38,7 +39,7 @@ async function model(stack: string, doc: Record<string, unknown>): Promise<Proje
 
 async function deploy(stack: string, m: Project, extra: Partial<DeployRequest> = {}): Promise<DeployResult & {events: DeployEvent[]}> {
   const events: DeployEvent[] = [];
-  const result = await orch.deploy({ref: {project, stack}, model: m, revision: 1, secrets: {}, timeoutMs: 60_000, onEvent: (e) => events.push(e), ...extra});
+  const result = await deployNow(orch, {ref: {project, stack}, model: m, revision: 1, secrets: {}, timeoutMs: 60_000, onEvent: (e) => events.push(e), ...extra});
   return {...result, events};
 }
 
@@ -99,13 +100,19 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     assert.ok((await orch.stacks()).some((r) => r.project === project && r.stack === 'app'));
 
     const before = await ids(ref);
-    const plan = await orch.plan(ref, await model('app', doc));
+    const plan = await planOnly(orch, ref, await model('app', doc));
     assert.equal(plan.noop, true);
     assert.deepEqual(plan.services.map((s) => [s.service, s.action, s.reason]), [['client', 'keep', 'unchanged'], ['web', 'keep', 'unchanged']]);
     const again = await deploy('app', await model('app', doc));
     assert.equal(again.outcome, 'healthy');
     assert.equal(again.plan.noop, true);
     assert.deepEqual(await ids(ref), before);
+    // A dry run's plan never runs; a prepared deploy runs once.
+    const dry = await orch.prepare({ref, model: await model('app', doc), dryRun: true});
+    await assert.rejects(orch.execute(dry, {revision: 1, timeoutMs: 60_000}), /a dry run's plan cannot be executed/);
+    const once = await orch.prepare({ref, model: await model('app', doc), secrets: {}});
+    assert.deepEqual((await orch.execute(once, {revision: 1, timeoutMs: 60_000})).plan, once.plan);
+    await assert.rejects(orch.execute(once, {revision: 1, timeoutMs: 60_000}), /was not prepared by this orchestrator, or it ran already/);
 
     const changed = {...doc, services: {...doc.services, client: {...doc.services.client, environment: {MODE: 'two'}}}};
     const third = await deploy('app', await model('app', changed), {revision: 2});
@@ -228,10 +235,10 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     assert.equal((await stat(join(secretsDir, project, 'sec'))).mode & 0o777, 0o700);
 
     // A new value recreates the service; the same value does not.
-    assert.equal((await orch.plan(ref, await model('sec', doc), secrets)).noop, true);
-    const rotated = await orch.plan(ref, await model('sec', doc), {...secrets, token: Buffer.from('new')});
+    assert.equal((await planOnly(orch, ref, await model('sec', doc), secrets)).noop, true);
+    const rotated = await planOnly(orch, ref, await model('sec', doc), {...secrets, token: Buffer.from('new')});
     assert.equal(rotated.services[0].action, 'recreate');
-    await assert.rejects(orch.plan(ref, await model('sec', doc), {token: Buffer.from('x')}), /secret "other" used by service "app" has no value/);
+    await assert.rejects(planOnly(orch, ref, await model('sec', doc), {token: Buffer.from('x')}), /secret "other" used by service "app" has no value/);
   });
 
   test('stop, start, restart, logs and exec', async () => {
@@ -313,7 +320,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     const at = (stack: string) => ({project: p, stack});
     const deployIn = async (stack: string, doc: Record<string, unknown>) => {
       const events: DeployEvent[] = [];
-      const result = await orch.deploy({ref: at(stack), model: await model(stack, doc), revision: 1, secrets: {}, timeoutMs: 60_000, onEvent: (e) => events.push(e)});
+      const result = await deployNow(orch, {ref: at(stack), model: await model(stack, doc), revision: 1, secrets: {}, timeoutMs: 60_000, onEvent: (e) => events.push(e)});
       assert.equal(result.outcome, 'healthy', JSON.stringify(result.failure));
       return {...result, events};
     };

@@ -11,6 +11,7 @@ import {after, before, describe, test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
 import type {Project} from '../../../src/lib/compose/types.ts';
+import {deploy as deployNow} from '../../../src/lib/engine/deploy.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import type {DeployEvent, DeployResult, StackRef} from '../../../src/lib/engine/types.ts';
 import {BUSYBOX_DOCKERFILE, buildImage, cleanupProject, dockerClient, execCollect, requireEngine, uniqueName} from '../../helpers/docker.ts';
@@ -34,7 +35,7 @@ async function model(doc: Record<string, unknown>): Promise<Project> {
 
 async function deploy(ref: StackRef, doc: Record<string, unknown>, revision: number): Promise<DeployResult & {events: DeployEvent[]}> {
   const events: DeployEvent[] = [];
-  const result = await orch.deploy({ref, model: await model(doc), revision, secrets: {}, timeoutMs: 60_000, onEvent: (e) => events.push(e)});
+  const result = await deployNow(orch, {ref, model: await model(doc), revision, secrets: {}, timeoutMs: 60_000, onEvent: (e) => events.push(e)});
   return {...result, events};
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
-import {judge, waitContainer, type ContainerEvents, type JudgeOptions} from '../../../src/lib/engine/health.ts';
+import {judge, waitContainer, type JudgeOptions, type ReplicaEvents} from '../../../src/lib/engine/health.ts';
 
 const now = Date.parse('2025-01-01T00:00:10Z');
 const opts: JudgeOptions = {oneShot: false, monitorMs: 1000, restartBaseline: 0, want: 'healthy', now};
@@ -56,16 +56,16 @@ describe('waitContainer with a probe (start_interval on engines that lack it)', 
         },
       }),
     };
-    return {docker: docker as never, inspects: () => inspects};
+    return {inspect: () => docker.getContainer().inspect() as never, inspects: () => inspects};
   }
-  const events = {changed: async () => undefined, lastExitCode: () => undefined} as unknown as ContainerEvents;
+  const events: ReplicaEvents = {changed: async () => undefined, lastExitCode: () => undefined};
   let clock = 0;
   const base = {oneShot: false, monitorMs: 1000, want: 'healthy' as const, pollMs: 1000, now: () => (clock += 100), signal: new AbortController().signal, probeEveryMs: 250};
 
   test('a passing probe makes a starting container healthy before the engine says so', async () => {
     const e = engine(1000);
     let probes = 0;
-    const verdict = await waitContainer(e.docker, events, 'c1', {...base, probe: async () => ++probes >= 2});
+    const verdict = await waitContainer(e.inspect, events, 'c1', {...base, probe: async () => ++probes >= 2});
     assert.deepEqual(verdict, {state: 'healthy'});
     assert.equal(probes, 2);
     assert.ok(e.inspects() < 20, `inspected ${e.inspects()} times`);
@@ -73,17 +73,17 @@ describe('waitContainer with a probe (start_interval on engines that lack it)', 
 
   test('a failing or broken probe decides nothing: the engine\'s own status does', async () => {
     const failing = engine(5);
-    assert.deepEqual(await waitContainer(failing.docker, events, 'c1', {...base, probe: async () => false}), {state: 'healthy'});
+    assert.deepEqual(await waitContainer(failing.inspect, events, 'c1', {...base, probe: async () => false}), {state: 'healthy'});
     assert.equal(failing.inspects(), 6);
     const broken = engine(3);
-    assert.deepEqual(await waitContainer(broken.docker, events, 'c1', {...base, probe: () => Promise.reject(new Error('exec failed'))}), {state: 'healthy'});
+    assert.deepEqual(await waitContainer(broken.inspect, events, 'c1', {...base, probe: () => Promise.reject(new Error('exec failed'))}), {state: 'healthy'});
     assert.equal(broken.inspects(), 4);
   });
 
   test('no probe while waiting for completion', async () => {
     let probes = 0;
-    const docker = {getContainer: () => ({inspect: async () => Object.assign({Id: 'c1'}, info({Status: 'exited', Running: false, ExitCode: 0, Health: {Status: 'starting'}}))})} as never;
-    assert.deepEqual(await waitContainer(docker, events, 'c1', {...base, want: 'completed', probe: async () => ++probes > 0}), {state: 'done'});
+    const inspect = async () => Object.assign({Id: 'c1'}, info({Status: 'exited', Running: false, ExitCode: 0, Health: {Status: 'starting'}})) as never;
+    assert.deepEqual(await waitContainer(inspect, events, 'c1', {...base, want: 'completed', probe: async () => ++probes > 0}), {state: 'done'});
     assert.equal(probes, 0);
   });
 });

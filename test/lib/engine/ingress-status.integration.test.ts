@@ -10,6 +10,7 @@ import {after, before, describe, test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
 import type {Project} from '../../../src/lib/compose/types.ts';
+import {deploy as deployNow, planOnly} from '../../../src/lib/engine/deploy.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import {InvalidInputError} from '../../../src/lib/errors.ts';
 import type {IngressHooks} from '../../../src/lib/ingress/types.ts';
@@ -50,7 +51,7 @@ describe('where services answer', () => {
     const orch = new DockerOrchestrator({docker, secretsDir, publishHostIp: '127.0.0.1', pollMs: 500, ingress: {hooks, domain: 'localhost', port: 8088}});
     const ref = {project, stack: 'portal'};
     const m = await model('portal', {services: {web: {...SLEEPER, 'x-spin': {ingress: {port: 8080}}}, api: {...SLEEPER, ports: ['8080']}}});
-    const result = await orch.deploy({ref, model: m, revision: 1, secrets: {}, timeoutMs: 60_000});
+    const result = await deployNow(orch, {ref, model: m, revision: 1, secrets: {}, timeoutMs: 60_000});
     assert.equal(result.outcome, 'healthy', JSON.stringify(result.failure));
     const status = await orch.status(ref);
     const web = status.services.find((s) => s.service === 'web')!;
@@ -84,13 +85,13 @@ describe('where services answer', () => {
     const policy = await loadPolicy();
     const orch = new DockerOrchestrator({docker, secretsDir, publishHostIp: '127.0.0.1', allowedPorts: policy.ports.allowed});
     const m = await model('scaled', {services: {web: {...SLEEPER, ports: ['60000:8080'], deploy: {replicas: 3}}}});
-    await assert.rejects(orch.plan({project, stack: 'scaled'}, m, {}), (err: unknown) => {
+    await assert.rejects(planOnly(orch, {project, stack: 'scaled'}, m, {}), (err: unknown) => {
       assert.ok(err instanceof InvalidInputError);
       assert.equal(err.message, 'service "web" publishes host port 60000 and wants 3 replicas, but only one container can listen on a host port');
       assert.equal(err.hint, 'publish a range of 3 allowed host ports, one per replica (e.g. "60000-60002:8080"), or run one replica');
       return true;
     });
     const narrow = new DockerOrchestrator({docker, secretsDir, allowedPorts: [{min: 8080, max: 8080}]});
-    await assert.rejects(narrow.plan({project, stack: 'scaled'}, m, {}), (err: unknown) => err instanceof InvalidInputError && err.hint === 'run one replica: the platform allows no range of 3 host ports (allowed: 8080)');
+    await assert.rejects(planOnly(narrow, {project, stack: 'scaled'}, m, {}), (err: unknown) => err instanceof InvalidInputError && err.hint === 'run one replica: the platform allows no range of 3 host ports (allowed: 8080)');
   });
 });

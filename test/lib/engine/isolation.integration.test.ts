@@ -11,6 +11,7 @@ import {after, before, describe, test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
 import type {Project} from '../../../src/lib/compose/types.ts';
+import {deploy as deployNow, planOnly} from '../../../src/lib/engine/deploy.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import {EngineError} from '../../../src/lib/engine/errors.ts';
 import {LABELS, type DeployRequest, type DeployResult, type StackRef} from '../../../src/lib/engine/types.ts';
@@ -44,7 +45,7 @@ async function model(stack: string, doc: Record<string, unknown>): Promise<Proje
 }
 
 async function deploy(ref: StackRef, m: Project, extra: Partial<DeployRequest> = {}, using = orch): Promise<DeployResult> {
-  return using.deploy({ref, model: m, revision: 1, secrets: {}, timeoutMs: 60_000, ...extra});
+  return deployNow(using, {ref, model: m, revision: 1, secrets: {}, timeoutMs: 60_000, ...extra});
 }
 
 async function healthy(ref: StackRef, doc: Record<string, unknown>, extra: Partial<DeployRequest> = {}): Promise<DeployResult> {
@@ -198,7 +199,7 @@ describe('tenants on one engine', {concurrency: true}, () => {
         return true;
       });
       // The plan sees no image either, and never the local one's ID.
-      const plan = await orch.plan({project: p, stack}, await model(stack, {services: {app: {...SLEEPER, image: reference}}}));
+      const plan = await planOnly(orch, {project: p, stack}, await model(stack, {services: {app: {...SLEEPER, image: reference}}}));
       assert.equal(plan.services[0].action, 'create');
     }
     assert.deepEqual([...(await containersOf(p)).keys()], [], 'nothing was started');

@@ -3,7 +3,7 @@ import {test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
 import type {Project} from '../../../src/lib/compose/types.ts';
-import {dependencyOrder, planStack, publicPlan, rejoinSharedNetworks, serviceDependencies, type ExistingContainer} from '../../../src/lib/engine/plan.ts';
+import {dependencyOrder, planDrift, planStack, publicPlan, rejoinSharedNetworks, serviceDependencies, type ExistingContainer} from '../../../src/lib/engine/plan.ts';
 
 function c(service: string, replica: number, over: Partial<ExistingContainer> = {}): ExistingContainer {
   return {id: `${service}${replica}`, name: `p.s.${service}.${replica}`, service, replica, configHash: 'h', imageId: 'img', state: 'running', oneShot: false, ...over};
@@ -137,4 +137,13 @@ test('network_mode service:x: a replica inside a container of x that goes is rec
     ],
   );
   assert.equal(stale.noop, false);
+});
+
+test('planDrift: containers gone or added and networks or volumes that came or went since the plan; state changes are none', () => {
+  const c = (id: string, replica: number, configHash = 'h1'): ExistingContainer => ({id, name: `p-s-web-${replica}`, service: 'web', replica, configHash, imageId: 'i', state: 'running', oneShot: false});
+  const plan = planStack([{service: 'web', replicas: 2, configHash: 'h1', imageId: 'i'}], [c('a', 1), c('b', 2)], {networks: ['p.s.default'], volumes: []});
+  assert.equal(planDrift(plan, [c('a', 1), {...c('b', 2), state: 'exited'}], {networks: ['p.s.default'], volumes: []}), undefined);
+  assert.equal(planDrift(plan, [c('a', 1)], {networks: ['p.s.default'], volumes: []}), 'container "p-s-web-2" is gone');
+  assert.equal(planDrift(plan, [c('a', 1), c('b', 2, 'h2')], {networks: ['p.s.default'], volumes: []}), 'container "p-s-web-2" appeared, container "p-s-web-2" is gone');
+  assert.equal(planDrift(plan, [c('a', 1), c('b', 2), c('x', 3)], {networks: [], volumes: ['p.data']}), 'container "p-s-web-3" appeared, network "p.s.default" was created, volume "p.data" is gone');
 });

@@ -8,6 +8,7 @@ import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
+import {deploy as deployNow} from '../../../src/lib/engine/deploy.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import {BUSYBOX_DOCKERFILE, buildImage, cleanupProject, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
 
@@ -22,7 +23,7 @@ const SLEEPER = {image, init: true, command: ['sleep', '3600']};
 async function deploy(stack: string, doc: Record<string, unknown>): Promise<void> {
   const {project: model} = await loadDocument(doc, stack);
   assert.ok(model);
-  const result = await orch.deploy({ref: {project, stack}, model, revision: 1, secrets: {}, timeoutMs: 60_000});
+  const result = await deployNow(orch, {ref: {project, stack}, model, revision: 1, secrets: {}, timeoutMs: 60_000});
   assert.equal(result.outcome, 'healthy', JSON.stringify(result.failure));
 }
 

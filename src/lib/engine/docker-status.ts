@@ -1,0 +1,130 @@
+// Status as the engine reports it: a stack's services and replicas (state, health, ports, image
+// digest, ingress address), and which stacks have engine objects at all.
+
+import type Docker from 'dockerode';
+
+import {defaultHost} from '../ingress/model.ts';
+import {loadDesired} from './desired-state.ts';
+import {inspectOrUndefined, stackContainers, type DockerEnv} from './docker-env.ts';
+import {reportedHealth} from './docker-probe.ts';
+import {engineCall} from './errors.ts';
+import {digestOf, inspectImage} from './images.ts';
+import {checkRef} from './naming.ts';
+import {LABELS, type ReplicaStatus, type ServiceStatus, type StackRef, type StackStatus} from './types.ts';
+
+/**
+ * The loopback binding the ingress proxy reaches a replica on (container-spec adds it after the
+ * service's own ports, with a port the engine picks): internal, never a URL for people. It is the
+ * one the ingress controller routes to, the first on 127.0.0.1 that the service did not ask for.
+ */
+function proxyBinding(info: Docker.ContainerInspectInfo): {HostIp: string; HostPort: string} | undefined {
+  const port = info.Config.Labels?.[LABELS.ingressPort];
+  if (!port) return undefined;
+  const key = `${port}/tcp`;
+  const asked = new Set((info.HostConfig.PortBindings?.[key] ?? []).map((b: {HostPort?: string}) => b.HostPort).filter(Boolean));
+  return (info.NetworkSettings.Ports?.[key] ?? []).find((b) => b.HostIp === '127.0.0.1' && !asked.has(b.HostPort));
+}
+
+export async function stackStatus(env: DockerEnv, ref: StackRef): Promise<StackStatus> {
+  checkRef(ref);
+  const list = await stackContainers(env, ref);
+  const infos = await Promise.all(list.map((c) => inspectOrUndefined(() => env.docker.getContainer(c.Id).inspect(), `inspect container "${c.Names?.[0] ?? c.Id}"`)));
+  const desired = await loadDesired(env.secretsDir, ref);
+  const digests = new Map<string, Promise<string | undefined>>();
+  const digest = (imageId: string, image: string) => {
+    let d = digests.get(imageId);
+    if (!d) {
+      d = inspectImage(env.docker, imageId).then((info) => (info ? digestOf(info, image) : undefined)).catch(() => undefined);
+      digests.set(imageId, d);
+    }
+    return d;
+  };
+  const byService = new Map<string, Docker.ContainerInspectInfo[]>();
+  for (const info of infos) {
+    const service = info?.Config.Labels?.[LABELS.service];
+    if (!info || !service) continue;
+    byService.set(service, [...(byService.get(service) ?? []), info]);
+  }
+  for (const name of Object.keys(desired ?? {})) if (!byService.has(name)) byService.set(name, []);
+  let revision: number | undefined;
+  const services: ServiceStatus[] = [];
+  for (const [name, containers] of [...byService.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    containers.sort((a, b) => Number(a.Config.Labels[LABELS.replica]) - Number(b.Config.Labels[LABELS.replica]));
+    const replicas: ReplicaStatus[] = containers.map((info) => {
+      const labels = info.Config.Labels;
+      const health = reportedHealth(env, info);
+      const r: ReplicaStatus = {
+        replica: Number(labels[LABELS.replica]),
+        container: info.Name.replace(/^\//, ''),
+        id: info.Id,
+        state: info.State.Status,
+        health: health === 'healthy' || health === 'unhealthy' || health === 'starting' ? health : 'none',
+      };
+      if (info.State.Status !== 'running' && info.State.Status !== 'created') r.exitCode = info.State.ExitCode;
+      if (info.State.StartedAt && !info.State.StartedAt.startsWith('0001-')) r.startedAt = info.State.StartedAt;
+      const rev = Number(labels[LABELS.revision]);
+      if (Number.isSafeInteger(rev)) {
+        r.revision = rev;
+        revision = Math.max(revision ?? rev, rev);
+      }
+      if (labels[LABELS.configHash]) r.configHash = labels[LABELS.configHash];
+      return r;
+    });
+    const newest = containers.reduce<Docker.ContainerInspectInfo | undefined>((a, c) => (!a || c.Created > a.Created ? c : a), undefined);
+    const ports = new Map<string, ServiceStatus['ports'][number]>();
+    for (const info of containers) {
+      const internal = proxyBinding(info);
+      for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+        const [target, protocol] = key.split('/');
+        for (const b of bindings ?? []) {
+          if (b === internal) continue;
+          const port = {published: b.HostPort, target: Number(target), protocol, ...(b.HostIp ? {hostIp: b.HostIp} : {})};
+          ports.set(`${port.hostIp}|${port.published}|${key}`, port);
+        }
+      }
+    }
+    const running = replicas.filter((r) => r.state === 'running').length;
+    // Healthy only by a healthcheck that passes: a replica without one is running, no more.
+    const healthy = replicas.filter((r) => r.health === 'healthy' && r.state === 'running').length;
+    const status: ServiceStatus = {
+      service: name,
+      image: newest?.Config.Image ?? '',
+      desired: desired?.[name] ?? (newest ? Number(newest.Config.Labels[LABELS.replicas] ?? containers.length) : 0),
+      running,
+      healthy,
+      ports: [...ports.values()],
+      replicas,
+    };
+    const ingress = newest ? ingressAddress(env, ref, name, newest.Config.Labels) : undefined;
+    if (ingress) status.ingress = ingress;
+    const d = newest ? await digest(newest.Image, newest.Config.Image) : undefined;
+    if (d) status.imageDigest = d;
+    services.push(status);
+  }
+  return {ref, services, ...(revision !== undefined ? {revision} : {})};
+}
+
+/** The host name and URL a service behind the ingress answers on, from its container's labels. */
+function ingressAddress(env: DockerEnv, ref: StackRef, service: string, labels: Record<string, string>): ServiceStatus['ingress'] {
+  if (!env.ingress || !labels[LABELS.ingressPort]) return undefined;
+  const host = labels[LABELS.ingressHost] || defaultHost(ref.project, ref.stack, service, env.ingress.domain);
+  const port = env.ingress.port;
+  return {host, url: `http://${host}${port === undefined || port === 80 ? '' : `:${port}`}`};
+}
+
+/** Every stack that has engine objects, optionally in one project. */
+export async function listStacks(env: DockerEnv, project?: string): Promise<StackRef[]> {
+  const label = [`${LABELS.managed}=true`, ...(project !== undefined ? [`${LABELS.project}=${project}`] : [])];
+  const [containers, networks] = await Promise.all([
+    engineCall('list containers', () => env.docker.listContainers({all: true, filters: {label}})),
+    engineCall('list networks', () => env.docker.listNetworks({filters: {label}})),
+  ]);
+  const refs = new Map<string, StackRef>();
+  for (const labels of [...containers.map((c) => c.Labels), ...networks.map((n) => n.Labels)]) {
+    const p = labels?.[LABELS.project];
+    const s = labels?.[LABELS.stack];
+    if (p && s && labels[LABELS.managed] === 'true' && (project === undefined || p === project)) refs.set(`${p}/${s}`, {project: p, stack: s});
+  }
+  return [...refs.values()].sort((a, b) => a.project.localeCompare(b.project) || a.stack.localeCompare(b.stack));
+}
+
