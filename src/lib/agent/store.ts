@@ -13,7 +13,7 @@ import {join, resolve} from 'node:path';
 import {DatabaseSync, type StatementSync} from 'node:sqlite';
 
 import {withNumericDurations} from '../compose/durations.ts';
-import type {Project} from '../compose/types.ts';
+import type {ComposeModel} from '../compose/types.ts';
 import type {Plan, StackRef} from '../engine/types.ts';
 import {InvalidInputError, OperationError} from '../errors.ts';
 import {hashToken, loadOrCreateKey, newToken, sameHash, seal, TOKEN_DISPLAY_LENGTH, TOKEN_PATTERN, tokenDisplayPrefix, unseal} from './crypto.ts';
@@ -288,7 +288,7 @@ export class SQLiteStore implements Store {
     });
   }
 
-  addRevision(ref: StackRef, input: {model: Project; images: Record<string, string>; user: string; plan?: Plan}): Revision {
+  addRevision(ref: StackRef, input: {model: ComposeModel; images: Record<string, string>; user: string; plan?: Plan}): Revision {
     checkRef(ref);
     const model = JSON.stringify(input.model);
     const images = JSON.stringify(input.images ?? {});
@@ -554,7 +554,7 @@ function toRevision(row: RevisionRow): Revision {
     stack: row.stack,
     number: row.number,
     // Revisions recorded before durations were numbers are read as today's model.
-    model: withNumericDurations(JSON.parse(row.model) as Project),
+    model: withNumericDurations(JSON.parse(row.model) as ComposeModel),
     images: JSON.parse(row.images) as Record<string, string>,
     ...(row.plan === null ? {} : {plan: JSON.parse(row.plan) as Plan}),
     user: row.user,
