@@ -25,8 +25,7 @@ export const DATABASE_FILE = 'spin.db';
 export const KEY_FILE = 'secret.key';
 export {MAX_SECRET_BYTES} from '../limits.ts';
 import {MAX_SECRET_BYTES} from '../limits.ts';
-/** Projects and stacks are DNS labels: they become parts of container and network names. */
-export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+import {DNS_LABEL_RULE, isDnsLabel} from '../dns-label.ts';
 export const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Highest uid/gid Linux allows ((uid_t)-1 means "none"). */
@@ -488,9 +487,9 @@ const clip = (s: string) => (s.length > MAX_AUDIT_FIELD ? `${s.slice(0, MAX_AUDI
 const quoted = (v: unknown) => (typeof v === 'string' ? `"${v.length > 80 ? `${v.slice(0, 80)}…` : v}"` : String(v));
 
 function checkLabel(kind: 'project' | 'stack', value: string): void {
-  if (typeof value !== 'string' || !DNS_LABEL.test(value)) {
+  if (!isDnsLabel(value)) {
     throw new InvalidInputError(`${kind} name ${quoted(value)} is not valid`, {
-      hint: `a ${kind} name is a DNS label: lowercase letters, digits and "-", at most 63 characters, starting and ending with a letter or digit`,
+      hint: `a ${kind} name is a DNS label: ${DNS_LABEL_RULE}`,
     });
   }
 }

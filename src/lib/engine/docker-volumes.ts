@@ -7,7 +7,8 @@ import {mkdir, readdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path';
 
 import type {ComposeModel} from '../compose/types.ts';
-import {checkRef, chooseVolume, DNS_LABEL, legacyVolumeName, labelFilter, ownedBy, volumeName} from './naming.ts';
+import {DNS_LABEL} from '../dns-label.ts';
+import {checkRef, chooseVolume, legacyVolumeName, labelFilter, ownedBy, volumeName} from './naming.ts';
 import {inspectOrUndefined, stackContainers, type DockerEnv} from './docker-env.ts';
 import {EngineError, engineCall, engineError, isNotFound, statusOf} from './errors.ts';
 import type {Emit} from './ops.ts';

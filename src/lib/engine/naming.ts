@@ -6,23 +6,22 @@
 
 import {InvalidInputError} from '../errors.ts';
 import type {ComposeModel} from '../compose/types.ts';
+import {DNS_LABEL_RULE, isDnsLabel} from '../dns-label.ts';
 import {LABELS, type StackRef} from './types.ts';
 
-/** The DESIGN's name rule for projects, stacks and services. */
-export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function checkRef(ref: StackRef): void {
   for (const [kind, value] of [['project', ref.project], ['stack', ref.stack]] as const) {
-    if (typeof value !== 'string' || !DNS_LABEL.test(value)) {
+    if (!isDnsLabel(value)) {
       throw new InvalidInputError(`${kind} name ${JSON.stringify(value)} is not a DNS label`, {
-        hint: 'use lower-case letters, digits and dashes, at most 63 characters, starting and ending with a letter or digit',
+        hint: `use ${DNS_LABEL_RULE}`,
       });
     }
   }
 }
 
 export function checkServiceName(service: string): void {
-  if (!DNS_LABEL.test(service)) {
+  if (!isDnsLabel(service)) {
     throw new InvalidInputError(`service name ${JSON.stringify(service)} is not a DNS label`, {
       hint: 'rename the service with lower-case letters, digits and dashes, e.g. "web-api"',
     });

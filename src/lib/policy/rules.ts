@@ -3,6 +3,7 @@
 // how to fix it. Which rules run and the lists they read come from the Policy (policy as data).
 
 import type {ModelPath, ComposeModel, Service} from '../compose/types.ts';
+import {DNS_LABEL} from '../dns-label.ts';
 import {canonicalRegistry, parseImageReference, type ImageReference} from '../image-ref.ts';
 import {boundDevice, globalFsMount, hostPath} from './global-fs.ts';
 import {isWithin, isWithinRoot, normalizeHostPath, PROJECT_PLACEHOLDER, showRoot} from './paths.ts';
@@ -375,7 +376,7 @@ const names: Rule = {
       re = new RegExp(policy.names.pattern);
     } catch {
       // loadPolicy rejects such a pattern; a hand-built Policy falls back to the DNS label.
-      re = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+      re = DNS_LABEL;
     }
     const hintFor = (name: string) => {
       const s = suggestName(name);
