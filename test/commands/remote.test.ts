@@ -13,7 +13,7 @@ import type {FastifyInstance} from 'fastify';
 import {buildApp} from '../../src/lib/agent/app.ts';
 import {openStore} from '../../src/lib/agent/store.ts';
 import {AgentClient} from '../../src/lib/client/agent.ts';
-import type {Project} from '../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../src/lib/compose/types.ts';
 import type {DeployRequest, DeployResult, ExecuteOptions, Orchestrator, Plan, PrepareRequest, PreparedDeploy, StackRef, StackStatus} from '../../src/lib/engine/types.ts';
 import {loadPolicy} from '../../src/lib/policy/index.ts';
 import {BIN, helpExamples, runSpin} from '../helpers/cli.ts';
@@ -25,11 +25,11 @@ const key = (ref: StackRef) => `${ref.project}/${ref.stack}`;
 class MemoryOrchestrator implements Orchestrator {
   readonly name = 'memory';
   next: 'healthy' | 'failed' | 'timeout' = 'healthy';
-  private readonly running = new Map<string, {model: Project; revision: number; stopped: Set<string>}>();
+  private readonly running = new Map<string, {model: ComposeModel; revision: number; stopped: Set<string>}>();
 
   async ping() {}
 
-  async plan(ref: StackRef, model: Project): Promise<Plan> {
+  async plan(ref: StackRef, model: ComposeModel): Promise<Plan> {
     const before = this.running.get(key(ref))?.model.services ?? {};
     const services = Object.entries(model.services).map(([service, s]) => {
       const from = before[service]?.deploy?.replicas ?? 0;
@@ -39,12 +39,12 @@ class MemoryOrchestrator implements Orchestrator {
     return {services, create: {networks: [], volumes: []}, noop: services.every((s) => s.action === 'keep')};
   }
 
-  async prepare(request: PrepareRequest): Promise<PreparedDeploy & {model: Project}> {
+  async prepare(request: PrepareRequest): Promise<PreparedDeploy & {model: ComposeModel}> {
     return {ref: request.ref, model: request.model, plan: await this.plan(request.ref, request.model)};
   }
 
   async execute(prepared: PreparedDeploy, options: ExecuteOptions): Promise<DeployResult> {
-    return this.deploy({...options, ref: prepared.ref, model: (prepared as PreparedDeploy & {model: Project}).model, secrets: {}});
+    return this.deploy({...options, ref: prepared.ref, model: (prepared as PreparedDeploy & {model: ComposeModel}).model, secrets: {}});
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {

@@ -6,7 +6,7 @@
 import {createHash} from 'node:crypto';
 import {PassThrough} from 'node:stream';
 
-import type {Project} from '../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../src/lib/compose/types.ts';
 import {EngineError} from '../../src/lib/engine/errors.ts';
 import type {
   DeployEvent,
@@ -27,7 +27,7 @@ import type {
 } from '../../src/lib/engine/types.ts';
 
 interface Deployed {
-  model: Project;
+  model: ComposeModel;
   revision: number;
   running: Set<string>;
 }
@@ -40,7 +40,7 @@ export interface FakeCall {
 
 const key = (ref: StackRef) => `${ref.project}/${ref.stack}`;
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 12);
-const replicasOf = (model: Project, service: string) => model.services[service]?.deploy?.replicas ?? 1;
+const replicasOf = (model: ComposeModel, service: string) => model.services[service]?.deploy?.replicas ?? 1;
 
 export class FakeOrchestrator implements Orchestrator {
   readonly name = 'fake';
@@ -86,7 +86,7 @@ export class FakeOrchestrator implements Orchestrator {
     return prepared;
   }
 
-  private planOf(ref: StackRef, model: Project): Plan {
+  private planOf(ref: StackRef, model: ComposeModel): Plan {
     const current = this.stacksByKey.get(key(ref));
     const services: ServicePlan[] = Object.keys(model.services)
       .sort()

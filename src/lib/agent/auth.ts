@@ -4,6 +4,8 @@
 
 import type {FastifyInstance, FastifyRequest} from 'fastify';
 
+import {DNS_LABEL_RULE} from '../dns-label.ts';
+
 import {ApiError, invalidRequest, projectNotFound} from './errors.ts';
 import type {ParamCheck} from './routes/spec.ts';
 import type {Store, User} from './types.ts';
@@ -22,8 +24,8 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/v1/health']);
 const MAX_TOKEN_LENGTH = 512;
 
 const PARAM_HINTS: Record<string, string> = {
-  project: 'project names are DNS labels: lower-case letters, digits and dashes, at most 63 characters',
-  stack: 'stack names are DNS labels: lower-case letters, digits and dashes, at most 63 characters',
+  project: `project names are DNS labels: ${DNS_LABEL_RULE}`,
+  stack: `stack names are DNS labels: ${DNS_LABEL_RULE}`,
   secret: 'secret names are letters, digits, ".", "_" and "-", at most 128 characters, starting with a letter or digit',
   volume: 'volume names are letters, digits, ".", "_" and "-", starting with a letter or digit; see `spin volume ls`',
   revision: 'revisions are numbered from 1; see `spin history`',

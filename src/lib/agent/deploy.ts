@@ -7,7 +7,7 @@ import {readFile} from 'node:fs/promises';
 
 import type {DeployResultJson} from '../api/types.ts';
 import {loadDocument} from '../compose/load.ts';
-import {RESOLVED_MODEL_FORMAT, type Diagnostic, type Project, type UpdateConfig} from '../compose/types.ts';
+import {RESOLVED_MODEL_FORMAT, type Diagnostic, type ComposeModel, type UpdateConfig} from '../compose/types.ts';
 import {deploy} from '../engine/deploy.ts';
 import {hostPath} from '../engine/files.ts';
 import type {DeployEvent, DeployResult, Orchestrator, StackRef, StackStatus} from '../engine/types.ts';
@@ -85,7 +85,7 @@ export async function withStackLock<T>(store: Store, ref: StackRef, user: User, 
 }
 
 /** Image per service as the model names it; the orchestrator reports digests once deployed. */
-export function modelImages(model: Project): Record<string, string> {
+export function modelImages(model: ComposeModel): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, service] of Object.entries(model.services)) if (service.image) out[name] = service.image;
   return out;
@@ -111,7 +111,7 @@ function secretMissing(name: string, service: string, external: boolean): Diagno
  * from the project's stored secrets, others from the request, the model's inline `content`, a
  * stored secret of that name, or the file a previous deploy wrote. None → 422 with a hint.
  */
-export async function resolveSecrets(deps: Pick<DeployDeps, 'store' | 'secretsDir'>, ref: StackRef, model: Project, provided: Record<string, Buffer>): Promise<Record<string, Buffer>> {
+export async function resolveSecrets(deps: Pick<DeployDeps, 'store' | 'secretsDir'>, ref: StackRef, model: ComposeModel, provided: Record<string, Buffer>): Promise<Record<string, Buffer>> {
   const out: Record<string, Buffer> = {};
   const missing: Diagnostic[] = [];
   for (const [serviceName, service] of Object.entries(model.services)) {
@@ -136,7 +136,7 @@ export async function resolveSecrets(deps: Pick<DeployDeps, 'store' | 'secretsDi
 }
 
 /** The value a previous deploy wrote for a secret, if the stack still has it. */
-async function deployedSecret(dir: string | undefined, ref: StackRef, model: Project, key: string): Promise<Buffer | undefined> {
+async function deployedSecret(dir: string | undefined, ref: StackRef, model: ComposeModel, key: string): Promise<Buffer | undefined> {
   if (dir === undefined) return undefined;
   for (const [name, service] of Object.entries(model.services)) {
     if (!service.secrets.some((s) => s.source === key)) continue;
@@ -159,7 +159,7 @@ function revisionMessage(result: DeployResult): string | undefined {
 interface ApplyInput {
   user: User;
   ref: StackRef;
-  model: Project;
+  model: ComposeModel;
   secrets: Record<string, Buffer>;
   warnings: Diagnostic[];
   dryRun: boolean;
@@ -174,7 +174,7 @@ interface ApplyInput {
 
 export interface PolicyGate {
   /** What the engine may run: host paths resolved to their real paths, the policy's defaults added. */
-  model: Project;
+  model: ComposeModel;
   /** Violations that stop the deploy; none in `warn` mode. */
   violations: Diagnostic[];
   /** The check's other findings (in `warn` mode, the violations too, as warnings). */
@@ -197,7 +197,7 @@ export function authorOf(store: Store, revision: Revision): Identity {
  * Every model the agent runs passes here first, whether a client sent it or it comes from the
  * store (rollback, reconcile): today's policy, on the paths the engine will really mount.
  */
-export async function policyGate(deps: Pick<DeployDeps, 'policy' | 'policyMode' | 'registry' | 'realpath'>, ref: StackRef, model: Project, identity: Identity): Promise<PolicyGate> {
+export async function policyGate(deps: Pick<DeployDeps, 'policy' | 'policyMode' | 'registry' | 'realpath'>, ref: StackRef, model: ComposeModel, identity: Identity): Promise<PolicyGate> {
   const [resolved, policy] = await Promise.all([resolveHostPaths(model, deps.realpath), resolvePolicyPaths(deps.policy, deps.realpath)]);
   const unresolved = policy.disabled_rules.includes('bind-mounts') ? [] : resolved.diagnostics;
   const checked = [...unresolved, ...checkPolicy(resolved.project, policy, {project: ref.project, stack: ref.stack, uid: identity.uid, gid: identity.gid, registry: deps.registry})];
@@ -274,7 +274,7 @@ async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJ
  * DESIGN: a failed rollout rolls the whole stack back to the last good revision, unless the
  * model asked otherwise (`update_config.failure_action: pause|continue` on a service).
  */
-function wantsRollback(model: Project): boolean {
+function wantsRollback(model: ComposeModel): boolean {
   return Object.values(model.services).every((s) => !['pause', 'continue'].includes(String(s.deploy?.update_config?.failure_action ?? 'rollback')));
 }
 
@@ -318,7 +318,7 @@ async function rollBack(
  * The way back from `from` to `to` rolls out under `from`'s rollback_config, for the services
  * that set one (the others use their own update_config, as on any deploy).
  */
-export function rollbackConfigs(from: Project, to: Project): Record<string, UpdateConfig> | undefined {
+export function rollbackConfigs(from: ComposeModel, to: ComposeModel): Record<string, UpdateConfig> | undefined {
   const out: Record<string, UpdateConfig> = {};
   for (const name of Object.keys(to.services)) {
     const config = from.services[name]?.deploy?.rollback_config;
@@ -363,7 +363,7 @@ export function baseRevision(store: Store, ref: StackRef): Revision | undefined 
 }
 
 /** The model with new replica counts; `scale:` goes, so it cannot disagree with deploy.replicas. */
-export function withReplicas(model: Project, replicas: Record<string, number>): Project {
+export function withReplicas(model: ComposeModel, replicas: Record<string, number>): ComposeModel {
   const services = {...model.services};
   for (const [name, count] of Object.entries(replicas)) {
     const {scale: _scale, ...service} = services[name];
@@ -376,7 +376,7 @@ export function withReplicas(model: Project, replicas: Record<string, number>): 
 function redeploy(
   deps: DeployDeps,
   input: {user: User; ref: StackRef; wait?: boolean; timeoutSeconds?: number; onEvent?: (event: DeployEvent) => void},
-  model: Project,
+  model: ComposeModel,
   rollout: Pick<ApplyInput, 'updateConfigs' | 'pull'> = {},
 ): Promise<DeployResultJson> {
   return apply(deps, {
@@ -410,7 +410,7 @@ const PINNED = /@sha256:[0-9a-f]{64}$/;
  * that never came from a registry has only an engine ID, which the policy refuses (a tenant must
  * not run images by ID): it keeps the name and tag it was deployed under.
  */
-export function pinnedModel(revision: Revision): Project {
+export function pinnedModel(revision: Revision): ComposeModel {
   const services = Object.fromEntries(
     Object.entries(revision.model.services).map(([name, s]) => {
       const ran = revision.images[name];
@@ -466,7 +466,7 @@ export interface UpgradeInput {
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]{0,254}$/i;
 
 /** The model with new images; `build` goes, since the service now runs a given image. */
-export function withImages(model: Project, images: Record<string, string>): Project {
+export function withImages(model: ComposeModel, images: Record<string, string>): ComposeModel {
   const services = {...model.services};
   for (const [name, image] of Object.entries(images)) {
     const {build: _build, ...service} = services[name];

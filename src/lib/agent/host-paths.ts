@@ -13,7 +13,7 @@ import {posix} from 'node:path';
 
 import {diagnostic} from '../compose/diagnostics.ts';
 import {formatPath} from '../compose/locations.ts';
-import type {Diagnostic, ModelPath, Project, Service, VolumeDef} from '../compose/types.ts';
+import type {Diagnostic, ModelPath, ComposeModel, Service, VolumeDef} from '../compose/types.ts';
 import {isBindOption, isHostBind} from '../policy/global-fs.ts';
 import {PROJECT_PLACEHOLDER} from '../policy/paths.ts';
 import type {Policy} from '../policy/types.ts';
@@ -58,7 +58,7 @@ export async function resolveHostPath(path: string, realpath: Realpath = fsRealp
 const reason = (err: unknown) => String((err as NodeJS.ErrnoException)?.code ?? (err instanceof Error ? err.message : err));
 
 export interface ResolvedHostPaths {
-  project: Project;
+  project: ComposeModel;
   /** The paths that changed, by model path (`services.web.volumes[0]`), to explain a refusal. */
   changed: {path: string; written: string; real: string}[];
   /** Paths that could not be resolved. */
@@ -70,7 +70,7 @@ export interface ResolvedHostPaths {
  * bind (their `source`) and top-level volumes whose `driver_opts.o` binds (their `device`). A
  * path that cannot be resolved stays as written and comes back as a `bind-mounts` error.
  */
-export async function resolveHostPaths(model: Project, realpath: Realpath = fsRealpath): Promise<ResolvedHostPaths> {
+export async function resolveHostPaths(model: ComposeModel, realpath: Realpath = fsRealpath): Promise<ResolvedHostPaths> {
   const diagnostics: Diagnostic[] = [];
   const changed: ResolvedHostPaths['changed'] = [];
   const resolve = async (source: string, path: ModelPath, who: string): Promise<string> => {

@@ -8,6 +8,8 @@ import {join} from 'node:path';
 
 import type Docker from 'dockerode';
 
+import {isDnsName} from '../dns-label.ts';
+
 import {fileError, UsageError} from '../errors.ts';
 import type {ReconcileReport} from './reconcile.ts';
 
@@ -185,7 +187,7 @@ async function startIngress(options: AgentServerOptions, docker: Docker) {
   const {host, port} = parseListen(options.ingressListen);
   const listen = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const domain = options.ingressDomain ?? 'localhost';
-  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(domain) || domain.length > 200) {
+  if (!isDnsName(domain)) {
     throw new UsageError(`invalid ingress domain "${domain}"`, {hint: 'use a lower-case DNS name, e.g. localhost or apps.example.org'});
   }
   const [{CaddyAdmin, CaddyChild, onPath}, {IngressController}] = await Promise.all([import('../ingress/caddy.ts'), import('../ingress/controller.ts')]);

@@ -13,7 +13,7 @@ import {join, resolve} from 'node:path';
 import {DatabaseSync, type StatementSync} from 'node:sqlite';
 
 import {withNumericDurations} from '../compose/durations.ts';
-import type {Project} from '../compose/types.ts';
+import type {ComposeModel} from '../compose/types.ts';
 import type {Plan, StackRef} from '../engine/types.ts';
 import {InvalidInputError, OperationError} from '../errors.ts';
 import {hashToken, loadOrCreateKey, newToken, sameHash, seal, TOKEN_DISPLAY_LENGTH, TOKEN_PATTERN, tokenDisplayPrefix, unseal} from './crypto.ts';
@@ -25,8 +25,7 @@ export const DATABASE_FILE = 'spin.db';
 export const KEY_FILE = 'secret.key';
 export {MAX_SECRET_BYTES} from '../limits.ts';
 import {MAX_SECRET_BYTES} from '../limits.ts';
-/** Projects and stacks are DNS labels: they become parts of container and network names. */
-export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+import {DNS_LABEL_RULE, isDnsLabel} from '../dns-label.ts';
 export const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Highest uid/gid Linux allows ((uid_t)-1 means "none"). */
@@ -288,7 +287,7 @@ export class SQLiteStore implements Store {
     });
   }
 
-  addRevision(ref: StackRef, input: {model: Project; images: Record<string, string>; user: string; plan?: Plan}): Revision {
+  addRevision(ref: StackRef, input: {model: ComposeModel; images: Record<string, string>; user: string; plan?: Plan}): Revision {
     checkRef(ref);
     const model = JSON.stringify(input.model);
     const images = JSON.stringify(input.images ?? {});
@@ -488,9 +487,9 @@ const clip = (s: string) => (s.length > MAX_AUDIT_FIELD ? `${s.slice(0, MAX_AUDI
 const quoted = (v: unknown) => (typeof v === 'string' ? `"${v.length > 80 ? `${v.slice(0, 80)}…` : v}"` : String(v));
 
 function checkLabel(kind: 'project' | 'stack', value: string): void {
-  if (typeof value !== 'string' || !DNS_LABEL.test(value)) {
+  if (!isDnsLabel(value)) {
     throw new InvalidInputError(`${kind} name ${quoted(value)} is not valid`, {
-      hint: `a ${kind} name is a DNS label: lowercase letters, digits and "-", at most 63 characters, starting and ending with a letter or digit`,
+      hint: `a ${kind} name is a DNS label: ${DNS_LABEL_RULE}`,
     });
   }
 }
@@ -554,7 +553,7 @@ function toRevision(row: RevisionRow): Revision {
     stack: row.stack,
     number: row.number,
     // Revisions recorded before durations were numbers are read as today's model.
-    model: withNumericDurations(JSON.parse(row.model) as Project),
+    model: withNumericDurations(JSON.parse(row.model) as ComposeModel),
     images: JSON.parse(row.images) as Record<string, string>,
     ...(row.plan === null ? {} : {plan: JSON.parse(row.plan) as Plan}),
     user: row.user,

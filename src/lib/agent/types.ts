@@ -1,6 +1,6 @@
 // The agent's records. The store (store.ts, SQLite) keeps them; routes and the deploy flow use them.
 
-import type {Project} from '../compose/types.ts';
+import type {ComposeModel} from '../compose/types.ts';
 import type {Plan, StackRef} from '../engine/types.ts';
 
 export interface User {
@@ -31,7 +31,7 @@ export interface Revision {
   stack: string;
   number: number;
   /** The normalized, policy-checked model as deployed. */
-  model: Project;
+  model: ComposeModel;
   /** Image reference in use per service, digest-pinned where known. */
   images: Record<string, string>;
   plan?: Plan;
@@ -96,7 +96,7 @@ export interface Store {
   unlockStack(ref: StackRef, holder: string): void;
   /** Clears every lock (agent start: the previous process is gone). */
   clearLocks(): void;
-  addRevision(ref: StackRef, input: {model: Project; images: Record<string, string>; user: string; plan?: Plan}): Revision;
+  addRevision(ref: StackRef, input: {model: ComposeModel; images: Record<string, string>; user: string; plan?: Plan}): Revision;
   finishRevision(ref: StackRef, number: number, outcome: RevisionOutcome, message?: string, images?: Record<string, string>): void;
   revisions(ref: StackRef): Revision[];
   revision(ref: StackRef, number: number): Revision | undefined;

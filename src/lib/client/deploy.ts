@@ -6,7 +6,7 @@ import {readFile, stat} from 'node:fs/promises';
 
 import {toResolvedDocument} from '../compose/render.ts';
 import {parsePath, type Locations} from '../compose/locations.ts';
-import {RESOLVED_MODEL_FORMAT, type Diagnostic, type Project} from '../compose/types.ts';
+import {RESOLVED_MODEL_FORMAT, type Diagnostic, type ComposeModel} from '../compose/types.ts';
 import {InvalidInputError, type SpinError} from '../errors.ts';
 import {validateStack, type ValidateOptions} from '../validate.ts';
 import type {AgentClient, RemoteFailure} from './agent.ts';
@@ -28,7 +28,7 @@ export class StackRejectedError extends InvalidInputError {
 }
 
 export interface PreparedDeploy {
-  project: Project;
+  project: ComposeModel;
   stack: string;
   document: Record<string, unknown>;
   secrets: Record<string, string>;
@@ -40,7 +40,7 @@ export interface PreparedDeploy {
  * The document the agent gets: resolved (sent with `modelFormat`, so nothing in it is interpolated
  * again), with no host file paths for secrets; their content travels beside it.
  */
-function agentDocument(project: Project): Record<string, unknown> {
+function agentDocument(project: ComposeModel): Record<string, unknown> {
   const document = toResolvedDocument(project);
   for (const def of Object.values((document.secrets as Record<string, Record<string, unknown>>) ?? {})) {
     delete def.file;

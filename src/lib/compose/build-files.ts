@@ -8,7 +8,7 @@ import {isAbsolute, resolve} from 'node:path';
 import {diagnostic} from './diagnostics.ts';
 import type {Locations} from './locations.ts';
 import {isRemoteContext} from './paths.ts';
-import type {Diagnostic, Project} from './types.ts';
+import type {Diagnostic, ComposeModel} from './types.ts';
 
 /** What is at a path: a folder, a file, something else, or nothing. */
 export type PathKind = 'folder' | 'file' | 'other' | undefined;
@@ -28,7 +28,7 @@ export const probePath: PathProbe = async (path) => {
  * building: one error per service, at its `build`. A context that is a URL or git reference is
  * fetched by the builder and not checked, nor is the Dockerfile of a `dockerfile_inline` build.
  */
-export async function checkBuildFiles(project: Project, locations: Locations | undefined, workingDir: string, probe: PathProbe = probePath): Promise<Diagnostic[]> {
+export async function checkBuildFiles(project: ComposeModel, locations: Locations | undefined, workingDir: string, probe: PathProbe = probePath): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   const report = (name: string, message: string, hint: string) => out.push(diagnostic(locations, {source: 'build', message, path: ['services', name, 'build'], hint}));
   for (const [name, service] of Object.entries(project.services)) {

@@ -2,7 +2,7 @@
 // a compose document writes them as text (`1m30s`). One list serves the three crossings: normalize
 // (text → number), render (number → text) and models stored before durations were numbers.
 
-import type {Project} from './types.ts';
+import type {ComposeModel} from './types.ts';
 import {formatDuration, parseDuration} from './units.ts';
 
 /** Every duration a service can set, as a path from the service. */
@@ -59,9 +59,9 @@ export function durationsAsText<T extends object>(service: T): T {
 }
 
 /** Every service of the model through `fn`; the model itself when none changes. */
-function mapServices(project: Project, fn: (value: unknown) => unknown): Project {
+function mapServices(project: ComposeModel, fn: (value: unknown) => unknown): ComposeModel {
   if (!isMap(project.services)) return project;
-  let services: Project['services'] | undefined;
+  let services: ComposeModel['services'] | undefined;
   for (const [name, service] of Object.entries(project.services)) {
     const mapped = mapDurations(service, fn);
     if (mapped !== service) (services ??= {...project.services})[name] = mapped;
@@ -73,7 +73,7 @@ function mapServices(project: Project, fn: (value: unknown) => unknown): Project
  * The model with its durations as compose text: how the agent's API shows a revision's model
  * (`spin inspect`), as it did before the normalized model held numbers.
  */
-export function withTextDurations(project: Project): Project {
+export function withTextDurations(project: ComposeModel): ComposeModel {
   return mapServices(project, asText);
 }
 
@@ -83,6 +83,6 @@ export function withTextDurations(project: Project): Project {
  * upgrade see today's model. Text that is no duration stays as it is (it cannot have passed the
  * loader); a model that has numbers already comes back as it is.
  */
-export function withNumericDurations(project: Project): Project {
+export function withNumericDurations(project: ComposeModel): ComposeModel {
   return mapServices(project, asNumber);
 }

@@ -19,7 +19,7 @@ import {LIMITS, parseYaml} from './parse.ts';
 import {resolvePaths} from './paths.ts';
 import {validateSchema} from './schema.ts';
 import {checkConsistency} from './semantic.ts';
-import type {Diagnostic, PathSegment, Project, RawMap} from './types.ts';
+import type {Diagnostic, PathSegment, ComposeModel, RawMap} from './types.ts';
 
 export const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 const OVERRIDE_FILES: Record<string, string[]> = {
@@ -49,7 +49,7 @@ export interface LoadOptions {
 
 export interface LoadResult {
   /** Absent when an error stopped the pipeline before normalization. */
-  project?: Project;
+  project?: ComposeModel;
   /** The merged model before normalization, for tools that want it. */
   raw?: RawMap;
   locations: Locations;
@@ -420,7 +420,7 @@ interface CheckContext {
 }
 
 /** Phases 10-13 on a merged model: cast, schema, normalize, consistency. */
-async function checkModel(raw: RawMap, ctx: CheckContext): Promise<{project?: Project; diagnostics: Diagnostic[]}> {
+async function checkModel(raw: RawMap, ctx: CheckContext): Promise<{project?: ComposeModel; diagnostics: Diagnostic[]}> {
   const diagnostics: Diagnostic[] = [];
   const cast = castTypes(raw, {locations: ctx.locations, diagnostics});
   diagnostics.push(...validateSchema(cast, ctx.locations));
@@ -481,7 +481,7 @@ export interface LoadDocumentOptions {
  * Loads a compose document that is already resolved (the CLI submits it to the agent): no files,
  * no environment. The agent runs this on every submission: it never trusts the client's own checks.
  */
-export async function loadDocument(document: unknown, projectName: string, options: LoadDocumentOptions = {}): Promise<{project?: Project; diagnostics: Diagnostic[]}> {
+export async function loadDocument(document: unknown, projectName: string, options: LoadDocumentOptions = {}): Promise<{project?: ComposeModel; diagnostics: Diagnostic[]}> {
   if (!isMap(document)) {
     return {diagnostics: [diagnostic(undefined, {source: 'schema', message: 'the compose model must be a mapping'})]};
   }

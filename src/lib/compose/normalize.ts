@@ -1,5 +1,5 @@
 // The last loader phase: the merged, cast and schema-checked raw model becomes the canonical
-// `Project` that `spin config` prints and that policy and the agent read. Every short syntax is
+// `ComposeModel` that `spin config` prints and that policy and the agent read. Every short syntax is
 // expanded the way compose expands it (so the platform judges what the engine will run), env and
 // label files are folded in, sizes become bytes and durations nanoseconds, and implicit things compose adds are made
 // explicit: the `default` network, resource names, dependencies implied by links and
@@ -22,7 +22,7 @@ import type {
   FileReference,
   ModelPath,
   PortConfig,
-  Project,
+  ComposeModel,
   RawMap,
   Service,
   ServiceVolume,
@@ -172,7 +172,7 @@ class Normalizer {
     this.diagnostics.push(diagnostic(this.ctx.locations, {severity, source, message, path, hint}));
   }
 
-  async project(raw: RawMap): Promise<Project> {
+  async project(raw: RawMap): Promise<ComposeModel> {
     if ('version' in raw) {
       this.report('warning', ['version'], 'the attribute `version` is obsolete, it will be ignored', 'remove `version`: the compose specification has no versions');
     }
@@ -186,7 +186,7 @@ class Normalizer {
         if (Object.hasOwn(service.networks, 'default')) usesDefaultNetwork = true;
       }
     }
-    const project: Project = {name, services, networks: {}, volumes: {}, secrets: {}, configs: {}};
+    const project: ComposeModel = {name, services, networks: {}, volumes: {}, secrets: {}, configs: {}};
     for (const kind of RESOURCE_KINDS) project[kind] = this.resources(kind, raw[kind], name);
     if (usesDefaultNetwork && !Object.hasOwn(project.networks, 'default')) project.networks.default = {name: `${name}_default`};
     for (const [key, value] of Object.entries(raw)) {
@@ -686,11 +686,11 @@ function parsePortRange(text: string): [number, number] | undefined {
 }
 
 /**
- * Turns a merged, cast, schema-valid raw model into the canonical `Project`. Problems it finds
+ * Turns a merged, cast, schema-valid raw model into the canonical `ComposeModel`. Problems it finds
  * (an unreadable env file, a bind without source, a bad size or port) come back as diagnostics;
  * the project is still returned so callers can show as much as possible.
  */
-export async function normalize(raw: RawMap, ctx: NormalizeContext): Promise<{project: Project; diagnostics: Diagnostic[]}> {
+export async function normalize(raw: RawMap, ctx: NormalizeContext): Promise<{project: ComposeModel; diagnostics: Diagnostic[]}> {
   const n = new Normalizer(ctx);
   const project = await n.project(raw);
   return {project, diagnostics: n.diagnostics};

@@ -4,7 +4,7 @@
 import {dump} from 'js-yaml';
 
 import {durationsAsText} from './durations.ts';
-import type {Project, Service} from './types.ts';
+import type {ComposeModel, Service} from './types.ts';
 
 const SECTIONS = ['name', 'services', 'networks', 'volumes', 'secrets', 'configs', 'models'];
 
@@ -19,7 +19,7 @@ function compactService(service: Record<string, unknown>): Record<string, unknow
   return Object.fromEntries(Object.keys(service).sort().filter((k) => !isEmpty(service[k])).map((k) => [k, service[k]]));
 }
 
-function ordered(project: Project): Record<string, unknown> {
+function ordered(project: ComposeModel): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of SECTIONS) {
     const v = project[key];
@@ -53,7 +53,7 @@ function asCompose(service: Service): Service {
   return out;
 }
 
-function composeDocument(project: Project, escape: boolean): Record<string, unknown> {
+function composeDocument(project: ComposeModel, escape: boolean): Record<string, unknown> {
   const doc = structuredClone(project);
   if (escape) escapeDollars(doc);
   for (const [name, service] of Object.entries(doc.services)) doc.services[name] = asCompose(service);
@@ -64,7 +64,7 @@ function composeDocument(project: Project, escape: boolean): Record<string, unkn
  * The project as a compose file that loads back to the same project, `$` written `$$` since a
  * compose loader interpolates it: what `spin config` prints, for docker compose or spin to read.
  */
-export function toComposeDocument(project: Project): Record<string, unknown> {
+export function toComposeDocument(project: ComposeModel): Record<string, unknown> {
   return composeDocument(project, true);
 }
 
@@ -72,11 +72,11 @@ export function toComposeDocument(project: Project): Record<string, unknown> {
  * The project as a resolved compose document (`RESOLVED_MODEL_FORMAT`): the same document with
  * every value as it is, since its reader (the agent) interpolates nothing. The CLI sends this.
  */
-export function toResolvedDocument(project: Project): Record<string, unknown> {
+export function toResolvedDocument(project: ComposeModel): Record<string, unknown> {
   return composeDocument(project, false);
 }
 
-export function renderModel(project: Project, format: 'yaml' | 'json'): string {
+export function renderModel(project: ComposeModel, format: 'yaml' | 'json'): string {
   const model = toComposeDocument(project);
   if (format === 'json') return `${JSON.stringify(model, null, 2)}\n`;
   // js-yaml writes several times faster than the yaml package; it quotes every string another

@@ -8,17 +8,17 @@ import type {Locations} from './locations.ts';
 import {formatPath} from './locations.ts';
 import {isMap} from './merge.ts';
 import {formatDuration} from './units.ts';
-import {FAILURE_ACTIONS, UPDATE_ORDERS, type Diagnostic, type ModelPath, type Project, type Service} from './types.ts';
+import {FAILURE_ACTIONS, UPDATE_ORDERS, type Diagnostic, type ModelPath, type ComposeModel, type Service} from './types.ts';
 
 const NAMESPACES = ['network_mode', 'ipc', 'pid', 'uts', 'cgroup'] as const;
 const HEALTHCHECK_HINT = 'write `test: ["CMD", "prog", "arg"]`, `test: ["CMD-SHELL", "command line"]`, a plain string, or `test: ["NONE"]`';
 
 class Checker {
   readonly diagnostics: Diagnostic[] = [];
-  private readonly project: Project;
+  private readonly project: ComposeModel;
   private readonly locations: Locations | undefined;
 
-  constructor(project: Project, locations: Locations | undefined) {
+  constructor(project: ComposeModel, locations: Locations | undefined) {
     this.project = project;
     this.locations = locations;
   }
@@ -308,6 +308,6 @@ export function fixedHostPort(service: Service): string | undefined {
  * anything. Returns every problem found: errors, and warnings for settings the engine will read
  * otherwise than written; an empty list means consistent.
  */
-export function checkConsistency(project: Project, locations?: Locations): Diagnostic[] {
+export function checkConsistency(project: ComposeModel, locations?: Locations): Diagnostic[] {
   return new Checker(project, locations).run();
 }

@@ -217,8 +217,11 @@ export interface FileObjectDef {
  */
 export const RESOLVED_MODEL_FORMAT = 'compose-resolved/1';
 
-/** The normalized compose project, what `spin config` prints and what policy and the agent see. */
-export interface Project {
+/**
+ * The normalized compose model: what `spin config` prints and what policy, engine and the agent
+ * see. Not a platform project (a team), which the API calls `project`.
+ */
+export interface ComposeModel {
   name: string;
   services: Record<string, Service>;
   networks: Record<string, NetworkDef>;

@@ -3,7 +3,7 @@
 // steps itself, to store and show the plan in between.
 
 import type {DeployRequest, DeployResult, Orchestrator, Plan, StackRef} from './types.ts';
-import type {Project} from '../compose/types.ts';
+import type {ComposeModel} from '../compose/types.ts';
 
 export async function deploy(orchestrator: Orchestrator, request: DeployRequest): Promise<DeployResult> {
   const {ref, model, secrets, updateConfigs, pull, revision, timeoutMs, noWait, onEvent, signal} = request;
@@ -13,6 +13,6 @@ export async function deploy(orchestrator: Orchestrator, request: DeployRequest)
 }
 
 /** What a deploy of `model` would change (`spin deploy --dry-run`): nothing is pulled or changed. */
-export async function planOnly(orchestrator: Orchestrator, ref: StackRef, model: Project, secrets?: Record<string, Buffer>): Promise<Plan> {
+export async function planOnly(orchestrator: Orchestrator, ref: StackRef, model: ComposeModel, secrets?: Record<string, Buffer>): Promise<Plan> {
   return (await orchestrator.prepare({ref, model, dryRun: true, ...(secrets ? {secrets} : {})})).plan;
 }

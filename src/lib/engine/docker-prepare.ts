@@ -4,7 +4,7 @@
 
 import type Docker from 'dockerode';
 
-import type {Project, Service, UpdateConfig} from '../compose/types.ts';
+import type {ComposeModel, Service, UpdateConfig} from '../compose/types.ts';
 import {InvalidInputError, OperationError} from '../errors.ts';
 import {ingressRequest} from '../ingress/model.ts';
 import {checkFixedPorts, checkHosts, checkNamesFree} from './docker-checks.ts';
@@ -59,7 +59,7 @@ export interface PrepareSettings {
   emit: Emit;
 }
 
-function usedNetworks(ref: StackRef, model: Project): NetworkUse[] {
+function usedNetworks(ref: StackRef, model: ComposeModel): NetworkUse[] {
   const keys = new Set<string>();
   for (const s of Object.values(model.services)) if (!s.network_mode) for (const k of Object.keys(s.networks)) keys.add(k);
   return [...keys].sort().map((key) => {
@@ -74,7 +74,7 @@ function usedNetworks(ref: StackRef, model: Project): NetworkUse[] {
  * `network_mode: service:x` joins a replica of service x of this stack: x must be one of the
  * stack's services and run at least one replica.
  */
-function checkSharedNetwork(ref: StackRef, model: Project, name: string): void {
+function checkSharedNetwork(ref: StackRef, model: ComposeModel, name: string): void {
   const target = sharedNetworkService(name, model.services[name]);
   if (target === undefined) return;
   const other = Object.hasOwn(model.services, target) && target !== name ? model.services[target] : undefined;
@@ -124,7 +124,7 @@ export function specContext(env: DockerEnv, ref: StackRef, s: DockerService, rep
  * Resolves everything the hash and the create calls need, then plans. A real deploy pulls
  * missing images; a dry run does not, and a missing image only marks its service as changed.
  */
-export async function prepareStack(env: DockerEnv, ref: StackRef, model: Project, settings: PrepareSettings): Promise<DockerStack> {
+export async function prepareStack(env: DockerEnv, ref: StackRef, model: ComposeModel, settings: PrepareSettings): Promise<DockerStack> {
   checkRef(ref);
   const {emit, secrets} = settings;
   const pull = !settings.dryRun;
@@ -191,7 +191,7 @@ export async function prepareStack(env: DockerEnv, ref: StackRef, model: Project
 }
 
 /** The plan: per service what changes, per replica how, and how changed replicas roll out. */
-async function planDeploy(env: DockerEnv, p: Omit<DockerStack, 'plan'>, model: Project) {
+async function planDeploy(env: DockerEnv, p: Omit<DockerStack, 'plan'>, model: ComposeModel) {
   const wanted = [...p.services.values()].map((s) => ({service: s.name, replicas: s.replicas, configHash: s.configHash, imageId: s.imageId}));
   const [existing, missing] = await Promise.all([existingContainers(env, p.ref), missingResources(env, p)]);
   const plan = planStack(wanted, existing, missing);

@@ -6,8 +6,9 @@ import type Docker from 'dockerode';
 import {mkdir, readdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 
-import type {Project} from '../compose/types.ts';
-import {checkRef, chooseVolume, DNS_LABEL, legacyVolumeName, labelFilter, ownedBy, volumeName} from './naming.ts';
+import type {ComposeModel} from '../compose/types.ts';
+import {DNS_LABEL} from '../dns-label.ts';
+import {checkRef, chooseVolume, legacyVolumeName, labelFilter, ownedBy, volumeName} from './naming.ts';
 import {inspectOrUndefined, stackContainers, type DockerEnv} from './docker-env.ts';
 import {EngineError, engineCall, engineError, isNotFound, statusOf} from './errors.ts';
 import type {Emit} from './ops.ts';
@@ -35,7 +36,7 @@ function volumeChoicesFile(root: string, ref: StackRef): string {
 }
 
 /** The named volumes the model's services mount, by key. */
-export function usedVolumes(ref: StackRef, model: Project): VolumeUse[] {
+export function usedVolumes(ref: StackRef, model: ComposeModel): VolumeUse[] {
   const keys = new Set<string>();
   for (const s of Object.values(model.services)) for (const v of s.volumes) if (v.type === 'volume' && v.source !== undefined) keys.add(v.source);
   return [...keys].sort().map((key) => {

@@ -13,7 +13,7 @@ import {chmod, chown, mkdir, readdir, rename, rm, writeFile} from 'node:fs/promi
 import {join, posix} from 'node:path';
 
 import {InvalidInputError} from '../errors.ts';
-import type {FileReference, Project, Service} from '../compose/types.ts';
+import type {FileReference, ComposeModel, Service} from '../compose/types.ts';
 import {sha256} from './hash.ts';
 import type {StackRef} from './types.ts';
 
@@ -85,7 +85,7 @@ function owner(service: Service, ref: FileReference): {uid?: number; gid?: numbe
  * by the agent, by the name the model uses); configs must be inline (`content`), since a file path
  * in the model points at the client's machine. Missing values are refused with a hint.
  */
-export function serviceFiles(model: Project, serviceName: string, secrets: Record<string, Buffer>, strict = true): ServiceFile[] {
+export function serviceFiles(model: ComposeModel, serviceName: string, secrets: Record<string, Buffer>, strict = true): ServiceFile[] {
   const service = model.services[serviceName];
   const out: ServiceFile[] = [];
   for (const ref of service.secrets) {

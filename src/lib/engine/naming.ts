@@ -5,24 +5,23 @@
 // and for the engine's uniqueness check only: Spin finds its objects by their labels.
 
 import {InvalidInputError} from '../errors.ts';
-import type {Project} from '../compose/types.ts';
+import type {ComposeModel} from '../compose/types.ts';
+import {DNS_LABEL_RULE, isDnsLabel} from '../dns-label.ts';
 import {LABELS, type StackRef} from './types.ts';
 
-/** The DESIGN's name rule for projects, stacks and services. */
-export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function checkRef(ref: StackRef): void {
   for (const [kind, value] of [['project', ref.project], ['stack', ref.stack]] as const) {
-    if (typeof value !== 'string' || !DNS_LABEL.test(value)) {
+    if (!isDnsLabel(value)) {
       throw new InvalidInputError(`${kind} name ${JSON.stringify(value)} is not a DNS label`, {
-        hint: 'use lower-case letters, digits and dashes, at most 63 characters, starting and ending with a letter or digit',
+        hint: `use ${DNS_LABEL_RULE}`,
       });
     }
   }
 }
 
 export function checkServiceName(service: string): void {
-  if (!DNS_LABEL.test(service)) {
+  if (!isDnsLabel(service)) {
     throw new InvalidInputError(`service name ${JSON.stringify(service)} is not a DNS label`, {
       hint: 'rename the service with lower-case letters, digits and dashes, e.g. "web-api"',
     });
@@ -58,14 +57,14 @@ export function networkName(ref: StackRef, key = 'default'): string {
  * to its project). An external volume is used by the name written, which the policy keeps inside
  * the project's namespace.
  */
-export function volumeName(project: string, model: Project, key: string): string {
+export function volumeName(project: string, model: ComposeModel, key: string): string {
   const def = model.volumes[key];
   if (def?.external === true) return def.name ?? key;
   return `${project}.${def?.name ?? defaultVolumeName(model, key)}`;
 }
 
 /** compose's name for a volume that sets none: `<stack>_<key>`. */
-function defaultVolumeName(model: Project, key: string): string {
+function defaultVolumeName(model: ComposeModel, key: string): string {
   return `${model.name}_${key}`;
 }
 
@@ -74,7 +73,7 @@ function defaultVolumeName(model: Project, key: string): string {
  * without a `name:` of its own (the loader's default name did not count as one). Undefined when
  * the name did not change (a `name:` set in the file, an external volume).
  */
-export function legacyVolumeName(project: string, model: Project, key: string): string | undefined {
+export function legacyVolumeName(project: string, model: ComposeModel, key: string): string | undefined {
   const def = model.volumes[key];
   if (def?.external === true) return undefined;
   if (def?.name !== undefined && def.name !== defaultVolumeName(model, key)) return undefined;

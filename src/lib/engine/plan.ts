@@ -2,7 +2,7 @@
 // and in which order services are applied. Pure, so `spin deploy --dry-run` and the real deploy
 // always agree. Containers are matched by their labels (service, replica), never by their names.
 
-import type {DependsOn, Project, Service} from '../compose/types.ts';
+import type {DependsOn, ComposeModel, Service} from '../compose/types.ts';
 import {InvalidInputError} from '../errors.ts';
 import {sharedNetworkService} from './container-spec.ts';
 import type {Plan, ServicePlan} from './types.ts';
@@ -162,7 +162,7 @@ export function serviceDependencies(name: string, service: Service): Record<stri
 }
 
 /** The order services start in: dependencies first; a cycle is refused (the loader should have). */
-export function dependencyOrder(model: Pick<Project, 'services'>): string[] {
+export function dependencyOrder(model: Pick<ComposeModel, 'services'>): string[] {
   const order: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (name: string, path: string[]) => {

@@ -2,7 +2,7 @@
 // Engine on one host (docker.ts) now, Docker Swarm later. The agent owns users, policy and
 // revisions; a backend only turns a checked model into running containers and reports on them.
 
-import type {Project, UpdateConfig} from '../compose/types.ts';
+import type {ComposeModel, UpdateConfig} from '../compose/types.ts';
 
 export interface StackRef {
   /** The platform project (team), e.g. `genomics`. */
@@ -84,7 +84,7 @@ export interface DeployEvent {
 export interface PrepareRequest {
   ref: StackRef;
   /** Normalized, validated and policy-checked; policy defaults applied. */
-  model: Project;
+  model: ComposeModel;
   /**
    * Secret values by the name the model uses (the agent resolves them); never logged. Without
    * them (a plan only), missing values are no error and services using secrets show as changed.

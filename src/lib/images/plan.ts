@@ -4,7 +4,7 @@
 
 import {hasErrors} from '../compose/diagnostics.ts';
 import {loadProject, type LoadOptions} from '../compose/load.ts';
-import type {Diagnostic, Project} from '../compose/types.ts';
+import type {Diagnostic, ComposeModel} from '../compose/types.ts';
 import {InvalidInputError, UsageError} from '../errors.ts';
 import {buildArgsOf, dockerfileBaseImages, engineOptions, targetSource, type ImageTarget, type TargetSource} from './build.ts';
 import {contentDigest, contentTag} from './content.ts';
@@ -33,11 +33,11 @@ export interface PlanImagesOptions extends LoadOptions {
   /** The current context's registry and project, if any. */
   context?: {registry?: string; project?: string};
   /** The project already loaded and checked (a deploy did); else it is loaded here. */
-  loaded?: Project;
+  loaded?: ComposeModel;
 }
 
 export interface ImagePlan {
-  project: Project;
+  project: ComposeModel;
   registry?: string;
   projectName: string;
   /** `--tag` when given; else every target has its content digest as tag. */
@@ -48,7 +48,7 @@ export interface ImagePlan {
   warnings: Diagnostic[];
 }
 
-async function loaded(options: PlanImagesOptions): Promise<{project: Project; warnings: Diagnostic[]}> {
+async function loaded(options: PlanImagesOptions): Promise<{project: ComposeModel; warnings: Diagnostic[]}> {
   if (options.loaded) return {project: options.loaded, warnings: []};
   const result = await loadProject(options);
   if (!result.project || hasErrors(result.diagnostics)) throw new ComposeInvalidError(result.diagnostics);
@@ -91,7 +91,7 @@ export async function planImages(options: PlanImagesOptions): Promise<ImagePlan>
  * The content digest of each service that builds, on demand. A Dockerfile that starts FROM an
  * image another service builds takes that service's digest in, so a change there renames both.
  */
-function contentSources(project: Project, naming: Omit<ImageNaming, 'tag'>, buildArgs: Record<string, string> | undefined): (service: string) => Promise<TargetSource> {
+function contentSources(project: ComposeModel, naming: Omit<ImageNaming, 'tag'>, buildArgs: Record<string, string> | undefined): (service: string) => Promise<TargetSource> {
   // Who builds a repository: `image:` names match exactly; Spin names by repository, whatever the tag.
   const byRepository = new Map<string, string>();
   for (const [name, s] of Object.entries(project.services)) {

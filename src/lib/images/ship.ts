@@ -14,7 +14,7 @@ import {planImages, planPush, type PlanImagesOptions} from './plan.ts';
 import {pushImages, type PushEvent} from './push.ts';
 import {ImageNotFoundError, resolveDigest} from './registry.ts';
 import {diagnostic} from '../compose/diagnostics.ts';
-import type {Diagnostic, Project} from '../compose/types.ts';
+import type {Diagnostic, ComposeModel} from '../compose/types.ts';
 import {engineError, isNotFound} from '../engine/errors.ts';
 import {OperationError} from '../errors.ts';
 
@@ -50,7 +50,7 @@ export interface ShipStep {
  * The image every service of the loaded project runs after the ship step: built, pushed and
  * pinned as the step says, by service. Services that neither build nor need pinning are absent.
  */
-export async function shipImages(project: Project, step: ShipStep): Promise<Shipped> {
+export async function shipImages(project: ComposeModel, step: ShipStep): Promise<Shipped> {
   const naming = {...step.loadOptions, loaded: project, push: step.push, registry: step.registry, project: step.imageProject};
   const built = new Set(Object.entries(project.services).filter(([, s]) => s.build).map(([name]) => name));
   let images: Record<string, string> = {};
@@ -130,7 +130,7 @@ const defaultResolver: DigestResolver = async (image) => {
  * cannot be resolved (a registry out of reach) keeps its tag, with a warning saying so; one the
  * registry does not have is an error for the `required` services (those the project builds).
  */
-export async function pinImages(project: Project, overrides: Record<string, string>, resolver: DigestResolver = defaultResolver, required: ReadonlySet<string> = new Set()): Promise<{images: Record<string, string>; warnings: Diagnostic[]}> {
+export async function pinImages(project: ComposeModel, overrides: Record<string, string>, resolver: DigestResolver = defaultResolver, required: ReadonlySet<string> = new Set()): Promise<{images: Record<string, string>; warnings: Diagnostic[]}> {
   const images: Record<string, string> = {};
   const warnings: Diagnostic[] = [];
   const cache = new Map<string, Promise<string>>();

@@ -4,7 +4,7 @@
 
 import {diagnostic} from '../compose/diagnostics.ts';
 import type {Locations} from '../compose/locations.ts';
-import type {Deploy, Diagnostic, Project, Resources, Service} from '../compose/types.ts';
+import type {Deploy, Diagnostic, ComposeModel, Resources, Service} from '../compose/types.ts';
 import {ALLOW_LIST_RULES} from './allow-list.ts';
 import {LIMIT_FIELDS, RULES as NAMED_RULES} from './rules.ts';
 import type {Policy, PolicyContext, ResourceValues} from './types.ts';
@@ -20,7 +20,7 @@ export const POLICY_RULES: readonly {id: string; summary: string}[] = RULES.map(
  * Rules listed in `policy.disabled_rules` do not run. `locations` (from the loader) places each
  * diagnostic at the line of the offending value.
  */
-export function checkPolicy(model: Project, policy: Policy, context: PolicyContext, locations?: Locations): Diagnostic[] {
+export function checkPolicy(model: ComposeModel, policy: Policy, context: PolicyContext, locations?: Locations): Diagnostic[] {
   const out: Diagnostic[] = [];
   const disabled = new Set<string>(policy.disabled_rules);
   for (const rule of RULES) {
@@ -41,7 +41,7 @@ export function checkPolicy(model: Project, policy: Policy, context: PolicyConte
  * (in `deploy.resources.limits`). A copy: `model` is not changed. With the `resources` rule
  * switched off, the model is returned as it is.
  */
-export function applyPolicyDefaults(model: Project, policy: Policy): Project {
+export function applyPolicyDefaults(model: ComposeModel, policy: Policy): ComposeModel {
   if (policy.disabled_rules.includes('resources')) return model;
   const defaults = policy.resources.defaults;
   const kinds = (Object.keys(defaults) as (keyof ResourceValues)[]).filter((k) => defaults[k] !== undefined);

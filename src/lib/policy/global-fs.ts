@@ -2,7 +2,7 @@
 // policy's global-fs rule decides from this whether a service must run as the caller's UID:GID;
 // the agent asks the same question before it lets `spin exec` pick a user.
 
-import type {ModelPath, Project, Service, ServiceVolume, VolumeDef} from '../compose/types.ts';
+import type {ModelPath, ComposeModel, Service, ServiceVolume, VolumeDef} from '../compose/types.ts';
 import {isWithin, normalizeHostPath} from './paths.ts';
 import type {Policy} from './types.ts';
 
@@ -39,7 +39,7 @@ export function hostPath(p: string | undefined): string {
 }
 
 /** Every host path a service mounts: its binds, and the devices of bind-typed named volumes. */
-export function hostMounts(project: Project, svc: Service, name: string): HostMount[] {
+export function hostMounts(project: ComposeModel, svc: Service, name: string): HostMount[] {
   const out: HostMount[] = [];
   // Stored models may predate a field: treat a missing list as empty rather than crash.
   const volumes = Array.isArray(svc?.volumes) ? svc.volumes : [];
@@ -57,7 +57,7 @@ export function hostMounts(project: Project, svc: Service, name: string): HostMo
  * The first host path service `serviceName` mounts that lies on one of the policy's global file
  * systems (`global_fs.roots`), or undefined when it mounts none (or there is no such service).
  */
-export function globalFsMount(project: Project, serviceName: string, policy: Policy): string | undefined {
+export function globalFsMount(project: ComposeModel, serviceName: string, policy: Policy): string | undefined {
   const svc = Object.hasOwn(project.services ?? {}, serviceName) ? project.services[serviceName] : undefined;
   if (!svc) return undefined;
   const roots = policy.global_fs.roots.map(normalizeHostPath);

@@ -2,7 +2,8 @@
 // A rule only reports: it names the service and the value, points at the model path, and says
 // how to fix it. Which rules run and the lists they read come from the Policy (policy as data).
 
-import type {ModelPath, Project, Service} from '../compose/types.ts';
+import type {ModelPath, ComposeModel, Service} from '../compose/types.ts';
+import {DNS_LABEL} from '../dns-label.ts';
 import {canonicalRegistry, parseImageReference, type ImageReference} from '../image-ref.ts';
 import {boundDevice, globalFsMount, hostPath} from './global-fs.ts';
 import {isWithin, isWithinRoot, normalizeHostPath, PROJECT_PLACEHOLDER, showRoot} from './paths.ts';
@@ -10,7 +11,7 @@ import type {Policy, PolicyContext, ResourceValues, RuleId} from './types.ts';
 import {canonicalCapability, formatBytes, formatPortRange, formatPorts, parsePortRange} from './values.ts';
 
 export interface RuleInput {
-  project: Project;
+  project: ComposeModel;
   policy: Policy;
   context: PolicyContext;
   /** Whether the sources record this exact path (to point at a key the user wrote, if any). */
@@ -30,7 +31,7 @@ export function list<T>(v: T[] | undefined | null): T[] {
   return Array.isArray(v) ? v : [];
 }
 
-export function services(project: Project): [string, Service][] {
+export function services(project: ComposeModel): [string, Service][] {
   return Object.entries(project.services ?? {});
 }
 
@@ -375,7 +376,7 @@ const names: Rule = {
       re = new RegExp(policy.names.pattern);
     } catch {
       // loadPolicy rejects such a pattern; a hand-built Policy falls back to the DNS label.
-      re = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+      re = DNS_LABEL;
     }
     const hintFor = (name: string) => {
       const s = suggestName(name);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {before, describe, test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
-import type {Project} from '../../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../../src/lib/compose/types.ts';
 import {globalFsMount} from '../../../src/lib/policy/global-fs.ts';
 import {checkPolicy, loadPolicy, type Policy} from '../../../src/lib/policy/index.ts';
 
@@ -15,7 +15,7 @@ before(async () => {
   policy = await loadPolicy();
 });
 
-async function model(doc: Record<string, unknown>): Promise<Project> {
+async function model(doc: Record<string, unknown>): Promise<ComposeModel> {
   const {project, diagnostics} = await loadDocument(doc, 'web');
   assert.ok(project, JSON.stringify(diagnostics));
   return project;
@@ -68,13 +68,13 @@ describe('globalFsMount', () => {
   });
 
   test('a stored model missing its lists does not crash it', () => {
-    const m = {services: {web: {image: 'busybox'}}} as unknown as Project;
+    const m = {services: {web: {image: 'busybox'}}} as unknown as ComposeModel;
     assert.equal(globalFsMount(m, 'web', policy), undefined);
   });
 
   test('means what the global-fs rule means: a service it names is one the rule holds to UID:GID', async () => {
     const m = await model(DOC);
-    const asRoot: Project = {...m, services: Object.fromEntries(Object.entries(m.services).map(([n, s]) => [n, {...s, user: '0:0'}]))};
+    const asRoot: ComposeModel = {...m, services: Object.fromEntries(Object.entries(m.services).map(([n, s]) => [n, {...s, user: '0:0'}]))};
     const ruled = new Set(
       checkPolicy(asRoot, policy, {project: 'demo', uid: 1000, gid: 1000})
         .filter((d) => d.rule === 'global-fs')

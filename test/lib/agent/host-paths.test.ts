@@ -14,7 +14,7 @@ import {resolveHostPath, resolveHostPaths, resolvePolicyPaths, type Realpath} fr
 import {openStore} from '../../../src/lib/agent/store.ts';
 import type {Store} from '../../../src/lib/agent/types.ts';
 import {loadDocument} from '../../../src/lib/compose/load.ts';
-import type {Project} from '../../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../../src/lib/compose/types.ts';
 import {loadPolicy, type Policy} from '../../../src/lib/policy/index.ts';
 import {FakeOrchestrator} from '../../helpers/fake-orchestrator.ts';
 
@@ -101,7 +101,7 @@ describe('resolveHostPath', () => {
   });
 });
 
-async function model(doc: Record<string, unknown>): Promise<Project> {
+async function model(doc: Record<string, unknown>): Promise<ComposeModel> {
   const {project, diagnostics} = await loadDocument(doc, 'web');
   assert.ok(project, JSON.stringify(diagnostics));
   return project;

@@ -10,7 +10,7 @@ import {INTERRUPTED_MESSAGE, reconcile} from '../../../src/lib/agent/reconcile.t
 import {openStore} from '../../../src/lib/agent/store.ts';
 import type {Store} from '../../../src/lib/agent/types.ts';
 import {loadDocument} from '../../../src/lib/compose/load.ts';
-import type {Project} from '../../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../../src/lib/compose/types.ts';
 import {loadPolicy, type Policy} from '../../../src/lib/policy/index.ts';
 import {FakeOrchestrator} from '../../helpers/fake-orchestrator.ts';
 
@@ -19,7 +19,7 @@ let store: Store;
 let fake: FakeOrchestrator;
 let policy: Policy;
 
-async function model(command: string, extra: Record<string, unknown> = {}): Promise<Project> {
+async function model(command: string, extra: Record<string, unknown> = {}): Promise<ComposeModel> {
   const {project} = await loadDocument({services: {web: {image: 'busybox', cap_drop: ['ALL'], command: [command], ...extra}}}, 'web');
   assert.ok(project);
   return project;
@@ -90,7 +90,7 @@ test('a failure to restore one stack is reported and does not stop the others', 
 });
 
 /** A healthy revision followed by one a crash left pending, both by `user`. */
-async function cutShort(ref: {project: string; stack: string}, good: Project, user = 'alice') {
+async function cutShort(ref: {project: string; stack: string}, good: ComposeModel, user = 'alice') {
   const r = store.addRevision(ref, {model: good, images: {}, user});
   store.finishRevision(ref, r.number, 'healthy');
   store.addRevision(ref, {model: await model('next'), images: {}, user});

@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import {DatabaseSync} from 'node:sqlite';
 import {afterEach, beforeEach, describe, test} from 'node:test';
 
-import type {Project} from '../../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../../src/lib/compose/types.ts';
 import {hashToken, seal, TOKEN_PATTERN, unseal} from '../../../src/lib/agent/crypto.ts';
 import {MIGRATIONS, SCHEMA_VERSION} from '../../../src/lib/agent/migrations.ts';
 import {defaultDataDir} from '../../../src/lib/agent/paths.ts';
@@ -13,7 +13,7 @@ import {openStore, type SQLiteStore} from '../../../src/lib/agent/store.ts';
 import {InvalidInputError, OperationError} from '../../../src/lib/errors.ts';
 
 const ref = {project: 'demo', stack: 'web'};
-const model = (name: string): Project => ({name, services: {}, networks: {}, volumes: {}, secrets: {}, configs: {}});
+const model = (name: string): ComposeModel => ({name, services: {}, networks: {}, volumes: {}, secrets: {}, configs: {}});
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 /** Every byte SQLite may have written: the database, its WAL and shared memory. */
@@ -237,7 +237,7 @@ describe('users and tokens', () => {
 describe('stacks, revisions and locks', () => {
   test('a revision recorded with text durations (before they were numbers) reads with nanoseconds', () => {
     const web = {image: 'busybox', stop_grace_period: '20s', healthcheck: {test: ['CMD', 'true'], interval: '1m30s'}, deploy: {update_config: {monitor: '5s'}}};
-    const old = {...model('web'), services: {web}} as unknown as Project;
+    const old = {...model('web'), services: {web}} as unknown as ComposeModel;
     const r = store.addRevision(ref, {model: old, images: {}, user: 'alice'});
     const read = store.revision(ref, r.number)!.model.services.web;
     assert.equal(read.stop_grace_period, 20e9);

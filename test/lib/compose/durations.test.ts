@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 
 import {DURATION_FIELDS, durationsAsText, mapDurations, withNumericDurations, withTextDurations} from '../../../src/lib/compose/durations.ts';
-import type {Project, Service} from '../../../src/lib/compose/types.ts';
+import type {ComposeModel, Service} from '../../../src/lib/compose/types.ts';
 
 /** A service as a revision recorded before the normalized model held numbers stores it. */
 const legacy = () =>
@@ -21,7 +21,7 @@ const numeric = () =>
     deploy: {replicas: 2, update_config: {delay: 1e9, monitor: 10e9, order: 'stop-first'}, rollback_config: {monitor: 2e9}, restart_policy: {condition: 'any', delay: 3e9, window: 60e9}},
   }) as unknown as Service;
 
-const project = (services: Record<string, Service>): Project => ({name: 'p', services, networks: {}, volumes: {}, secrets: {}, configs: {}});
+const project = (services: Record<string, Service>): ComposeModel => ({name: 'p', services, networks: {}, volumes: {}, secrets: {}, configs: {}});
 
 describe('durations', () => {
   test('every duration field of the compose schema is listed', () => {

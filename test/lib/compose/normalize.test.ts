@@ -3,7 +3,7 @@ import {describe, test} from 'node:test';
 
 import {Locations} from '../../../src/lib/compose/locations.ts';
 import {normalize, parsePortSpec, splitShellWords} from '../../../src/lib/compose/normalize.ts';
-import type {Diagnostic, Project, RawMap, Service} from '../../../src/lib/compose/types.ts';
+import type {Diagnostic, ComposeModel, RawMap, Service} from '../../../src/lib/compose/types.ts';
 
 interface Options {
   env?: Record<string, string>;
@@ -11,7 +11,7 @@ interface Options {
   locations?: Locations;
 }
 
-function run(raw: RawMap, options: Options = {}): Promise<{project: Project; diagnostics: Diagnostic[]}> {
+function run(raw: RawMap, options: Options = {}): Promise<{project: ComposeModel; diagnostics: Diagnostic[]}> {
   const env = options.env ?? {};
   const files = options.files ?? {};
   return normalize(raw, {

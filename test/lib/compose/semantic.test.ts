@@ -14,9 +14,9 @@ import {Locations} from '../../../src/lib/compose/locations.ts';
 import {normalize} from '../../../src/lib/compose/normalize.ts';
 import {resolvePaths} from '../../../src/lib/compose/paths.ts';
 import {checkConsistency} from '../../../src/lib/compose/semantic.ts';
-import type {Diagnostic, Project, RawMap} from '../../../src/lib/compose/types.ts';
+import type {Diagnostic, ComposeModel, RawMap} from '../../../src/lib/compose/types.ts';
 
-async function project(raw: RawMap): Promise<Project> {
+async function project(raw: RawMap): Promise<ComposeModel> {
   const r = await normalize(raw, {workingDir: '/proj', projectName: 'demo', lookup: () => undefined, readText: async () => undefined});
   assert.deepEqual(r.diagnostics, [], 'the test model itself normalizes cleanly');
   return r.project;
@@ -221,7 +221,7 @@ describe('checkConsistency', () => {
 // phases alone: YAML → interpolate → paths → cast → normalize → consistency.
 const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/corpus');
 
-async function latePhases(sample: string, consistency = true): Promise<{project: Project; diagnostics: Diagnostic[]}> {
+async function latePhases(sample: string, consistency = true): Promise<{project: ComposeModel; diagnostics: Diagnostic[]}> {
   const main = join(CORPUS, sample);
   const dir = statSync(main).isDirectory() ? main : dirname(main);
   const file = statSync(main).isDirectory() ? join(main, 'compose.yaml') : main;

@@ -8,7 +8,7 @@ import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
-import type {Project} from '../../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../../src/lib/compose/types.ts';
 import {deploy as deployNow, planOnly} from '../../../src/lib/engine/deploy.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import {EngineError} from '../../../src/lib/engine/errors.ts';
@@ -30,14 +30,14 @@ const WEB = {
   healthcheck: {test: ['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8080/'], interval: '1s', timeout: '2s', retries: 3},
 };
 
-async function model(stack: string, doc: Record<string, unknown>): Promise<Project> {
+async function model(stack: string, doc: Record<string, unknown>): Promise<ComposeModel> {
   const {project: p, diagnostics} = await loadDocument(doc, stack);
   assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
   assert.ok(p);
   return p;
 }
 
-async function deploy(stack: string, m: Project, extra: Partial<DeployRequest> = {}): Promise<DeployResult & {events: DeployEvent[]}> {
+async function deploy(stack: string, m: ComposeModel, extra: Partial<DeployRequest> = {}): Promise<DeployResult & {events: DeployEvent[]}> {
   const events: DeployEvent[] = [];
   const result = await deployNow(orch, {ref: {project, stack}, model: m, revision: 1, secrets: {}, timeoutMs: 60_000, onEvent: (e) => events.push(e), ...extra});
   return {...result, events};

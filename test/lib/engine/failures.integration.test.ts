@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
-import type {Project} from '../../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../../src/lib/compose/types.ts';
 import {deploy as deployNow} from '../../../src/lib/engine/deploy.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import type {DeployEvent, DeployResult, StackRef} from '../../../src/lib/engine/types.ts';
@@ -26,7 +26,7 @@ const servers: Server[] = [];
 
 const SLEEPER = {image, init: true, command: ['sleep', '3600']};
 
-async function model(doc: Record<string, unknown>): Promise<Project> {
+async function model(doc: Record<string, unknown>): Promise<ComposeModel> {
   const {project: p, diagnostics} = await loadDocument(doc, 's');
   assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
   assert.ok(p);

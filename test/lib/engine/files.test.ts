@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
-import type {Project} from '../../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../../src/lib/compose/types.ts';
 import {fileDigests, NOBODY, serviceFiles, writeServiceFiles} from '../../../src/lib/engine/files.ts';
 
 const ref = {project: 'genomics', stack: 'portal'};
@@ -18,7 +18,7 @@ after(async () => {
   await rm(root, {recursive: true, force: true});
 });
 
-async function model(service: Record<string, unknown>): Promise<Project> {
+async function model(service: Record<string, unknown>): Promise<ComposeModel> {
   const {project} = await loadDocument({services: {web: {image: 'x', ...service}}, secrets: {token: {file: '/t'}, other: {file: '/o'}}, configs: {conf: {content: 'a=1\n'}, disk: {file: '/c'}}}, 'portal');
   assert.ok(project);
   return project;

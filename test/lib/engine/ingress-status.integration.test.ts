@@ -9,7 +9,7 @@ import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
-import type {Project} from '../../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../../src/lib/compose/types.ts';
 import {deploy as deployNow, planOnly} from '../../../src/lib/engine/deploy.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import {InvalidInputError} from '../../../src/lib/errors.ts';
@@ -28,7 +28,7 @@ let secretsDir: string;
 const hooks: IngressHooks = {hold() {}, async release() {}, async drain() {}, async sync() {}};
 const SLEEPER = {image, init: true, command: ['sleep', '3600']};
 
-async function model(stack: string, doc: Record<string, unknown>): Promise<Project> {
+async function model(stack: string, doc: Record<string, unknown>): Promise<ComposeModel> {
   const {project: p, diagnostics} = await loadDocument(doc, stack);
   assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
   assert.ok(p);

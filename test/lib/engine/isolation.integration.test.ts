@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
-import type {Project} from '../../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../../src/lib/compose/types.ts';
 import {deploy as deployNow, planOnly} from '../../../src/lib/engine/deploy.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import {EngineError} from '../../../src/lib/engine/errors.ts';
@@ -37,14 +37,14 @@ function project(name = uniqueName('t')): string {
   return name;
 }
 
-async function model(stack: string, doc: Record<string, unknown>): Promise<Project> {
+async function model(stack: string, doc: Record<string, unknown>): Promise<ComposeModel> {
   const {project: p, diagnostics} = await loadDocument(doc, stack);
   assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
   assert.ok(p);
   return p;
 }
 
-async function deploy(ref: StackRef, m: Project, extra: Partial<DeployRequest> = {}, using = orch): Promise<DeployResult> {
+async function deploy(ref: StackRef, m: ComposeModel, extra: Partial<DeployRequest> = {}, using = orch): Promise<DeployResult> {
   return deployNow(using, {ref, model: m, revision: 1, secrets: {}, timeoutMs: 60_000, ...extra});
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
-import type {Project} from '../../../src/lib/compose/types.ts';
+import type {ComposeModel} from '../../../src/lib/compose/types.ts';
 import {dependencyOrder, planDrift, planStack, publicPlan, rejoinSharedNetworks, serviceDependencies, type ExistingContainer} from '../../../src/lib/engine/plan.ts';
 
 function c(service: string, replica: number, over: Partial<ExistingContainer> = {}): ExistingContainer {
@@ -81,7 +81,7 @@ test('containers are matched by their labels, not their names: old dash-named on
   assert.deepEqual(plan.steps.gone.remove.map((x) => x.id), ['gone1']);
 });
 
-async function stack(services: Record<string, unknown>): Promise<Project> {
+async function stack(services: Record<string, unknown>): Promise<ComposeModel> {
   const {project} = await loadDocument({services}, 's');
   assert.ok(project);
   return project;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {before, describe, test} from 'node:test';
 
 import {Locations} from '../../../src/lib/compose/locations.ts';
-import type {Diagnostic, Project, Service} from '../../../src/lib/compose/types.ts';
+import type {Diagnostic, ComposeModel, Service} from '../../../src/lib/compose/types.ts';
 import {applyPolicyDefaults, checkPolicy, POLICY_RULES} from '../../../src/lib/policy/check.ts';
 import {loadPolicy} from '../../../src/lib/policy/load.ts';
 import {RULE_IDS, type Policy, type PolicyContext} from '../../../src/lib/policy/types.ts';
@@ -29,7 +29,7 @@ function svc(over: Partial<Service> = {}): Service {
   };
 }
 
-function project(services: Record<string, Service>, extra: Partial<Project> = {}): Project {
+function project(services: Record<string, Service>, extra: Partial<ComposeModel> = {}): ComposeModel {
   return {name: 'demo', services, networks: {}, volumes: {}, secrets: {}, configs: {}, ...extra};
 }
 
@@ -40,7 +40,7 @@ before(async () => {
   policy = await loadPolicy();
 });
 
-function check(p: Project, ctx: PolicyContext = CTX, pol: Policy = policy): Diagnostic[] {
+function check(p: ComposeModel, ctx: PolicyContext = CTX, pol: Policy = policy): Diagnostic[] {
   return checkPolicy(p, pol, ctx);
 }
 
@@ -505,7 +505,7 @@ describe('disabled rules', () => {
 
 describe('robustness', () => {
   test('a model with missing collections does not crash', () => {
-    const p = {name: 'demo', services: {web: {image: 'busybox', cap_drop: ['ALL']}}} as unknown as Project;
+    const p = {name: 'demo', services: {web: {image: 'busybox', cap_drop: ['ALL']}}} as unknown as ComposeModel;
     assert.deepEqual(check(p), []);
   });
 
