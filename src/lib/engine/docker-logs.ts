@@ -3,7 +3,7 @@
 import {InvalidInputError, OperationError} from '../errors.ts';
 import {stackContainers, toExisting, type DockerEnv} from './docker-env.ts';
 import {selectedContainers} from './docker-lifecycle.ts';
-import {engineCall, engineError} from './errors.ts';
+import {EngineError, engineCall, engineError} from './errors.ts';
 import {startExec} from './exec.ts';
 import {containerLines, mergeByTime, mergeSources} from './logs.ts';
 import {checkRef, containerName} from './naming.ts';
@@ -60,6 +60,17 @@ export async function* stackLogs(env: DockerEnv, ref: StackRef, options: LogOpti
   }
 }
 
+/** Why there is nothing to exec in: no such service in the stack (naming the ones it has), or no such replica. */
+async function noReplica(env: DockerEnv, ref: StackRef, service: string, index: number): Promise<EngineError> {
+  const services = [...new Set((await stackContainers(env, ref)).map((x) => x.Labels[LABELS.service]).filter(Boolean))].sort();
+  const stack = `"${ref.project}/${ref.stack}"`;
+  if (!services.includes(service)) {
+    const has = services.length > 0 ? `; it has ${services.map((s) => `"${s}"`).join(', ')}` : ' (it runs nothing: `spin up` or `spin deploy` first)';
+    return new EngineError('service.not_found', `stack ${stack} has no service "${service}"${has}`, {hint: services.length > 0 ? `e.g. \`spin exec ${services[0]} sh\`` : 'check the stack with `spin ps`'});
+  }
+  return new EngineError('service.not_found', `service "${service}" has no replica ${index} in stack ${stack}`, {hint: 'list the replicas with `spin ps`'});
+}
+
 /** Runs a command in a running replica. */
 export async function execInReplica(env: DockerEnv, ref: StackRef, options: ExecOptions): Promise<ExecSession> {
   checkRef(ref);
@@ -67,9 +78,7 @@ export async function execInReplica(env: DockerEnv, ref: StackRef, options: Exec
   if (!Array.isArray(options.cmd) || options.cmd.length === 0) throw new InvalidInputError('no command to run', {hint: 'give the command after --, e.g. spin exec web -- ls /'});
   const name = containerName(ref, options.service, index);
   const c = (await stackContainers(env, ref, options.service)).find((x) => Number(x.Labels[LABELS.replica]) === index);
-  if (!c) {
-    throw new InvalidInputError(`service "${options.service}" has no replica ${index} in stack "${ref.project}/${ref.stack}"`, {hint: 'list the replicas with `spin ps`'});
-  }
+  if (!c) throw await noReplica(env, ref, options.service, index);
   if (c.State !== 'running') {
     throw new OperationError(`container "${name}" is not running (${c.State})`, {hint: `start it with \`spin start ${options.service}\`, or look at \`spin logs ${options.service}\``});
   }

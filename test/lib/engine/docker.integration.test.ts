@@ -286,6 +286,12 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     assert.deepEqual(await run(ref, 'talk', ['sh', '-c', 'tr a-z A-Z']), {code: 0, stdout: '', stderr: ''});
     assert.deepEqual(await run(ref, 'talk', ['tr', 'a-z', 'A-Z'], 'piped input\n'), {code: 0, stdout: 'PIPED INPUT\n', stderr: ''});
     await assert.rejects(orch.exec(ref, {service: 'talk', index: 2, cmd: ['true']}), /service "talk" has no replica 2/);
+    // A service the stack does not have: said so, with the ones it has, as a 404 the API passes on.
+    await assert.rejects(orch.exec(ref, {service: 'web', cmd: ['true']}), (err: Error & {code?: string}) => {
+      assert.match(err.message, /^stack ".+\/ops" has no service "web"; it has "talk"$/);
+      assert.equal(err.code, 'service.not_found');
+      return true;
+    });
   });
 
   test('remove keeps volumes unless asked; volumes are listed and guarded', async () => {
