@@ -7,6 +7,7 @@ import {readFile} from 'node:fs/promises';
 
 import type {DeployResultJson} from '../api/types.ts';
 import {loadDocument} from '../compose/load.ts';
+import {withImages} from '../compose/with-images.ts';
 import {RESOLVED_MODEL_FORMAT, type Diagnostic, type ComposeModel, type UpdateConfig} from '../compose/types.ts';
 import {deploy} from '../engine/deploy.ts';
 import {hostPath} from '../engine/files.ts';
@@ -464,16 +465,6 @@ export interface UpgradeInput {
 
 /** A reference as `docker pull` takes it: name[:tag][@digest], no spaces, bounded. */
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]{0,254}$/i;
-
-/** The model with new images; `build` goes, since the service now runs a given image. */
-export function withImages(model: ComposeModel, images: Record<string, string>): ComposeModel {
-  const services = {...model.services};
-  for (const [name, image] of Object.entries(images)) {
-    const {build: _build, ...service} = services[name];
-    services[name] = {...service, image};
-  }
-  return {...model, services};
-}
 
 /**
  * A new revision from the current one with images changed (`images`), or the same tags pulled

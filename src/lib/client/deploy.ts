@@ -5,6 +5,7 @@
 import {readFile, stat} from 'node:fs/promises';
 
 import {toResolvedDocument} from '../compose/render.ts';
+import {withImages as withModelImages} from '../compose/with-images.ts';
 import {parsePath, type Locations} from '../compose/locations.ts';
 import {RESOLVED_MODEL_FORMAT, type Diagnostic, type ComposeModel} from '../compose/types.ts';
 import {InvalidInputError, type SpinError} from '../errors.ts';
@@ -80,8 +81,7 @@ export async function prepareDeploy(options: ValidateOptions & {stack?: string; 
 /** The prepared deploy with these images (built, pushed, pinned) in place of the compose file's. */
 export function withImages(prepared: PreparedDeploy, images: Record<string, string>): PreparedDeploy {
   if (Object.keys(images).length === 0) return prepared;
-  const services = Object.fromEntries(Object.entries(prepared.project.services).map(([name, s]) => [name, images[name] ? {...s, image: images[name]} : s]));
-  const project = {...prepared.project, services};
+  const project = withModelImages(prepared.project, images);
   return {...prepared, project, document: agentDocument(project)};
 }
 
