@@ -201,9 +201,10 @@ async function planDeploy(env: DockerEnv, p: Omit<DockerStack, 'plan'>, model: C
   for (const sp of plan.services) {
     const s = p.services.get(sp.service);
     if (sp.action !== 'recreate' || !s) continue;
-    sp.rollout = plan.steps[sp.service].recreate.every((c) => finishedRun(s, c))
-      ? rolloutPlan({...s.rollout, order: 'stop-first', why: 'a one-shot: the old run goes, the new one runs to completion', parallelism: 0, delayMs: 0, monitorMs: 0})
-      : rolloutPlan(s.rollout);
+    const old = plan.steps[sp.service].recreate;
+    // Nothing of the old replicas is serving: a finished one-shot run, or replicas that crashed.
+    const why = old.every((c) => c.exitCode === 0) ? 'a one-shot: the old run goes, the new one runs to completion' : 'its old replicas are not running, so none is kept serving';
+    sp.rollout = old.every((c) => finishedRun(s, c)) ? rolloutPlan({...s.rollout, order: 'stop-first', why, parallelism: 0, delayMs: 0, monitorMs: 0}) : rolloutPlan(s.rollout);
   }
   return plan;
 }
