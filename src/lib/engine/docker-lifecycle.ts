@@ -3,6 +3,8 @@
 // whose labels name the stack are ever touched.
 
 import type Docker from 'dockerode';
+import {setTimeout as sleep} from 'node:timers/promises';
+
 
 import {InvalidInputError} from '../errors.ts';
 import {ignoring, inspectOrUndefined, removeContainer, stackContainers, startContainer, stopContainer, toExisting, type DockerEnv} from './docker-env.ts';
@@ -40,6 +42,33 @@ export async function restartServices(env: DockerEnv, ref: StackRef, services?: 
   await Promise.all(list.map((c) => engineCall(`restart container "${c.Names[0]}"`, () => env.docker.getContainer(c.Id).restart())));
 }
 
+/**
+ * Removes one of the stack's networks. Docker 20.10 can keep an endpoint of a container it has
+ * just removed ("has active endpoints"), for a moment or for good: such an endpoint, of a
+ * container that is gone or is this stack's, is disconnected by force and the removal tried again.
+ * An endpoint of anyone else's container stays, and so does the network (the error says why).
+ */
+async function removeNetwork(env: DockerEnv, ref: StackRef, n: Docker.NetworkInspectInfo): Promise<void> {
+  const doing = `remove network "${n.Name}"`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await env.docker.getNetwork(n.Id).remove();
+      return;
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (attempt >= 5 || !/active endpoints/i.test(String((err as Error).message))) throw engineError(err, doing);
+    }
+    const info = await inspectOrUndefined(() => env.docker.getNetwork(n.Id).inspect() as Promise<Docker.NetworkInspectInfo>, `inspect network "${n.Name}"`);
+    if (!info) return;
+    for (const [id, endpoint] of Object.entries(info.Containers ?? {})) {
+      const c = await inspectOrUndefined(() => env.docker.getContainer(id).inspect(), `inspect container "${endpoint.Name}"`);
+      if (c && !ownedBy(c.Config.Labels, ref.project, ref.stack)) continue;
+      await ignoring([404], `disconnect "${endpoint.Name}" from network "${n.Name}"`, () => env.docker.getNetwork(n.Id).disconnect({Container: id, Force: true}));
+    }
+    await sleep(100 * attempt);
+  }
+}
+
 /** Removes the stack's containers, networks and files, and with `volumes` the volumes it owns. */
 export async function removeStack(env: DockerEnv, ref: StackRef, options: {volumes?: boolean} = {}): Promise<RemoveReport> {
   checkRef(ref);
@@ -50,7 +79,7 @@ export async function removeStack(env: DockerEnv, ref: StackRef, options: {volum
   const label = labelFilter(ref.project, ref.stack);
   const networks = await engineCall('list networks', () => env.docker.listNetworks({filters: {label}}));
   for (const n of networks.filter((n) => ownedBy(n.Labels, ref.project, ref.stack))) {
-    await ignoring([404], `remove network "${n.Name}"`, () => env.docker.getNetwork(n.Id).remove());
+    await removeNetwork(env, ref, n);
   }
   await removeStackFiles(env.secretsDir, ref);
   const report: RemoveReport = {volumes: {removed: [], kept: []}};
