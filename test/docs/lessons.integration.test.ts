@@ -114,68 +114,53 @@ function platformSubstitutions(p: {agent: AgentProcess; registry: TestRegistry; 
   ];
 }
 
-describe('lesson 2: ship and deploy to the platform', () => {
-  const project = uniqueName('lsn');
-  const home = join(temp, 'two');
-  let platform: Awaited<ReturnType<typeof startPlatform>>;
-  let port: number;
-  let shell: LessonShell;
-  const env = () => ({HOME: home, XDG_CONFIG_HOME: join(home, '.config'), DOCKER_CONFIG: join(home, '.docker'), SPIN_LOCAL_DIR: join(home, 'spin-local'), PORT: String(port), CI: 'true', SPIN_URL: undefined, SPIN_TOKEN: undefined, SPIN_CONTEXT: undefined, SPIN_PROJECT: undefined, SPIN_REGISTRY: undefined});
+/**
+ * A lesson run against its own platform (agent, registry, ingress), in its own home folder.
+ * `loggedIn`: the trainee starts logged in to the platform and its registry, where the lesson
+ * before left them. Afterwards its stacks, project, images and registry are removed.
+ */
+function platformLesson(title: string, file: string, options: {folder: string; loggedIn: boolean; stacks: string[]}): void {
+  describe(title, () => {
+    const project = uniqueName('lsn');
+    const home = join(temp, options.folder);
+    let platform: Awaited<ReturnType<typeof startPlatform>>;
+    let port: number;
+    let shell: LessonShell;
+    const env = () => ({HOME: home, XDG_CONFIG_HOME: join(home, '.config'), DOCKER_CONFIG: join(home, '.docker'), SPIN_LOCAL_DIR: join(home, 'spin-local'), PORT: String(port), CI: 'true', SPIN_URL: undefined, SPIN_TOKEN: undefined, SPIN_CONTEXT: undefined, SPIN_PROJECT: undefined, SPIN_REGISTRY: undefined});
 
-  before(async () => {
-    mkdirSync(home, {recursive: true});
-    platform = await startPlatform(home, project);
-    port = await freePortInRange(60000, 60050);
-    // What the administrator sent the trainee.
-    writeFileSync(join(home, 'token.txt'), `${platform.token}\n`);
-    writeFileSync(join(home, 'registry-password.txt'), `${platform.registry.password}\n`);
-    shell = new LessonShell({cwd: home, env: env(), binDir: join(home, '.bin'), baseImages: {'busybox:1.37': busybox}});
+    before(async () => {
+      mkdirSync(home, {recursive: true});
+      platform = await startPlatform(home, project);
+      port = await freePortInRange(60000, 60050);
+      if (options.loggedIn) {
+        const login = await runSpin(['login', platform.agent.url, '--context', 'platform', '--token-stdin'], {env: env(), input: platform.token});
+        assert.equal(login.code, 0, login.stderr);
+        const registry = await runSpin(['registry', 'login', platform.registry.host, '-u', platform.registry.username, '--password-stdin'], {env: env(), input: platform.registry.password});
+        assert.equal(registry.code, 0, registry.stderr);
+      } else {
+        // What the administrator sent the trainee.
+        writeFileSync(join(home, 'token.txt'), `${platform.token}\n`);
+        writeFileSync(join(home, 'registry-password.txt'), `${platform.registry.password}\n`);
+      }
+      shell = new LessonShell({cwd: home, env: env(), binDir: join(home, '.bin'), baseImages: {'busybox:1.37': busybox}});
+    });
+
+    after(async () => {
+      // With the platform's address and token: the lesson may end logged out.
+      const asAdmin = {...env(), SPIN_URL: platform?.agent.url, SPIN_TOKEN: platform?.token, SPIN_PROJECT: project};
+      for (const stack of options.stacks) await runSpin(['rm', '--yes', '--volumes', '--stack', stack], {env: asAdmin});
+      await platform?.agent.stop();
+      platform?.agent.cleanup();
+      await cleanupProject(docker, project);
+      for (const img of await docker.listImages()) {
+        if ((img.RepoTags ?? []).concat(img.RepoDigests ?? []).some((t) => t.includes(`/${project}/`))) await docker.getImage(img.Id).remove({force: true}).catch(() => undefined);
+      }
+      await platform?.registry.stop();
+    });
+
+    runLesson(file, () => shell, () => platformSubstitutions(platform, project, port));
   });
+}
 
-  after(async () => {
-    await runSpin(['rm', '--yes', '--stack', 'my-site', '--project', project], {env: {...env(), SPIN_URL: platform?.agent.url, SPIN_TOKEN: platform?.token}});
-    await platform?.agent.stop();
-    platform?.agent.cleanup();
-    await cleanupProject(docker, project);
-    for (const img of await docker.listImages()) {
-      if ((img.RepoTags ?? []).concat(img.RepoDigests ?? []).some((t) => t.includes(`/${project}/`))) await docker.getImage(img.Id).remove({force: true}).catch(() => undefined);
-    }
-    await platform?.registry.stop();
-  });
-
-  runLesson('02-platform.md', () => shell, () => platformSubstitutions(platform, project, port));
-});
-
-describe('lesson 3: a database, an upgrade, a rollback, a crash', () => {
-  const project = uniqueName('lsn');
-  const home = join(temp, 'three');
-  let platform: Awaited<ReturnType<typeof startPlatform>>;
-  let port: number;
-  let shell: LessonShell;
-  const env = () => ({HOME: home, XDG_CONFIG_HOME: join(home, '.config'), DOCKER_CONFIG: join(home, '.docker'), SPIN_LOCAL_DIR: join(home, 'spin-local'), PORT: String(port), CI: 'true', SPIN_URL: undefined, SPIN_TOKEN: undefined, SPIN_CONTEXT: undefined, SPIN_PROJECT: undefined, SPIN_REGISTRY: undefined});
-
-  before(async () => {
-    mkdirSync(home, {recursive: true});
-    platform = await startPlatform(home, project);
-    port = await freePortInRange(60000, 60050);
-    // Where lesson 2 left the trainee: logged in to the platform and its registry.
-    const login = await runSpin(['login', platform.agent.url, '--context', 'platform', '--token-stdin'], {env: env(), input: platform.token});
-    assert.equal(login.code, 0, login.stderr);
-    const registry = await runSpin(['registry', 'login', platform.registry.host, '-u', platform.registry.username, '--password-stdin'], {env: env(), input: platform.registry.password});
-    assert.equal(registry.code, 0, registry.stderr);
-    shell = new LessonShell({cwd: home, env: env(), binDir: join(home, '.bin'), baseImages: {'busybox:1.37': busybox}});
-  });
-
-  after(async () => {
-    for (const stack of ['my-site', 'lab-notes']) await runSpin(['rm', '--yes', '--volumes', '--stack', stack], {env: env()});
-    await platform?.agent.stop();
-    platform?.agent.cleanup();
-    await cleanupProject(docker, project);
-    for (const img of await docker.listImages()) {
-      if ((img.RepoTags ?? []).concat(img.RepoDigests ?? []).some((t) => t.includes(`/${project}/`))) await docker.getImage(img.Id).remove({force: true}).catch(() => undefined);
-    }
-    await platform?.registry.stop();
-  });
-
-  runLesson('03-database.md', () => shell, () => platformSubstitutions(platform, project, port));
-});
+platformLesson('lesson 2: ship and deploy to the platform', '02-platform.md', {folder: 'two', loggedIn: false, stacks: ['my-site']});
+platformLesson('lesson 3: a database, an upgrade, a rollback, a crash', '03-database.md', {folder: 'three', loggedIn: true, stacks: ['my-site', 'lab-notes']});
