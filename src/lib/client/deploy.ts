@@ -31,7 +31,6 @@ export class StackRejectedError extends InvalidInputError {
 export interface PreparedDeploy {
   project: ComposeModel;
   stack: string;
-  document: Record<string, unknown>;
   secrets: Record<string, string>;
   warnings: Diagnostic[];
   locations: Locations;
@@ -41,7 +40,7 @@ export interface PreparedDeploy {
  * The document the agent gets: resolved (sent with `modelFormat`, so nothing in it is interpolated
  * again), with no host file paths for secrets; their content travels beside it.
  */
-function agentDocument(project: ComposeModel): Record<string, unknown> {
+export function agentDocument(project: ComposeModel): Record<string, unknown> {
   const document = toResolvedDocument(project);
   for (const def of Object.values((document.secrets as Record<string, Record<string, unknown>>) ?? {})) {
     delete def.file;
@@ -75,14 +74,13 @@ export async function prepareDeploy(options: ValidateOptions & {stack?: string; 
       secrets[name] = Buffer.from(value).toString('base64');
     }
   }
-  return {project, stack, document: agentDocument(project), secrets, warnings: result.diagnostics.filter((d) => d.severity === 'warning'), locations: result.locations};
+  return {project, stack, secrets, warnings: result.diagnostics.filter((d) => d.severity === 'warning'), locations: result.locations};
 }
 
 /** The prepared deploy with these images (built, pushed, pinned) in place of the compose file's. */
 export function withImages(prepared: PreparedDeploy, images: Record<string, string>): PreparedDeploy {
   if (Object.keys(images).length === 0) return prepared;
-  const project = withModelImages(prepared.project, images);
-  return {...prepared, project, document: agentDocument(project)};
+  return {...prepared, project: withModelImages(prepared.project, images)};
 }
 
 /** Points the agent's diagnostics (paths only) at the user's own files and lines. */
@@ -111,7 +109,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResultJson> 
     return await client.deploy(
       options.projectName,
       prepared.stack,
-      {model: prepared.document, modelFormat: RESOLVED_MODEL_FORMAT, secrets: prepared.secrets, dryRun: options.dryRun ?? false, wait: options.wait ?? true, timeoutSeconds: options.timeoutSeconds},
+      {model: agentDocument(prepared.project), modelFormat: RESOLVED_MODEL_FORMAT, secrets: prepared.secrets, dryRun: options.dryRun ?? false, wait: options.wait ?? true, timeoutSeconds: options.timeoutSeconds},
       options.onEvent,
       options.signal,
     );

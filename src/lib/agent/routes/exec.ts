@@ -12,16 +12,10 @@ import {ApiError, invalidRequest, toEnvelope} from '../errors.ts';
 import {resolvePolicyPaths} from '../host-paths.ts';
 import {addRoute, stackRef, writeAudit, type AgentContext} from './context.ts';
 import {operationSchemas} from './spec.ts';
+import type {QueryOf} from '../../api/types.ts';
 
-interface ExecQuery {
-  service: string;
-  index?: number;
-  cmd: string;
-  tty?: boolean;
-  stdin?: boolean;
-  user?: string;
-  workdir?: string;
-}
+/** The exec route's query, as the yaml declares it (fastify has coerced the types). */
+type ExecQuery = QueryOf<'stackExec'>;
 
 export const STREAM_STDOUT = 1;
 export const STREAM_STDERR = 2;
