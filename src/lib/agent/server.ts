@@ -162,6 +162,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
           } finally {
             clearTimeout(timer);
             store.close();
+            orchestrator.close?.();
             await ingress?.controller.close().catch(() => undefined);
           }
         })();
@@ -170,6 +171,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     };
   } catch (err) {
     store.close();
+    orchestrator.close?.();
     await ingress?.controller.close().catch(() => undefined);
     throw err;
   }

@@ -7,6 +7,7 @@ import {OperationError} from '../errors.ts';
 import type {IngressHooks} from '../ingress/types.ts';
 import type {PortRange} from '../policy/values.ts';
 import {engineCall, engineError, engineMessage, hostPortInUse, hostPortMessage, isNotFound, statusOf} from './errors.ts';
+import type {ContainerWatch} from './docker-watch.ts';
 import type {RegistryAuth} from './images.ts';
 import {labelFilter, ownedBy} from './naming.ts';
 import type {ExistingContainer} from './plan.ts';
@@ -29,6 +30,8 @@ export interface DockerEnv {
    * said `starting`: status shows them healthy until the engine's own first check reports.
    */
   probedHealthy: Set<string>;
+  /** What the engine runs for Spin, kept current from its events: what status reads. */
+  watch: ContainerWatch;
 }
 
 /** The stack's containers (of one service when given), running or not. */

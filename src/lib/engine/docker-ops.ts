@@ -243,7 +243,9 @@ export class DockerDeployOps implements DeployOps {
     await pruneServiceDirs(secretsDir, this.ref, new Set(this.stack.services.keys()));
   }
 
-  status(): Promise<StackStatus> {
+  /** The stack as the engine has it now: re-read, since this deploy just changed it. */
+  async status(): Promise<StackStatus> {
+    await this.env.watch.resync(this.ref);
     return stackStatus(this.env, this.ref);
   }
 }

@@ -59,8 +59,8 @@ export function probeOf(env: DockerEnv, id: string, service: Service): {probe?: 
 }
 
 /** The engine's health status as status reports it: a probed pass counts while the engine says `starting`. */
-export function reportedHealth(env: DockerEnv, info: Docker.ContainerInspectInfo): string | undefined {
-  const health = (info.State as {Health?: {Status?: string}}).Health?.Status;
+export function reportedHealth(env: DockerEnv, info: {Id: string; State: {Status: string; Health?: {Status?: string}}}): string | undefined {
+  const health = info.State.Health?.Status;
   if (health === 'starting' && info.State.Status === 'running' && env.probedHealthy.has(info.Id)) return 'healthy';
   env.probedHealthy.delete(info.Id);
   return health;

@@ -1,14 +1,13 @@
 // Status as the engine reports it: a stack's services and replicas (state, health, ports, image
-// digest, ingress address), and which stacks have engine objects at all.
-
-import type Docker from 'dockerode';
+// digest, ingress address), and which stacks have engine objects at all. Containers come from the
+// agent's event-fed view of the engine (docker-watch.ts), not from engine calls per request.
 
 import {defaultHost} from '../ingress/model.ts';
 import {loadDesired} from './desired-state.ts';
-import {inspectOrUndefined, stackContainers, type DockerEnv} from './docker-env.ts';
+import type {DockerEnv} from './docker-env.ts';
 import {reportedHealth} from './docker-probe.ts';
+import type {ContainerSnapshot} from './docker-watch.ts';
 import {engineCall} from './errors.ts';
-import {digestOf, inspectImage} from './images.ts';
 import {checkRef} from './naming.ts';
 import {LABELS, type ReplicaStatus, type ServiceStatus, type StackRef, type StackStatus} from './types.ts';
 
@@ -17,7 +16,7 @@ import {LABELS, type ReplicaStatus, type ServiceStatus, type StackRef, type Stac
  * service's own ports, with a port the engine picks): internal, never a URL for people. It is the
  * one the ingress controller routes to, the first on 127.0.0.1 that the service did not ask for.
  */
-function proxyBinding(info: Docker.ContainerInspectInfo): {HostIp: string; HostPort: string} | undefined {
+function proxyBinding(info: ContainerSnapshot): {HostIp?: string; HostPort?: string} | undefined {
   const port = info.Config.Labels?.[LABELS.ingressPort];
   if (!port) return undefined;
   const key = `${port}/tcp`;
@@ -27,22 +26,12 @@ function proxyBinding(info: Docker.ContainerInspectInfo): {HostIp: string; HostP
 
 export async function stackStatus(env: DockerEnv, ref: StackRef): Promise<StackStatus> {
   checkRef(ref);
-  const list = await stackContainers(env, ref);
-  const infos = await Promise.all(list.map((c) => inspectOrUndefined(() => env.docker.getContainer(c.Id).inspect(), `inspect container "${c.Names?.[0] ?? c.Id}"`)));
+  const infos = await env.watch.stack(ref);
   const desired = await loadDesired(env.secretsDir, ref);
-  const digests = new Map<string, Promise<string | undefined>>();
-  const digest = (imageId: string, image: string) => {
-    let d = digests.get(imageId);
-    if (!d) {
-      d = inspectImage(env.docker, imageId).then((info) => (info ? digestOf(info, image) : undefined)).catch(() => undefined);
-      digests.set(imageId, d);
-    }
-    return d;
-  };
-  const byService = new Map<string, Docker.ContainerInspectInfo[]>();
+  const byService = new Map<string, ContainerSnapshot[]>();
   for (const info of infos) {
-    const service = info?.Config.Labels?.[LABELS.service];
-    if (!info || !service) continue;
+    const service = info.Config.Labels[LABELS.service];
+    if (!service) continue;
     byService.set(service, [...(byService.get(service) ?? []), info]);
   }
   for (const name of Object.keys(desired ?? {})) if (!byService.has(name)) byService.set(name, []);
@@ -70,7 +59,7 @@ export async function stackStatus(env: DockerEnv, ref: StackRef): Promise<StackS
       if (labels[LABELS.configHash]) r.configHash = labels[LABELS.configHash];
       return r;
     });
-    const newest = containers.reduce<Docker.ContainerInspectInfo | undefined>((a, c) => (!a || c.Created > a.Created ? c : a), undefined);
+    const newest = containers.reduce<ContainerSnapshot | undefined>((a, c) => (!a || c.Created > a.Created ? c : a), undefined);
     const ports = new Map<string, ServiceStatus['ports'][number]>();
     for (const info of containers) {
       const internal = proxyBinding(info);
@@ -78,7 +67,7 @@ export async function stackStatus(env: DockerEnv, ref: StackRef): Promise<StackS
         const [target, protocol] = key.split('/');
         for (const b of bindings ?? []) {
           if (b === internal) continue;
-          const port = {published: b.HostPort, target: Number(target), protocol, ...(b.HostIp ? {hostIp: b.HostIp} : {})};
+          const port = {published: b.HostPort ?? '', target: Number(target), protocol, ...(b.HostIp ? {hostIp: b.HostIp} : {})};
           ports.set(`${port.hostIp}|${port.published}|${key}`, port);
         }
       }
@@ -97,7 +86,7 @@ export async function stackStatus(env: DockerEnv, ref: StackRef): Promise<StackS
     };
     const ingress = newest ? ingressAddress(env, ref, name, newest.Config.Labels) : undefined;
     if (ingress) status.ingress = ingress;
-    const d = newest ? await digest(newest.Image, newest.Config.Image) : undefined;
+    const d = newest ? await env.watch.imageDigest(newest.Image, newest.Config.Image) : undefined;
     if (d) status.imageDigest = d;
     services.push(status);
   }
@@ -112,15 +101,12 @@ function ingressAddress(env: DockerEnv, ref: StackRef, service: string, labels: 
   return {host, url: `http://${host}${port === undefined || port === 80 ? '' : `:${port}`}`};
 }
 
-/** Every stack that has engine objects, optionally in one project. */
+/** Every stack that has engine objects (containers, or only networks left), optionally in one project. */
 export async function listStacks(env: DockerEnv, project?: string): Promise<StackRef[]> {
   const label = [`${LABELS.managed}=true`, ...(project !== undefined ? [`${LABELS.project}=${project}`] : [])];
-  const [containers, networks] = await Promise.all([
-    engineCall('list containers', () => env.docker.listContainers({all: true, filters: {label}})),
-    engineCall('list networks', () => env.docker.listNetworks({filters: {label}})),
-  ]);
+  const [containers, networks] = await Promise.all([env.watch.all(project), engineCall('list networks', () => env.docker.listNetworks({filters: {label}}))]);
   const refs = new Map<string, StackRef>();
-  for (const labels of [...containers.map((c) => c.Labels), ...networks.map((n) => n.Labels)]) {
+  for (const labels of [...containers.map((c) => c.Config.Labels), ...networks.map((n) => n.Labels)]) {
     const p = labels?.[LABELS.project];
     const s = labels?.[LABELS.stack];
     if (p && s && labels[LABELS.managed] === 'true' && (project === undefined || p === project)) refs.set(`${p}/${s}`, {project: p, stack: s});

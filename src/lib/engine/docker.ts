@@ -17,6 +17,7 @@ import {execInReplica, stackLogs} from './docker-logs.ts';
 import {DockerDeployOps} from './docker-ops.ts';
 import {prepareStack, type DockerStack} from './docker-prepare.ts';
 import {listStacks, stackStatus} from './docker-status.ts';
+import {ContainerWatch} from './docker-watch.ts';
 import {projectVolumes, removeProjectVolume} from './docker-volumes.ts';
 import {ENGINE_HINT, engineMessage} from './errors.ts';
 import {executePlan} from './executor.ts';
@@ -68,8 +69,9 @@ export class DockerOrchestrator implements Orchestrator {
   private readonly prepared = new WeakMap<PreparedDeploy, DockerStack>();
 
   constructor(options: DockerOrchestratorOptions) {
+    const docker = options.docker ?? new Docker();
     this.env = {
-      docker: options.docker ?? new Docker(),
+      docker,
       secretsDir: options.secretsDir,
       publishHostIp: options.publishHostIp ?? '0.0.0.0',
       ...(options.registryAuth ? {registryAuth: options.registryAuth} : {}),
@@ -78,7 +80,13 @@ export class DockerOrchestrator implements Orchestrator {
       ...(options.ingress ? {ingress: options.ingress} : {}),
       ...(options.allowedPorts ? {allowedPorts: options.allowedPorts} : {}),
       probedHealthy: new Set(),
+      watch: new ContainerWatch(docker),
     };
+  }
+
+  /** Stops following the engine's events. */
+  close(): void {
+    this.env.watch.close();
   }
 
   async ping(): Promise<void> {
@@ -112,13 +120,13 @@ export class DockerOrchestrator implements Orchestrator {
     this.prepared.delete(prepared);
     const emit = emitter(() => this.env.clock.now(), options.onEvent);
     const ops = new DockerDeployOps(this.env, stack, options.revision, emit);
-    return executePlan(stack, ops, {
+    return this.changing(prepared.ref, () => executePlan(stack, ops, {
       emit,
       timeoutMs: options.timeoutMs,
       noWait: options.noWait === true,
       ...(this.env.ingress ? {ingress: this.env.ingress.hooks} : {}),
       ...(options.signal ? {signal: options.signal} : {}),
-    });
+    }));
   }
 
   status(ref: StackRef): Promise<StackStatus> {
@@ -130,19 +138,28 @@ export class DockerOrchestrator implements Orchestrator {
   }
 
   stop(ref: StackRef, services?: string[]): Promise<void> {
-    return stopServices(this.env, ref, services);
+    return this.changing(ref, () => stopServices(this.env, ref, services));
   }
 
   start(ref: StackRef, services?: string[]): Promise<void> {
-    return startServices(this.env, ref, services);
+    return this.changing(ref, () => startServices(this.env, ref, services));
   }
 
   restart(ref: StackRef, services?: string[]): Promise<void> {
-    return restartServices(this.env, ref, services);
+    return this.changing(ref, () => restartServices(this.env, ref, services));
   }
 
   remove(ref: StackRef, options: {volumes?: boolean} = {}): Promise<RemoveReport> {
-    return removeStack(this.env, ref, options);
+    return this.changing(ref, () => removeStack(this.env, ref, options));
+  }
+
+  /** Runs a change of the stack, then re-reads it, so the next status read shows the change. */
+  private async changing<T>(ref: StackRef, change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } finally {
+      await this.env.watch.resync(ref).catch(() => undefined);
+    }
   }
 
   logs(ref: StackRef, options: LogOptions): AsyncIterable<LogLine> {

@@ -259,4 +259,6 @@ export interface Orchestrator {
   /** Project volumes on the engine. */
   volumes(project: string): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]>;
   removeVolume(project: string, name: string): Promise<void>;
+  /** Lets go of what the backend follows (the engine's event stream), when the agent stops. */
+  close?(): void;
 }
