@@ -28,6 +28,11 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`spin/${pkg.version} ${process.platform}-${process.arch} node-v${process.versions.node}\n`);
 } else {
-  const {execute} = await import('@oclif/core');
-  await execute({dir: import.meta.url});
+  // `spin ps` and the like answer without loading oclif when their arguments are plain (fast.ts).
+  // SPIN_FAST=0 turns that off: the same command through oclif, to compare or to rule it out.
+  const {runFast} = await import('../dist/cli/fast.js');
+  if (process.env.SPIN_FAST === '0' || !(await runFast(argv, new URL('../oclif.manifest.json', import.meta.url)))) {
+    const {execute} = await import('@oclif/core');
+    await execute({dir: import.meta.url});
+  }
 }

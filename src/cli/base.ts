@@ -13,12 +13,8 @@
 
 import {Command, Flags, Errors, type Config} from '@oclif/core';
 
-import {ExitCode, isSpinError} from '../lib/errors.ts';
-import {palette} from '../lib/ui/terminal.ts';
 import {processFactory, type Factory} from './factory.ts';
-
-/** What an error may carry beyond its message: the agent's code, the problems found. */
-type CommandError = Error & {exitCode?: number; oclif?: {exit?: number}; code?: unknown; remoteCode?: string; hint?: string; diagnostics?: unknown};
+import {reportFailure, writeLine, type CommandError} from './io.ts';
 
 export abstract class SpinCommand extends Command {
   static override baseFlags = {
@@ -48,11 +44,11 @@ export abstract class SpinCommand extends Command {
   }
 
   protected out(text: string): void {
-    this.factory.stdout.stream.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+    writeLine(this.factory.stdout, text);
   }
 
   protected err(text: string): void {
-    this.factory.stderr.stream.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+    writeLine(this.factory.stderr, text);
   }
 
   /** --json given to a command that has the flag: errors then end stdout with one JSON line. */
@@ -62,32 +58,12 @@ export abstract class SpinCommand extends Command {
 
   protected override async catch(err: CommandError): Promise<void> {
     if (err instanceof Errors.ExitError) throw err;
-    const debug = this.argv.includes('--debug') || ['1', 'true'].includes(this.factory.env.SPIN_DEBUG ?? '');
-    const c = palette(this.stderrTerminal.color);
-    const diagnostics = Array.isArray(err.diagnostics) ? err.diagnostics : [];
-    let code: string;
-    let message: string;
-    let hint: string | undefined;
-    let exitCode: number;
-    if (isSpinError(err)) {
-      [code, message, hint, exitCode] = [err.code, err.message, err.hint, err.exitCode];
-    } else if (err instanceof Errors.CLIError) {
-      // oclif's own parse errors (unknown flag, missing argument) are usage errors: exit 2.
-      [code, message, hint, exitCode] = ['spin.usage', err.message.replace(/\nSee more help with --help$/, ''), `see \`spin ${this.id?.replaceAll(':', ' ') ?? ''} --help\``, err.oclif?.exit ?? ExitCode.usage];
-    } else {
-      [code, message, hint, exitCode] = ['spin.failed', `unexpected failure: ${err.message}`, debug ? undefined : 'run again with --debug for details, and report it if it persists', ExitCode.failed];
-    }
-    const {renderDiagnostics, diagnosticToJson} = diagnostics.length ? await import('../lib/ui/diagnostics.ts') : {renderDiagnostics: undefined, diagnosticToJson: undefined};
-    if (this.jsonRequested) {
-      const error = {code: err.remoteCode ?? code, message, ...(hint ? {hint} : {}), diagnostics: diagnostics.map((d) => diagnosticToJson!(d))};
-      this.out(JSON.stringify({type: 'error', error}));
-    } else if (diagnostics.length) {
-      this.err(renderDiagnostics!(diagnostics, {color: this.stderrTerminal.color, cwd: this.factory.cwd}));
-    }
-    this.err(`${c.red('error:')} ${message}`);
-    if (hint) this.err(`${c.dim('hint:')} ${hint}`);
-    if (debug && err.stack) this.err(err.stack);
-    this.factory.setExitCode(exitCode);
+    await reportFailure(err, {
+      factory: this.factory,
+      json: this.jsonRequested,
+      debug: this.argv.includes('--debug') || ['1', 'true'].includes(this.factory.env.SPIN_DEBUG ?? ''),
+      ...(err instanceof Errors.CLIError ? {usageOf: this.id?.replaceAll(':', ' ') ?? ''} : {}),
+    });
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {

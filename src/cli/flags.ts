@@ -7,17 +7,6 @@ export const composeFlags = {
   profile: Flags.string({description: 'Enable services of this profile; repeatable (also COMPOSE_PROFILES).', multiple: true, helpValue: 'NAME'}),
 };
 
-export interface ComposeFlagValues {
-  file?: string[];
-  'env-file'?: string[];
-  profile?: string[];
-}
-
-/** The loader's options from the flags, read in the command's folder and environment. */
-export function loadOptionsFrom(flags: ComposeFlagValues, where: {cwd: string; env: NodeJS.ProcessEnv}) {
-  return {files: flags.file, envFiles: flags['env-file'], profiles: flags.profile, workingDir: where.cwd, env: where.env};
-}
-
 /** The agent's state directory, shared by `spin agent start` and the identity commands. */
 export const dataDirFlag = {
   'data-dir': Flags.string({description: "The agent's state directory (database, secret key). Default: $XDG_STATE_HOME/spin/agent, else ~/.local/state/spin/agent.", env: 'SPIN_DATA_DIR', helpValue: 'DIR'}),

@@ -4,7 +4,8 @@
 import {Flags} from '@oclif/core';
 
 import type {Factory} from './factory.ts';
-import {composeFlags, loadOptionsFrom, type ComposeFlagValues} from './flags.ts';
+import {composeFlags} from './flags.ts';
+import {loadOptionsFrom, type ComposeFlagValues} from './options.ts';
 
 export const imageFlags = {
   ...composeFlags,

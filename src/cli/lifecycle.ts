@@ -4,7 +4,8 @@
 import {Args, Flags} from '@oclif/core';
 
 import {SpinCommand} from './base.ts';
-import {connect, stackFlags, stackName} from './remote.ts';
+import {stackFlags} from './remote.ts';
+import {connect, stackName} from './connect.ts';
 
 export abstract class LifecycleCommand extends SpinCommand {
   static override args = {

@@ -1,8 +1,11 @@
 import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {composeFlags, loadOptionsFrom} from '../cli/flags.ts';
-import {connect, projectFlag, timeoutFlag, timeoutSeconds} from '../cli/remote.ts';
+import {composeFlags} from '../cli/flags.ts';
+import {loadOptionsFrom} from '../cli/options.ts';
+import {projectFlag, timeoutFlag} from '../cli/remote.ts';
+import {connect} from '../cli/connect.ts';
+import {timeoutSeconds} from '../cli/options.ts';
 import {runStackChange} from '../cli/stack-change.ts';
 
 export default class Deploy extends SpinCommand {

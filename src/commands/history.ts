@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {connect, stackFlags, stackName} from '../cli/remote.ts';
+import {stackFlags} from '../cli/remote.ts';
+import {connect, stackName} from '../cli/connect.ts';
 
 export default class History extends SpinCommand {
   static override summary = "List a stack's revisions, newest first: who deployed what, when, and how it went.";

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {connect, stackFlags, stackName} from '../cli/remote.ts';
+import {stackFlags} from '../cli/remote.ts';
+import {connect, stackName} from '../cli/connect.ts';
 
 export default class Inspect extends SpinCommand {
   static override summary = 'Show everything about a stack or one service: live status and the deployed model.';

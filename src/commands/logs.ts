@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {connect, projectFlag, stackName} from '../cli/remote.ts';
+import {projectFlag} from '../cli/remote.ts';
+import {connect, stackName} from '../cli/connect.ts';
 import {composeFlags} from '../cli/flags.ts';
 import {UsageError} from '../lib/errors.ts';
 

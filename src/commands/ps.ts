@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {connect, stackFlags, stackName} from '../cli/remote.ts';
+import {stackFlags} from '../cli/remote.ts';
+import {ps} from '../cli/ps.ts';
 
 export default class Ps extends SpinCommand {
   static override summary = "List a stack's containers: one row per replica with state, health, ports and image.";
@@ -22,17 +23,6 @@ export default class Ps extends SpinCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Ps);
-    const {client, project} = await connect(this.factory, flags);
-    const stack = await stackName(this.factory, flags);
-    const p = project();
-    const {status} = await client.stack(p, stack);
-    if (flags.json) return this.out(JSON.stringify(status, null, 2));
-    const {countContainers, renderPs} = await import('../lib/ui/status.ts');
-    if (countContainers(status) === 0) {
-      this.err(`stack "${stack}" in project "${p}" has no containers`);
-      this.err('hint: deploy it with `spin deploy`, or scale a service up with `spin scale SERVICE=N`');
-      return;
-    }
-    this.out(renderPs(status, this.stdoutTerminal));
+    await ps(this.factory, flags);
   }
 }

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {connect, stackFlags, stackName} from '../cli/remote.ts';
+import {stackFlags} from '../cli/remote.ts';
+import {connect, stackName} from '../cli/connect.ts';
 import {runStackChange} from '../cli/stack-change.ts';
 
 export default class Rollback extends SpinCommand {

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {connect, projectFlag} from '../cli/remote.ts';
+import {projectFlag} from '../cli/remote.ts';
+import {connect} from '../cli/connect.ts';
 
 export default class Stacks extends SpinCommand {
   static override summary = 'List the stacks of a project: running/desired containers, revision, last update.';

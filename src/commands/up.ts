@@ -3,8 +3,10 @@ import {join} from 'node:path';
 import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {composeFlags, loadOptionsFrom} from '../cli/flags.ts';
-import {timeoutFlag, timeoutSeconds} from '../cli/remote.ts';
+import {composeFlags} from '../cli/flags.ts';
+import {loadOptionsFrom} from '../cli/options.ts';
+import {timeoutFlag} from '../cli/remote.ts';
+import {timeoutSeconds} from '../cli/options.ts';
 import {runStackChange} from '../cli/stack-change.ts';
 
 export default class Up extends SpinCommand {

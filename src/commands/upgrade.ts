@@ -1,7 +1,9 @@
 import {Args, Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {connect, stackFlags, stackName, timeoutFlag, timeoutSeconds} from '../cli/remote.ts';
+import {stackFlags, timeoutFlag} from '../cli/remote.ts';
+import {connect, stackName} from '../cli/connect.ts';
+import {timeoutSeconds} from '../cli/options.ts';
 import {runStackChange} from '../cli/stack-change.ts';
 
 export default class Upgrade extends SpinCommand {

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {composeFlags, loadOptionsFrom} from '../cli/flags.ts';
+import {composeFlags} from '../cli/flags.ts';
+import {loadOptionsFrom} from '../cli/options.ts';
 import {ExitCode} from '../lib/errors.ts';
 
 export default class Validate extends SpinCommand {

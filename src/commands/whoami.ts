@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {connect} from '../cli/remote.ts';
+import {connect} from '../cli/connect.ts';
 import {palette} from '../lib/ui/terminal.ts';
 
 export default class Whoami extends SpinCommand {

@@ -183,6 +183,15 @@ describe('remote commands against an agent', {concurrency: false}, () => {
     assert.match(r.stderr, /^error: stack "nope" not found in project "demo"\nhint: /);
   });
 
+  test('ps answers the same on its fast path (no oclif) as through oclif: table, JSON, errors, bad flags', async () => {
+    const cases = [['ps', '--stack', 'portal'], ['ps', '-sportal', '--json'], ['ps', '--stack=nope'], ['ps', '-s', 'nope', '--json'], ['ps', '--bogus'], ['ps', 'extra']];
+    for (const args of cases) {
+      const fast = await spin(args);
+      const oclif = await runSpin(args, {env: {...env, SPIN_FAST: '0'}});
+      assert.deepEqual(fast, oclif, args.join(' '));
+    }
+  });
+
   test('inspect: YAML with the status and the deployed model', async () => {
     const r = await spin(['inspect', 'web', '--stack', 'portal']);
     assert.equal(r.code, 0, r.stderr);

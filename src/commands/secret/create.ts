@@ -3,7 +3,8 @@ import {join} from 'node:path';
 import {Args} from '@oclif/core';
 
 import {SpinCommand} from '../../cli/base.ts';
-import {connect, projectFlag} from '../../cli/remote.ts';
+import {projectFlag} from '../../cli/remote.ts';
+import {connect} from '../../cli/connect.ts';
 
 export default class SecretCreate extends SpinCommand {
   static override summary = 'Store a secret in the project, from a file or standard input; replaces one of the same name.';

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core';
 
 import {SpinCommand} from '../../cli/base.ts';
-import {connect, projectFlag} from '../../cli/remote.ts';
+import {projectFlag} from '../../cli/remote.ts';
+import {connect} from '../../cli/connect.ts';
 import {canPrompt} from '../../lib/ui/terminal.ts';
 
 export default class SecretRm extends SpinCommand {

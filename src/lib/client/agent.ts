@@ -4,7 +4,7 @@
 
 import {readFileSync} from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 
 import {exitCodeOf} from '../api/error-codes.ts';
 import type {
@@ -31,6 +31,9 @@ import type {
 import type {Diagnostic} from '../compose/types.ts';
 import {errorWithExitCode, OperationError, SpinError, UnreachableError, UsageError} from '../errors.ts';
 import {NDJSON, textLines} from '../ndjson.ts';
+
+/** node:https (with tls and crypto) loads only for an https agent: `spin ps` on a local agent is startup-bound. */
+const httpsModule = (): typeof https => process.getBuiltinModule('node:https');
 
 export interface AgentClientOptions {
   url: string;
@@ -119,7 +122,7 @@ export class AgentClient {
     this.token = options.token;
     this.userAgent = options.userAgent ?? 'spin-cli';
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.agent = parsed.protocol === 'https:' ? new https.Agent({keepAlive: true, ca: options.ca ? readFileSync(options.ca) : undefined}) : new http.Agent({keepAlive: true});
+    this.agent = parsed.protocol === 'https:' ? new (httpsModule().Agent)({keepAlive: true, ca: options.ca ? readFileSync(options.ca) : undefined}) : new http.Agent({keepAlive: true});
   }
 
   close(): void {
@@ -149,7 +152,7 @@ export class AgentClient {
     const u = this.endpoint(path, options.query);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers = this.headers({accept: options.accept ?? 'application/json', ...(payload ? {'content-type': 'application/json', 'content-length': String(payload.length)} : {})});
-    const lib = u.protocol === 'https:' ? https : http;
+    const lib = u.protocol === 'https:' ? httpsModule() : http;
     return new Promise((resolve, reject) => {
       const req = lib.request(u, {method, headers, agent: this.agent, signal: options.signal}, resolve);
       const timer = setTimeout(() => req.destroy(Object.assign(new Error('connection timed out'), {code: 'ETIMEDOUT'})), this.connectTimeoutMs);
