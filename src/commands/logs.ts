@@ -36,19 +36,17 @@ export default class Logs extends SpinCommand {
     const services = argv as string[];
     const since = flags.since === undefined ? undefined : await sinceSeconds(flags.since, this.factory.now());
     const {client, project} = await connect(this.factory, flags);
-    const {createLogPrinter, replicaNames} = await import('../lib/ui/logs.ts');
+    const {createLogPrinter} = await import('../lib/ui/logs.ts');
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once('SIGINT', stop);
     const p = project();
     const stack = await stackName(this.factory, flags);
     try {
-      // The replicas are known before the first line: prefixes keep one width and one color each.
-      const replicas = flags.json ? [] : replicaNames((await client.stack(p, stack)).status, services);
-      const printer = createLogPrinter(this.factory.stdout.stream, {color: this.stdoutTerminal.color, timestamps: flags.timestamps ?? false, json: flags.json ?? false, replicas});
+      // The stream names its replicas before the first line: prefixes keep one width and one color each.
+      const printer = createLogPrinter(this.factory.stdout.stream, {color: this.stdoutTerminal.color, timestamps: flags.timestamps ?? false, json: flags.json ?? false});
       try {
-        const lines = client.logs(p, stack, {service: services, follow: flags.follow, since, tail: flags.tail, timestamps: true}, controller.signal);
-        for await (const line of lines) printer.line(line);
+        for await (const frame of client.logs(p, stack, {service: services, follow: flags.follow, since, tail: flags.tail, timestamps: true}, controller.signal)) printer.frame(frame);
       } finally {
         await printer.flush();
       }

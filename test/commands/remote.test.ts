@@ -95,7 +95,7 @@ class MemoryOrchestrator implements Orchestrator {
     return {volumes: {removed: [], kept: []}};
   }
 
-  logs(): AsyncIterable<never> {
+  logs(): Promise<never> {
     throw new Error('not in this fake');
   }
 

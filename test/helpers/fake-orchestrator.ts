@@ -8,6 +8,7 @@ import {PassThrough} from 'node:stream';
 
 import type {ComposeModel} from '../../src/lib/compose/types.ts';
 import {EngineError} from '../../src/lib/engine/errors.ts';
+import type {LogChunk} from '../../src/lib/engine/logs.ts';
 import type {
   DeployEvent,
   DeployResult,
@@ -16,6 +17,7 @@ import type {
   ExecuteOptions,
   LogLine,
   LogOptions,
+  LogStream,
   Orchestrator,
   Plan,
   PreparedDeploy,
@@ -197,13 +199,18 @@ export class FakeOrchestrator implements Orchestrator {
     return {volumes: {removed: [], kept: []}};
   }
 
-  async *logs(ref: StackRef, options: LogOptions): AsyncIterable<LogLine> {
+  async logs(ref: StackRef, options: LogOptions): Promise<LogStream> {
     this.record('logs', ref, {...options, signal: undefined});
-    for (const line of this.logLines) {
-      if (options.signal?.aborted) return;
-      if (options.services && !options.services.includes(line.service)) continue;
-      yield line;
+    const lines = this.logLines.filter((l) => !options.services || options.services.includes(l.service));
+    const sources = [...new Map(lines.map((l) => [`${l.service}-${l.replica}`, {service: l.service, replica: l.replica}])).values()];
+    const index = (l: LogLine) => sources.findIndex((s) => s.service === l.service && s.replica === l.replica);
+    async function* chunks(): AsyncGenerator<LogChunk> {
+      for (const l of lines) {
+        if (options.signal?.aborted) return;
+        yield {source: index(l), stream: l.stream, data: Buffer.from(`${l.timestamp} ${l.line}\n`)};
+      }
     }
+    return {sources, chunks: chunks()};
   }
 
   async exec(ref: StackRef, options: ExecOptions): Promise<ExecSession> {

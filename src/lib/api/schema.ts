@@ -1208,13 +1208,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The log lines */
+            /**
+             * @description The log lines: one LogLine object per line (NDJSON, the default), or, when the client
+             *     accepts `application/vnd.spin.log-frames` (the CLI does), the lines as the containers
+             *     wrote them in binary frames with no JSON per line. A frame is an 8-byte header (kind:
+             *     0 sources, 1 lines, 2 error; stream: 1 stdout, 2 stderr; source index, 16-bit
+             *     big-endian; payload length, 32-bit big-endian) and its payload. The first frame names
+             *     the sources (`[{"service":"web","replica":1}]`); a lines frame carries whole lines of one
+             *     source and stream, each starting with its RFC 3339 timestamp and a space; an error
+             *     frame (an ErrorEnvelope) ends a stream that failed after it started.
+             */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/x-ndjson": components["schemas"]["LogLine"];
+                    "application/vnd.spin.log-frames": string;
                 };
             };
             404: components["responses"]["Error"];

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type https from 'node:https';
 
 import {exitCodeOf} from '../api/error-codes.ts';
+import {LOG_FRAMES, LogFrameReader, type LogFrame} from '../api/log-frames.ts';
 import type {
   DeployEventJson,
   DeployRequestJson,
@@ -277,8 +278,33 @@ export class AgentClient {
     return this.request<StackRemovedJson>('DELETE', `/projects/${enc(project)}/stacks/${enc(stack)}`, {query: {volumes: volumes || undefined}});
   }
 
-  logs(project: string, stack: string, query: LogsQuery, signal?: AbortSignal) {
-    return this.stream<LogLineJson>('GET', `/projects/${enc(project)}/stacks/${enc(stack)}/logs`, {query, signal});
+  /**
+   * The stack's logs as frames of raw lines (api/log-frames.ts): no JSON per line. An agent from
+   * before frames answers NDJSON; its lines are framed here, so callers see one format.
+   */
+  async *logs(project: string, stack: string, query: LogsQuery, signal?: AbortSignal): AsyncGenerator<LogFrame> {
+    const path = `/projects/${enc(project)}/stacks/${enc(stack)}/logs`;
+    const res = await this.open('GET', path, {query, signal, accept: `${LOG_FRAMES}, ${NDJSON};q=0.5`});
+    if ((res.statusCode ?? 500) >= 400) throw errorFromResponse(res.statusCode ?? 500, (await this.readBody(res)) as ErrorEnvelope, this.url);
+    if (!(res.headers['content-type'] ?? '').startsWith(LOG_FRAMES)) {
+      res.destroy();
+      yield* framedLines(this.stream<LogLineJson>('GET', path, {query, signal}));
+      return;
+    }
+    const reader = new LogFrameReader();
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        for (const frame of reader.push(chunk)) {
+          if (frame.kind === 'error') throw errorFromResponse(500, {error: frame.error}, this.url);
+          yield frame;
+        }
+      }
+    } catch (err) {
+      if ((err as Error).name === 'AbortError' || signal?.aborted) return;
+      if (err instanceof SpinError) throw err;
+      throw networkError(err as NodeJS.ErrnoException, this.url);
+    }
+    if (reader.partial && !signal?.aborted) throw new OperationError(`the agent at ${this.url} ended the log stream in the middle of a frame`, {hint: 'run the command again'});
   }
 
   secrets(project: string) {
@@ -304,3 +330,17 @@ export class AgentClient {
 }
 
 const enc = encodeURIComponent;
+
+/** NDJSON log lines (an older agent's answer) as frames: a sources frame for each new replica. */
+async function* framedLines(lines: AsyncIterable<LogLineJson>): AsyncGenerator<LogFrame> {
+  const index = new Map<string, number>();
+  for await (const l of lines) {
+    const key = `${l.service}\u0000${l.replica}`;
+    let source = index.get(key);
+    if (source === undefined) {
+      index.set(key, (source = index.size));
+      yield {kind: 'sources', sources: [...index.keys()].map((k) => ({service: k.split('\u0000')[0], replica: Number(k.split('\u0000')[1])}))};
+    }
+    yield {kind: 'lines', source, stream: l.stream === 'stderr' ? 'stderr' : 'stdout', data: Buffer.from(l.timestamp ? `${l.timestamp} ${l.line}\n` : `${l.line}\n`)};
+  }
+}

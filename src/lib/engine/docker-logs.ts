@@ -5,59 +5,69 @@ import {stackContainers, toExisting, type DockerEnv} from './docker-env.ts';
 import {selectedContainers} from './docker-lifecycle.ts';
 import {EngineError, engineCall, engineError} from './errors.ts';
 import {startExec} from './exec.ts';
-import {containerLines, mergeByTime, mergeSources} from './logs.ts';
+import {containerChunks, mergeChunksByTime, mergeSources, type LogChunk} from './logs.ts';
 import {checkRef, containerName} from './naming.ts';
-import {LABELS, type ExecOptions, type ExecSession, type LogLine, type LogOptions, type StackRef} from './types.ts';
+import {LABELS, type ExecOptions, type ExecSession, type LogOptions, type LogStream, type StackRef} from './types.ts';
 
-/** The logs of the stack's replicas (of some services), merged by time, or as they come when following. */
-export async function* stackLogs(env: DockerEnv, ref: StackRef, options: LogOptions): AsyncGenerator<LogLine> {
+/**
+ * The logs of the stack's replicas (of some services) as chunks of whole lines, merged by time,
+ * or as they come when following. The sources (replicas) are known before the first chunk.
+ * Each container's log is read as a stream even when not following, so the first lines go out
+ * while the engine still reads the rest.
+ */
+export async function stackLogChunks(env: DockerEnv, ref: StackRef, options: LogOptions): Promise<LogStream> {
   const list = (await selectedContainers(env, ref, options.services)).map(toExisting).sort((a, b) => a.service.localeCompare(b.service) || a.replica - b.replica);
   const streams: {destroy?: () => void}[] = [];
   const stopAll = () => {
     for (const s of streams) s.destroy?.();
   };
   options.signal?.addEventListener('abort', stopAll, {once: true});
-  try {
-    const sources = await Promise.all(
-      list.map(async (c) => {
-        const container = env.docker.getContainer(c.id);
-        const info = await engineCall(`inspect container "${c.name}"`, () => container.inspect());
-        const query = {
-          stdout: true,
-          stderr: true,
-          timestamps: true,
-          ...(options.tail !== undefined ? {tail: options.tail} : {}),
-          ...(options.since !== undefined ? {since: options.since} : {}),
-        };
-        const raw = options.follow
-          ? await engineCall(`read the logs of "${c.name}"`, () => container.logs({...query, follow: true}))
-          : await engineCall(`read the logs of "${c.name}"`, () => container.logs({...query, follow: false}));
-        if (!Buffer.isBuffer(raw)) streams.push(raw as {destroy?: () => void});
-        if (options.signal?.aborted) stopAll();
-        return (async function* () {
-          try {
-            for await (const l of containerLines(raw as AsyncIterable<Buffer> | Buffer, info.Config.Tty === true)) {
-              yield {service: c.service, replica: c.replica, ...l};
-            }
-          } catch (err) {
-            // A stream destroyed on purpose ends quietly.
-            if (!options.signal?.aborted) throw engineError(err, `read the logs of "${c.name}"`);
-          }
-        })();
-      }),
-    );
-    if (options.follow) {
-      yield* mergeSources(sources);
-      return;
-    }
-    for await (const l of mergeByTime(sources)) {
-      if (options.signal?.aborted) return;
-      yield l;
-    }
-  } finally {
-    options.signal?.removeEventListener('abort', stopAll);
+  const opened = await Promise.all(
+    list.map(async (c, index) => {
+      const info = await engineCall(`inspect container "${c.name}"`, () => env.docker.getContainer(c.id).inspect());
+      const query = {
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        follow: options.follow === true,
+        ...(options.tail !== undefined ? {tail: options.tail} : {}),
+        ...(options.since !== undefined ? {since: options.since} : {}),
+      };
+      const raw = (await engineCall(`read the logs of "${c.name}"`, () => logStream(env, c.id, query))) as NodeJS.ReadableStream & {destroy?: () => void};
+      streams.push(raw);
+      if (options.signal?.aborted) stopAll();
+      return (async function* () {
+        try {
+          yield* containerChunks(raw as AsyncIterable<Buffer>, info.Config.Tty === true, index);
+        } catch (err) {
+          // A stream destroyed on purpose ends quietly.
+          if (!options.signal?.aborted) throw engineError(err, `read the logs of "${c.name}"`);
+        }
+      })();
+    }),
+  ).catch((err: unknown) => {
     stopAll();
+    throw err;
+  });
+  async function* chunks(): AsyncGenerator<LogChunk> {
+    try {
+      yield* options.follow ? mergeSources(opened) : mergeChunksByTime(opened);
+    } finally {
+      options.signal?.removeEventListener('abort', stopAll);
+      stopAll();
+    }
   }
+  return {sources: list.map((c) => ({service: c.service, replica: c.replica})), chunks: chunks()};
+}
+
+/** GET /containers/{id}/logs as a stream, following or not (dockerode buffers it when not following). */
+function logStream(env: DockerEnv, id: string, query: Record<string, unknown>): Promise<NodeJS.ReadableStream> {
+  return new Promise((resolve, reject) => {
+    env.docker.modem.dial(
+      {path: `/containers/${id}/logs?`, method: 'GET', isStream: true, statusCodes: {200: true, 404: 'no such container', 500: 'server error'}, options: query},
+      (err: unknown, stream: unknown) => (err ? reject(err) : resolve(stream as NodeJS.ReadableStream)),
+    );
+  });
 }
 
 /** Why there is nothing to exec in: no such service in the stack (naming the ones it has), or no such replica. */

@@ -13,7 +13,7 @@ import type {IngressHooks} from '../ingress/types.ts';
 import type {PortRange} from '../policy/values.ts';
 import type {DockerEnv} from './docker-env.ts';
 import {restartServices, removeStack, startServices, stopServices} from './docker-lifecycle.ts';
-import {execInReplica, stackLogs} from './docker-logs.ts';
+import {execInReplica, stackLogChunks} from './docker-logs.ts';
 import {DockerDeployOps} from './docker-ops.ts';
 import {prepareStack, type DockerStack} from './docker-prepare.ts';
 import {listStacks, stackStatus} from './docker-status.ts';
@@ -29,8 +29,8 @@ import type {
   ExecOptions,
   ExecSession,
   ExecuteOptions,
-  LogLine,
   LogOptions,
+  LogStream,
   Orchestrator,
   PrepareRequest,
   PreparedDeploy,
@@ -162,8 +162,8 @@ export class DockerOrchestrator implements Orchestrator {
     }
   }
 
-  logs(ref: StackRef, options: LogOptions): AsyncIterable<LogLine> {
-    return stackLogs(this.env, ref, options);
+  logs(ref: StackRef, options: LogOptions): Promise<LogStream> {
+    return stackLogChunks(this.env, ref, options);
   }
 
   exec(ref: StackRef, options: ExecOptions): Promise<ExecSession> {

@@ -2,6 +2,8 @@
 // frames (an 8-byte header: stream, 3 zero bytes, big-endian length); with a TTY the bytes come raw.
 // Spin always asks for timestamps and splits them off, so every line can be ordered and shown.
 
+import type {LogLine, LogStream} from './types.ts';
+
 export type StreamName = 'stdout' | 'stderr';
 
 /** A line longer than this is cut, so one chatty container cannot exhaust the agent's memory. */
@@ -26,27 +28,49 @@ export class FrameDemuxer {
   }
 }
 
-/** Cuts text into lines, keeping the unfinished tail for the next chunk. */
-export class LineSplitter {
-  private pending = '';
-  private readonly decoder = new TextDecoder();
+/**
+ * Cuts bytes into whole lines, keeping the unfinished tail for the next chunk: what it returns
+ * is one Buffer of complete lines, each ending in `\n`, so that lines can travel as bytes (to the
+ * CLI, in frames) and are split into strings only where they are shown. A tail longer than
+ * MAX_LINE is cut into a line of its own.
+ */
+export class LineAssembler {
+  private pending?: Buffer;
 
-  push(data: Buffer): string[] {
-    this.pending += this.decoder.decode(data, {stream: true});
-    const lines = this.pending.split('\n');
-    this.pending = lines.pop() ?? '';
-    if (this.pending.length > MAX_LINE) {
-      lines.push(this.pending.slice(0, MAX_LINE));
-      this.pending = '';
+  push(data: Buffer): Buffer | undefined {
+    const all = this.pending ? Buffer.concat([this.pending, data]) : data;
+    const end = all.lastIndexOf(10) + 1;
+    this.pending = end < all.length ? all.subarray(end) : undefined;
+    if (this.pending && this.pending.length > MAX_LINE) {
+      const cut = Buffer.concat([all.subarray(0, end), this.pending.subarray(0, MAX_LINE), NEWLINE]);
+      this.pending = undefined;
+      return cut;
     }
-    return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l).slice(0, MAX_LINE));
+    return end > 0 ? all.subarray(0, end) : undefined;
   }
 
-  flush(): string[] {
-    const rest = this.pending + this.decoder.decode();
-    this.pending = '';
-    return rest === '' ? [] : [rest.slice(0, MAX_LINE)];
+  flush(): Buffer | undefined {
+    const rest = this.pending;
+    this.pending = undefined;
+    return rest ? Buffer.concat([rest, NEWLINE]) : undefined;
   }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * The lines of a chunk of whole lines (as LineAssembler gives them): text without its `\r\n` or
+ * `\n`, no longer than MAX_LINE.
+ */
+export function splitLines(data: Buffer): string[] {
+  const lines = data.toString('utf8').split('\n');
+  lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    let l = lines[i];
+    if (l.endsWith('\r')) l = l.slice(0, -1);
+    lines[i] = l.length > MAX_LINE ? l.slice(0, MAX_LINE) : l;
+  }
+  return lines;
 }
 
 /** `2024-05-01T12:00:00.123456789Z hello` → timestamp and text (Docker puts one space between). */
@@ -75,41 +99,109 @@ export interface RawLine {
   line: string;
 }
 
-/** Lines of one container's log stream (or the whole log as a Buffer when not following). */
-export async function* containerLines(source: AsyncIterable<Buffer | string> | Buffer, tty: boolean): AsyncGenerator<RawLine> {
+/** Whole lines of one source and stream, as bytes: the unit logs travel in. */
+export interface LogChunk {
+  /** Which of the request's sources (replicas) wrote them. */
+  source: number;
+  stream: StreamName;
+  data: Buffer;
+}
+
+/**
+ * One container's log stream (or the whole log as a Buffer) as chunks of whole lines: Docker's
+ * frames taken apart (with a TTY the bytes come raw, all stdout), nothing decoded.
+ */
+export async function* containerChunks(source: AsyncIterable<Buffer | string> | Buffer, tty: boolean, index = 0): AsyncGenerator<LogChunk> {
   const demux = new FrameDemuxer();
-  const splitters: Record<StreamName, LineSplitter> = {stdout: new LineSplitter(), stderr: new LineSplitter()};
+  const lines: Record<StreamName, LineAssembler> = {stdout: new LineAssembler(), stderr: new LineAssembler()};
   const chunks: AsyncIterable<Buffer | string> | Buffer[] = Buffer.isBuffer(source) ? [source] : source;
   for await (const chunk of chunks) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const frames = tty ? [{stream: 'stdout' as const, data: buf}] : demux.push(buf);
-    for (const f of frames) for (const l of splitters[f.stream].push(f.data)) yield {stream: f.stream, ...splitTimestamp(l)};
+    // Consecutive frames of one stream go out as one chunk: Docker frames every write.
+    let run: {stream: StreamName; parts: Buffer[]} | undefined;
+    for (const f of frames) {
+      const whole = lines[f.stream].push(f.data);
+      if (!whole) continue;
+      if (run && run.stream !== f.stream) {
+        yield {source: index, stream: run.stream, data: Buffer.concat(run.parts)};
+        run = undefined;
+      }
+      (run ??= {stream: f.stream, parts: []}).parts.push(whole);
+    }
+    if (run) yield {source: index, stream: run.stream, data: run.parts.length === 1 ? run.parts[0] : Buffer.concat(run.parts)};
   }
-  for (const stream of ['stdout', 'stderr'] as const) for (const l of splitters[stream].flush()) yield {stream, ...splitTimestamp(l)};
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const rest = lines[stream].flush();
+    if (rest) yield {source: index, stream, data: rest};
+  }
+}
+
+/** A stack's log stream as lines, for readers that want objects (the NDJSON answer). */
+export async function* logLines(stream: LogStream): AsyncGenerator<LogLine> {
+  for await (const chunk of stream.chunks) {
+    const {service, replica} = stream.sources[chunk.source];
+    for (const l of splitLines(chunk.data)) yield {service, replica, stream: chunk.stream, ...splitTimestamp(l)};
+  }
+}
+
+/** Lines of one container's log stream, each with its timestamp split off. */
+export async function* containerLines(source: AsyncIterable<Buffer | string> | Buffer, tty: boolean): AsyncGenerator<RawLine> {
+  for await (const chunk of containerChunks(source, tty)) for (const l of splitLines(chunk.data)) yield {stream: chunk.stream, ...splitTimestamp(l)};
+}
+
+/** The time key of the line starting at `start` (Docker puts the timestamp first). */
+function lineKey(data: Buffer, start: number): string {
+  const space = data.indexOf(32, start);
+  const end = space < 0 || space - start > 64 ? Math.min(start + 40, data.length) : space;
+  return timestampKey(data.toString('latin1', start, end));
 }
 
 /**
- * Merges sources that are each in time order into one in time order, streaming: a container's
- * log comes from the engine in the order it was written, so only the heads need comparing.
+ * Merges chunked sources that are each in time order into chunks in time order, streaming: only
+ * the head lines of the sources are compared, and a run of lines from one source that comes
+ * before every other head goes out as one chunk.
  */
-export async function* mergeByTime<T extends {timestamp: string}>(sources: AsyncIterable<T>[]): AsyncGenerator<T> {
+export async function* mergeChunksByTime(sources: AsyncIterable<LogChunk>[]): AsyncGenerator<LogChunk> {
   if (sources.length === 1) {
     yield* sources[0];
     return;
   }
-  const iterators = sources.map((s) => s[Symbol.asyncIterator]());
-  const heads = await Promise.all(iterators.map((it) => it.next()));
-  const keys = heads.map((h) => (h.done ? '' : timestampKey(h.value.timestamp)));
-  for (;;) {
-    let pick = -1;
-    for (let i = 0; i < heads.length; i++) {
-      if (heads[i].done) continue;
-      if (pick < 0 || keys[i] < keys[pick]) pick = i;
+  interface Head {
+    it: AsyncIterator<LogChunk>;
+    chunk?: LogChunk;
+    offset: number;
+    key: string;
+  }
+  const advance = async (h: Head): Promise<void> => {
+    while (!h.chunk || h.offset >= h.chunk.data.length) {
+      const r = await h.it.next();
+      if (r.done) {
+        h.chunk = undefined;
+        return;
+      }
+      h.chunk = r.value;
+      h.offset = 0;
     }
-    if (pick < 0) return;
-    yield (heads[pick] as IteratorYieldResult<T>).value;
-    heads[pick] = await iterators[pick].next();
-    keys[pick] = heads[pick].done ? '' : timestampKey((heads[pick] as IteratorYieldResult<T>).value.timestamp);
+    h.key = lineKey(h.chunk.data, h.offset);
+  };
+  const heads: Head[] = sources.map((s) => ({it: s[Symbol.asyncIterator](), offset: 0, key: ''}));
+  await Promise.all(heads.map(advance));
+  for (;;) {
+    const live = heads.filter((h) => h.chunk);
+    if (live.length === 0) return;
+    const pick = live.reduce((a, b) => (b.key < a.key ? b : a));
+    const others = live.filter((h) => h !== pick);
+    const limit = others.reduce((k, h) => (h.key < k ? h.key : k), others[0]?.key ?? '\uffff');
+    const chunk = pick.chunk as LogChunk;
+    const start = pick.offset;
+    // Take lines while they still come first (ties go to the source already picked).
+    do {
+      pick.offset = chunk.data.indexOf(10, pick.offset) + 1;
+    } while (pick.offset > 0 && pick.offset < chunk.data.length && lineKey(chunk.data, pick.offset) <= limit);
+    if (pick.offset === 0) pick.offset = chunk.data.length;
+    yield {source: chunk.source, stream: chunk.stream, data: chunk.data.subarray(start, pick.offset)};
+    await advance(pick);
   }
 }
 

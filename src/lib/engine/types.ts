@@ -4,6 +4,9 @@
 
 import type {ComposeModel, UpdateConfig} from '../compose/types.ts';
 
+import type {LogSource} from '../api/log-frames.ts';
+import type {LogChunk} from './logs.ts';
+
 export interface StackRef {
   /** The platform project (team), e.g. `genomics`. */
   project: string;
@@ -203,6 +206,12 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+/** A stack's logs as they travel: the replicas they come from, then chunks of whole lines. */
+export interface LogStream {
+  sources: LogSource[];
+  chunks: AsyncIterable<LogChunk>;
+}
+
 export interface LogLine {
   service: string;
   replica: number;
@@ -254,7 +263,8 @@ export interface Orchestrator {
   restart(ref: StackRef, services?: string[]): Promise<void>;
   /** Removes the stack's containers and networks, and with `volumes` the volumes it owns; says which volumes went and which stayed. */
   remove(ref: StackRef, options?: {volumes?: boolean}): Promise<RemoveReport>;
-  logs(ref: StackRef, options: LogOptions): AsyncIterable<LogLine>;
+  /** The logs as bytes (what `spin logs` reads); `logLines` (engine/logs.ts) makes lines of them. */
+  logs(ref: StackRef, options: LogOptions): Promise<LogStream>;
   exec(ref: StackRef, options: ExecOptions): Promise<ExecSession>;
   /** Project volumes on the engine. */
   volumes(project: string): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]>;

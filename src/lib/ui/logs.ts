@@ -1,13 +1,13 @@
 // Log lines for people (`web-1 | …`, a color per replica) or scripts (NDJSON). Output is
 // batched: a service printing 200k lines must not cost a write() per line.
 
-import type {LogLine, StackStatus} from '../engine/types.ts';
+import type {LogFrame, LogSource} from '../api/log-frames.ts';
 import {palette, type Palette} from './terminal.ts';
 
 const FLUSH_BYTES = 64 * 1024;
 
 export interface LogPrinter {
-  line(l: LogLine): void;
+  frame(f: LogFrame): void;
   flush(): Promise<void>;
 }
 
@@ -15,12 +15,6 @@ export interface LogPrinterOptions {
   color: boolean;
   timestamps: boolean;
   json: boolean;
-  /**
-   * The replicas whose lines will come (`web-1`, `web-2`, `db-1`), known from the stack's status
-   * before the first line: prefixes are padded to the widest from the start, and colors go by
-   * position in this list, so they stay the same from one run to the next.
-   */
-  replicas?: string[];
 }
 
 /** The prefix colors, in the order replicas take them; they repeat after the last. */
@@ -29,32 +23,30 @@ export function prefixColors(c: Palette): ((s: string) => string)[] {
   return [...base, ...base.map((color) => (s: string) => c.bold(color(s)))];
 }
 
-export function replicaName(l: Pick<LogLine, 'service' | 'replica'>): string {
-  return `${l.service}-${l.replica}`;
-}
-
-/** `web-1`, `web-2`, `worker-1`: the replicas of the services asked for (all when none), in name order. */
-export function replicaNames(status: StackStatus, services: string[] = []): string[] {
-  return [...status.services]
-    .filter((s) => services.length === 0 || services.includes(s.service))
-    .sort((a, b) => a.service.localeCompare(b.service))
-    .flatMap((s) => [...s.replicas].sort((a, b) => a.replica - b.replica).map((r) => replicaName({service: s.service, replica: r.replica})));
-}
-
 /** Where log lines go: a stream that may ask the printer to wait (`drain`), as a pipe does. */
 export interface LogOutput {
   write(chunk: string): boolean;
   once?(event: 'drain', listener: () => void): unknown;
 }
 
+/** True when the text at `i` starts with an RFC 3339 date and time (`2026-12-03T`). */
+function timestampAt(text: string, i: number): boolean {
+  return text.charCodeAt(i + 4) === 45 && text.charCodeAt(i + 7) === 45 && text.charCodeAt(i + 10) === 84;
+}
+
+/**
+ * Prints log frames (api/log-frames.ts): the sources frame names the replicas before the first
+ * line, so prefixes are padded to the widest from the start and colors go by position among them
+ * (the stack's replicas in name order), the same from one run to the next. Lines arrive as whole
+ * lines of bytes, are cut apart once per frame, and leave in writes of about 64 KiB.
+ */
 export function createLogPrinter(out: LogOutput, options: LogPrinterOptions): LogPrinter {
   const c = palette(options.color);
   const colors = prefixColors(c);
-  const known = [...new Set(options.replicas ?? [])];
-  const index = new Map(known.map((name, i) => [name, i]));
-  // A replica that starts while following (a scale-up) can only widen the prefixes from then on.
-  let width = Math.max(0, ...known.map((name) => name.length));
-  const prefixes = new Map<string, string>();
+  let sources: LogSource[] = [];
+  let prefixes: string[] = [];
+  // Only ever widens: a replica that appears later (an older agent's stream) cannot shrink them.
+  let width = 0;
   let buffer = '';
   let scheduled = false;
   let pending: Promise<void> = Promise.resolve();
@@ -67,23 +59,40 @@ export function createLogPrinter(out: LogOutput, options: LogPrinterOptions): Lo
     if (!out.write(chunk) && out.once) pending = new Promise((resolve) => out.once!('drain', () => resolve()));
   };
 
-  const prefix = (l: LogLine) => {
-    const name = replicaName(l);
-    let p = prefixes.get(name);
-    if (p !== undefined) return p;
-    if (name.length > width) {
-      width = name.length;
-      prefixes.clear();
+  const lines = (source: number, stream: 'stdout' | 'stderr', text: string) => {
+    const prefix = prefixes[source] ?? '';
+    const {service, replica} = sources[source] ?? {service: '?', replica: 0};
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      const next = end + 1;
+      if (text.charCodeAt(end - 1) === 13) end--;
+      let body = start;
+      let timestamp = '';
+      if (timestampAt(text, start)) {
+        const space = text.indexOf(' ', start);
+        if (space > 0 && space < end) {
+          timestamp = text.slice(start, space);
+          body = space + 1;
+        }
+      }
+      if (options.json) buffer += `${JSON.stringify({service, replica, stream, timestamp, line: text.slice(body, end)})}\n`;
+      else buffer += `${prefix}${options.timestamps ? `${c.dim(timestamp)} ` : ''}${text.slice(body, end)}\n`;
+      start = next;
     }
-    if (!index.has(name)) index.set(name, index.size);
-    p = `${colors[(index.get(name) as number) % colors.length](name.padEnd(width))} | `;
-    prefixes.set(name, p);
-    return p;
   };
 
   return {
-    line(l) {
-      buffer += options.json ? `${JSON.stringify(l)}\n` : `${prefix(l)}${options.timestamps ? `${c.dim(l.timestamp)} ` : ''}${l.line}\n`;
+    frame(f) {
+      if (f.kind === 'sources') {
+        sources = f.sources;
+        const names = sources.map(replicaName);
+        width = Math.max(width, ...names.map((n) => n.length));
+        prefixes = names.map((name, i) => `${colors[i % colors.length](name.padEnd(width))} | `);
+        return;
+      }
+      if (f.kind !== 'lines') return;
+      lines(f.source, f.stream, f.data.toString('utf8'));
       if (buffer.length >= FLUSH_BYTES) write();
       else if (!scheduled) {
         scheduled = true;
@@ -95,4 +104,9 @@ export function createLogPrinter(out: LogOutput, options: LogPrinterOptions): Lo
       await pending;
     },
   };
+}
+
+/** `web-1`: a replica as prefixes and `spin ps` name it. */
+function replicaName(s: LogSource): string {
+  return `${s.service}-${s.replica}`;
 }

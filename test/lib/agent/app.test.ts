@@ -11,6 +11,7 @@ import {fileURLToPath} from 'node:url';
 import type {FastifyInstance, InjectOptions} from 'fastify';
 
 import {buildApp} from '../../../src/lib/agent/app.ts';
+import {LOG_FRAMES, LogFrameReader} from '../../../src/lib/api/log-frames.ts';
 import {openStore} from '../../../src/lib/agent/store.ts';
 import type {Store} from '../../../src/lib/agent/types.ts';
 import {loadDocument, loadProject} from '../../../src/lib/compose/load.ts';
@@ -561,6 +562,25 @@ describe('stack operations', () => {
     assert.deepEqual(fake.callsOf('logs')[0].args, {services: ['worker'], follow: false, since: 1714521600, tail: 10, timestamps: false, signal: undefined});
     assertEnvelope(await call({method: 'GET', url: '/v1/projects/demo/stacks/web/logs?since=yesterday'}), 400, 'request.invalid');
     assertEnvelope(await call({method: 'GET', url: '/v1/projects/demo/stacks/web/logs?service=db'}), 400, 'request.invalid');
+  });
+
+  test('logs stream as frames of raw lines to a client that asks for them', async () => {
+    fake.logLines = [
+      {service: 'web', replica: 1, stream: 'stdout', timestamp: '2024-05-01T12:00:00Z', line: 'GET /'},
+      {service: 'worker', replica: 1, stream: 'stderr', timestamp: '2024-05-01T12:00:01Z', line: 'tick'},
+      {service: 'web', replica: 1, stream: 'stdout', timestamp: '2024-05-01T12:00:02Z', line: 'GET /x'},
+    ];
+    const res = await call({method: 'GET', url: '/v1/projects/demo/stacks/web/logs', headers: {accept: `${LOG_FRAMES}, application/x-ndjson;q=0.5`}});
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], LOG_FRAMES);
+    const frames = new LogFrameReader().push(res.rawPayload);
+    assert.deepEqual(frames[0], {kind: 'sources', sources: [{service: 'web', replica: 1}, {service: 'worker', replica: 1}]});
+    const lines = frames.slice(1).map((f) => (f.kind === 'lines' ? [f.source, f.stream, f.data.toString()] : f));
+    assert.deepEqual(lines, [
+      [0, 'stdout', '2024-05-01T12:00:00Z GET /\n'],
+      [1, 'stderr', '2024-05-01T12:00:01Z tick\n'],
+      [0, 'stdout', '2024-05-01T12:00:02Z GET /x\n'],
+    ]);
   });
 
   test('exec over a WebSocket: output frames, then the exit code', async () => {

@@ -50,7 +50,7 @@ describe('AgentClient streams', () => {
     });
   });
 
-  test('a log stream ended by `{"error": …}`: the lines before it, then the error', async () => {
+  test('an NDJSON log stream (an older agent) ended by `{"error": …}`: the lines before it, then the error', async () => {
     const line = {service: 'web', replica: 1, stream: 'stdout', timestamp: '', line: 'hi'};
     chunks = [`${JSON.stringify(line)}\n${JSON.stringify({error: {code: 'auth.unauthenticated', message: 'token revoked'}})}\n`];
     const seen: unknown[] = [];
@@ -60,7 +60,10 @@ describe('AgentClient streams', () => {
       })(),
       (err: SpinError) => err.exitCode === ExitCode.auth && /spin login/.test(err.hint ?? ''),
     );
-    assert.deepEqual(seen, [line]);
+    assert.deepEqual(seen, [
+      {kind: 'sources', sources: [{service: 'web', replica: 1}]},
+      {kind: 'lines', source: 0, stream: 'stdout', data: Buffer.from('hi\n')},
+    ]);
   });
 
   test('a line that is not JSON is a clear error', async () => {

@@ -12,6 +12,7 @@ import type {ComposeModel} from '../../../src/lib/compose/types.ts';
 import {deploy as deployNow, planOnly} from '../../../src/lib/engine/deploy.ts';
 import {DockerOrchestrator} from '../../../src/lib/engine/docker.ts';
 import {EngineError} from '../../../src/lib/engine/errors.ts';
+import {logLines} from '../../../src/lib/engine/logs.ts';
 import {LABELS, type DeployEvent, type DeployRequest, type DeployResult, type LogLine, type LogOptions, type StackRef} from '../../../src/lib/engine/types.ts';
 import {BUSYBOX_DOCKERFILE, buildImage, cleanupProject, dockerClient, requireEngine, uniqueName, execCollect} from '../../helpers/docker.ts';
 
@@ -249,7 +250,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
 
     const read = async (options: LogOptions) => {
       const lines: LogLine[] = [];
-      for await (const l of orch.logs(ref, options)) lines.push(l);
+      for await (const l of logLines(await orch.logs(ref, options))) lines.push(l);
       return lines;
     };
     const tail = await read({tail: 3});
@@ -262,7 +263,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     // Following ends when the container stops.
     const followed: string[] = [];
     const follow = (async () => {
-      for await (const l of orch.logs(ref, {follow: true, tail: 1, services: ['talk']})) followed.push(l.line);
+      for await (const l of logLines(await orch.logs(ref, {follow: true, tail: 1, services: ['talk']}))) followed.push(l.line);
     })();
     await new Promise((r) => setTimeout(r, 300));
     await orch.stop(ref, ['talk']);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
-import {containerLines, FrameDemuxer, LineSplitter, MAX_LINE, mergeSources, splitTimestamp, timestampKey} from '../../../src/lib/engine/logs.ts';
+import {containerChunks, containerLines, FrameDemuxer, LineAssembler, MAX_LINE, mergeChunksByTime, mergeSources, splitLines, splitTimestamp, timestampKey, type LogChunk} from '../../../src/lib/engine/logs.ts';
 
 function frame(stream: number, text: string): Buffer {
   const body = Buffer.from(text);
@@ -18,13 +18,15 @@ test('frames split across chunks are reassembled', () => {
   assert.deepEqual(got.map((f) => [f.stream, f.data.toString()]), [['stdout', 'out\n'], ['stderr', 'err\n']]);
 });
 
-test('lines split across chunks, CRLF and multi-byte characters', () => {
-  const s = new LineSplitter();
+test('whole lines across chunks, CRLF and multi-byte characters; a tail past MAX_LINE is cut', () => {
+  const s = new LineAssembler();
   const euro = Buffer.from('€');
-  assert.deepEqual(s.push(Buffer.concat([Buffer.from('a\r\nb'), euro.subarray(0, 1)])), ['a']);
-  assert.deepEqual(s.push(Buffer.concat([euro.subarray(1), Buffer.from('\nc')])), ['b€']);
-  assert.deepEqual(s.flush(), ['c']);
-  assert.deepEqual(new LineSplitter().push(Buffer.alloc(MAX_LINE + 10, 'x')).map((l) => l.length), [MAX_LINE]);
+  const text = (b: Buffer | undefined) => (b ? splitLines(b) : []);
+  assert.deepEqual(text(s.push(Buffer.concat([Buffer.from('a\r\nb'), euro.subarray(0, 1)]))), ['a']);
+  assert.deepEqual(text(s.push(Buffer.concat([euro.subarray(1), Buffer.from('\nc')]))), ['b€']);
+  assert.equal(s.push(Buffer.from('d')), undefined, 'no whole line yet');
+  assert.deepEqual(text(s.flush()), ['cd']);
+  assert.deepEqual(text(new LineAssembler().push(Buffer.alloc(MAX_LINE + 10, 'x'))).map((l) => l.length), [MAX_LINE]);
 });
 
 test('timestamps are split off and sort in time order', () => {
@@ -75,4 +77,28 @@ test('merged sources interleave by arrival and end when all end', async () => {
   await assert.rejects(async () => {
     for await (const _ of mergeSources([boom()])) void _;
   }, /broken/);
+});
+
+test('a container stream becomes chunks of whole lines per stream, consecutive frames of a stream joined', async () => {
+  async function* chunks() {
+    yield Buffer.concat([frame(1, 'T1 one\nT2 tw'), frame(1, 'o\nT3 three\n'), frame(2, 'T4 bad\n')]);
+  }
+  const got = [];
+  for await (const c of containerChunks(chunks(), false, 3)) got.push([c.source, c.stream, c.data.toString()]);
+  assert.deepEqual(got, [
+    [3, 'stdout', 'T1 one\nT2 two\nT3 three\n'],
+    [3, 'stderr', 'T4 bad\n'],
+  ]);
+});
+
+test('chunked sources merge in time order, a run of one source going out as one chunk', async () => {
+  const t = (s: number) => `2025-01-01T00:00:0${s}Z`;
+  async function* source(index: number, lines: [number, string][][]): AsyncGenerator<LogChunk> {
+    for (const chunk of lines) yield {source: index, stream: 'stdout', data: Buffer.from(chunk.map(([at, text]) => `${t(at)} ${text}\n`).join(''))};
+  }
+  const a = source(0, [[[1, 'a1'], [2, 'a2'], [5, 'a5']], [[6, 'a6']]]);
+  const b = source(1, [[[3, 'b3']], [[4, 'b4'], [7, 'b7']]]);
+  const got = [];
+  for await (const c of mergeChunksByTime([a, b])) got.push(`${c.source}:${splitLines(c.data).map((l) => splitTimestamp(l).line).join(',')}`);
+  assert.deepEqual(got, ['0:a1,a2', '1:b3', '1:b4', '0:a5', '0:a6', '1:b7']);
 });

@@ -2,64 +2,58 @@ import assert from 'node:assert/strict';
 import {PassThrough} from 'node:stream';
 import {describe, test} from 'node:test';
 
-import type {LogLine, StackStatus} from '../../../src/lib/engine/types.ts';
-import {createLogPrinter, replicaNames} from '../../../src/lib/ui/logs.ts';
+import type {LogFrame, LogSource} from '../../../src/lib/api/log-frames.ts';
+import {createLogPrinter} from '../../../src/lib/ui/logs.ts';
 
-const line = (service: string, replica: number, text: string): LogLine => ({service, replica, stream: 'stdout', timestamp: '2025-06-01T12:00:00.000000000Z', line: text});
+const TS = '2025-06-01T12:00:00.000000000Z';
+/** The replicas of a stack as the agent names them: services in name order, replicas by number. */
+const SOURCES: LogSource[] = [
+  {service: 'db', replica: 1},
+  {service: 'web', replica: 1},
+  {service: 'web', replica: 2},
+  {service: 'worker', replica: 1},
+];
+const lines = (source: number, ...texts: string[]): LogFrame => ({kind: 'lines', source, stream: 'stdout', data: Buffer.from(texts.map((t) => `${TS} ${t}\n`).join(''))});
 
-async function print(lines: LogLine[], options: {color: boolean; replicas?: string[]}): Promise<string[]> {
+async function print(frames: LogFrame[], options: {color?: boolean; timestamps?: boolean; json?: boolean} = {}): Promise<string[]> {
   const out = new PassThrough();
   let text = '';
   out.setEncoding('utf8').on('data', (d: string) => (text += d));
-  const printer = createLogPrinter(out, {timestamps: false, json: false, ...options});
-  for (const l of lines) printer.line(l);
+  const printer = createLogPrinter(out, {color: false, timestamps: false, json: false, ...options});
+  for (const f of frames) printer.frame(f);
   await printer.flush();
   return text.split('\n').slice(0, -1);
 }
 
-const replica = (n: number) => ({replica: n, container: `c${n}`, id: `i${n}`, state: 'running', health: 'none' as const});
-const STATUS: StackStatus = {
-  ref: {project: 'demo', stack: 'portal'},
-  services: [
-    {service: 'worker', image: 'w', desired: 1, running: 1, healthy: 0, ports: [], replicas: [replica(1)]},
-    {service: 'db', image: 'd', desired: 1, running: 1, healthy: 0, ports: [], replicas: [replica(1)]},
-    {service: 'web', image: 'x', desired: 2, running: 2, healthy: 0, ports: [], replicas: [replica(2), replica(1)]},
-  ],
-};
-
 describe('log prefixes', () => {
-  test('padded to the widest replica of the stack from the first line on', async () => {
-    const lines = await print([line('db', 1, 'ready'), line('web', 1, 'GET /'), line('worker', 1, 'job 1 done')], {color: false, replicas: replicaNames(STATUS, [])});
-    assert.deepEqual(lines, ['db-1     | ready', 'web-1    | GET /', 'worker-1 | job 1 done']);
+  test('padded to the widest replica of the stream from the first line on; timestamps off unless asked', async () => {
+    const frames = [{kind: 'sources' as const, sources: SOURCES}, lines(0, 'ready'), lines(1, 'GET /', 'GET /x'), lines(3, 'job 1 done')];
+    assert.deepEqual(await print(frames), ['db-1     | ready', 'web-1    | GET /', 'web-1    | GET /x', 'worker-1 | job 1 done']);
+    assert.deepEqual(await print(frames.slice(0, 2), {timestamps: true}), [`db-1     | ${TS} ready`]);
   });
 
-  test('each replica its own color, by its place in the stack, the same whichever line comes first', async () => {
-    const replicas = replicaNames(STATUS, []);
-    assert.deepEqual(replicas, ['db-1', 'web-1', 'web-2', 'worker-1']);
-    const one = await print([line('worker', 1, 'a'), line('web', 2, 'b'), line('web', 1, 'c'), line('db', 1, 'd')], {color: true, replicas});
-    const two = await print([line('db', 1, 'd'), line('web', 1, 'c'), line('web', 2, 'b'), line('worker', 1, 'a')], {color: true, replicas});
+  test('each replica its own color, by its place among the sources, the same whichever line comes first', async () => {
+    const sources = {kind: 'sources' as const, sources: SOURCES};
+    const one = await print([sources, lines(3, 'a'), lines(2, 'b'), lines(1, 'c'), lines(0, 'd')], {color: true});
+    const two = await print([sources, lines(0, 'd'), lines(1, 'c'), lines(2, 'b'), lines(3, 'a')], {color: true});
     const colorOf = (l: string) => /^\u001B\[(\d+)m/.exec(l)?.[1];
     const byName = (ls: string[]) => Object.fromEntries(ls.map((l) => [l.replace(/\u001B\[\d+m/g, '').split(' ')[0], colorOf(l)]));
     assert.deepEqual(byName(one), {'db-1': '36', 'web-1': '33', 'web-2': '32', 'worker-1': '35'});
     assert.deepEqual(byName(two), byName(one));
   });
 
-  test('a replica that was not known widens the prefixes from then on, and takes the next color', async () => {
-    const lines = await print([line('web', 1, 'a'), line('web', 12, 'b'), line('web', 1, 'c')], {color: false, replicas: ['web-1']});
-    assert.deepEqual(lines, ['web-1 | a', 'web-12 | b', 'web-1  | c']);
+  test('a replica named later (an older agent streams them one by one) widens the prefixes from then on', async () => {
+    const got = await print([{kind: 'sources', sources: [{service: 'web', replica: 1}]}, lines(0, 'a'), {kind: 'sources', sources: [{service: 'web', replica: 1}, {service: 'web', replica: 12}]}, lines(1, 'b'), lines(0, 'c')]);
+    assert.deepEqual(got, ['web-1 | a', 'web-12 | b', 'web-1  | c']);
   });
 
-  test('only the services asked for count', () => {
-    assert.deepEqual(replicaNames(STATUS, ['web']), ['web-1', 'web-2']);
+  test('CRLF endings and lines without a timestamp print as written', async () => {
+    const frame: LogFrame = {kind: 'lines', source: 0, stream: 'stderr', data: Buffer.from(`${TS} dos\r\ncontinued past the line limit\n`)};
+    assert.deepEqual(await print([{kind: 'sources', sources: SOURCES.slice(0, 1)}, frame]), ['db-1 | dos', 'db-1 | continued past the line limit']);
   });
 
   test('--json: one object per line, no prefix', async () => {
-    const out = new PassThrough();
-    let text = '';
-    out.setEncoding('utf8').on('data', (d: string) => (text += d));
-    const printer = createLogPrinter(out, {color: true, timestamps: false, json: true, replicas: ['web-1']});
-    printer.line(line('web', 1, 'x'));
-    await printer.flush();
-    assert.deepEqual(JSON.parse(text), line('web', 1, 'x'));
+    const got = await print([{kind: 'sources', sources: SOURCES}, {...lines(2, 'x'), stream: 'stderr'} as LogFrame], {json: true, color: true});
+    assert.deepEqual(got.map((l) => JSON.parse(l)), [{service: 'web', replica: 2, stream: 'stderr', timestamp: TS, line: 'x'}]);
   });
 });

@@ -51,32 +51,38 @@ export class LazyNdjson<T> {
 const BATCH_BYTES = 64 * 1024;
 
 /**
- * NDJSON text in chunks of up to 64 KiB: lines already at hand go out together (a 200k-line log
- * is a few hundred writes, not 200k), and a line that comes after a pause (following a log) is
+ * Encoded items in chunks of up to 64 KiB: items already at hand go out together (a 200k-line log
+ * is a few hundred writes, not 200k), and an item that comes after a pause (following a log) is
  * sent at once, since the batch is flushed whenever the source has nothing ready.
  */
-export async function* batched(items: AsyncIterable<unknown>): AsyncGenerator<string> {
+export async function* batched<T>(items: AsyncIterable<T>, encode: (item: T) => Buffer | Buffer[]): AsyncGenerator<Buffer> {
   const it = items[Symbol.asyncIterator]();
   const idle = () => new Promise<'idle'>((resolve) => setImmediate(() => resolve('idle')));
   let next = it.next();
-  let buffer = '';
+  let parts: Buffer[] = [];
+  let size = 0;
+  const take = () => {
+    const out = parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+    parts = [];
+    size = 0;
+    return out;
+  };
   try {
     for (;;) {
-      const r = buffer ? await Promise.race([next, idle()]) : await next;
+      const r = size > 0 ? await Promise.race([next, idle()]) : await next;
       if (r === 'idle') {
-        yield buffer;
-        buffer = '';
+        yield take();
         continue;
       }
       if (r.done) break;
-      buffer += ndjsonLine(r.value);
-      next = it.next();
-      if (buffer.length >= BATCH_BYTES) {
-        yield buffer;
-        buffer = '';
+      for (const part of [encode(r.value)].flat()) {
+        parts.push(part);
+        size += part.length;
       }
+      next = it.next();
+      if (size >= BATCH_BYTES) yield take();
     }
-    if (buffer) yield buffer;
+    if (size > 0) yield take();
   } finally {
     // Not awaited: a source blocked on its next item returns once its owner destroys it.
     next.catch(() => undefined);
@@ -91,10 +97,10 @@ export async function* batched(items: AsyncIterable<unknown>): AsyncGenerator<st
 export function sendNdjson(reply: FastifyReply, items: AsyncIterable<unknown>, onError: (err: unknown) => void): FastifyReply {
   async function* lines() {
     try {
-      yield* batched(items);
+      yield* batched(items, (item) => Buffer.from(ndjsonLine(item)));
     } catch (err) {
       onError(err);
-      yield ndjsonLine({error: toEnvelope(err).body.error});
+      yield Buffer.from(ndjsonLine({error: toEnvelope(err).body.error}));
     }
   }
   startStream(reply, Readable.from(lines(), {objectMode: false}));
