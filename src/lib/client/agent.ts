@@ -3,7 +3,7 @@
 // line, and errors become the CLI's error classes with the exit code of their API error code.
 
 import {readFileSync} from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import type https from 'node:https';
 
 import {exitCodeOf} from '../api/error-codes.ts';
@@ -33,7 +33,10 @@ import type {Diagnostic} from '../compose/types.ts';
 import {errorWithExitCode, OperationError, SpinError, UnreachableError, UsageError} from '../errors.ts';
 import {NDJSON, textLines} from '../ndjson.ts';
 
-/** node:https (with tls and crypto) loads only for an https agent: `spin ps` on a local agent is startup-bound. */
+// `spin ps` is bound by startup, so the client takes node:http as the plain module: an ESM import
+// of it reads every export, and its lazy ones (WebSocket, EventSource) load all of undici
+// (~20 ms on a quiet machine). node:https (with tls and crypto) loads only for an https agent.
+const httpModule = (): typeof http => process.getBuiltinModule('node:http');
 const httpsModule = (): typeof https => process.getBuiltinModule('node:https');
 
 export interface AgentClientOptions {
@@ -123,7 +126,7 @@ export class AgentClient {
     this.token = options.token;
     this.userAgent = options.userAgent ?? 'spin-cli';
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.agent = parsed.protocol === 'https:' ? new (httpsModule().Agent)({keepAlive: true, ca: options.ca ? readFileSync(options.ca) : undefined}) : new http.Agent({keepAlive: true});
+    this.agent = parsed.protocol === 'https:' ? new (httpsModule().Agent)({keepAlive: true, ca: options.ca ? readFileSync(options.ca) : undefined}) : new (httpModule().Agent)({keepAlive: true});
   }
 
   close(): void {
@@ -153,7 +156,7 @@ export class AgentClient {
     const u = this.endpoint(path, options.query);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers = this.headers({accept: options.accept ?? 'application/json', ...(payload ? {'content-type': 'application/json', 'content-length': String(payload.length)} : {})});
-    const lib = u.protocol === 'https:' ? httpsModule() : http;
+    const lib = u.protocol === 'https:' ? httpsModule() : httpModule();
     return new Promise((resolve, reject) => {
       const req = lib.request(u, {method, headers, agent: this.agent, signal: options.signal}, resolve);
       const timer = setTimeout(() => req.destroy(Object.assign(new Error('connection timed out'), {code: 'ETIMEDOUT'})), this.connectTimeoutMs);
