@@ -22,6 +22,15 @@ process.stdout.on('error', (err) => {
 process.stderr.on('error', () => {});
 
 const argv = process.argv.slice(2);
+
+// The agent is a long-running server that mostly waits: a young generation of 2 MB instead of
+// V8's default 16 keeps its idle memory about 14 MB lower (measured: 132 → 119 MB RSS). V8 reads
+// the flag only when the process starts, so `spin agent start` replaces itself once with it.
+const AGENT_V8_FLAGS = ['--max-semi-space-size=2'];
+if (argv[0] === 'agent' && argv[1] === 'start' && typeof process.execve === 'function' && !process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) {
+  const {fileURLToPath} = await import('node:url');
+  process.execve(process.execPath, [process.execPath, ...AGENT_V8_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url), ...argv], process.env);
+}
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version')) {
   // Answer without loading oclif: scripts call this often, and it is the startup benchmark.
   const {readFileSync} = await import('node:fs');
