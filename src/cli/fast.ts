@@ -14,11 +14,31 @@ import {parseArgs, type ParseArgsConfig} from 'node:util';
 import {processFactory, type Factory} from './factory.ts';
 import {reportFailure, type CommandError} from './io.ts';
 
-type Run = (factory: Factory, flags: Record<string, unknown>) => Promise<void>;
+type Run = (factory: Factory, flags: Record<string, unknown>, args: string[]) => Promise<void>;
 
-/** The commands with a fast path, and the function their oclif command runs too. */
-const FAST: Record<string, () => Promise<Run>> = {
-  ps: async () => (await import('./ps.ts')).ps as Run,
+interface FastCommand {
+  /** The function the oclif command runs too. */
+  load(): Promise<Run>;
+  /** It takes arguments (`spin logs web api`). */
+  args?: boolean;
+  /**
+   * Values as the command's oclif flags would give them, or undefined to leave the command to
+   * oclif (the manifest does not say which flags are integers, nor their bounds).
+   */
+  convert?(values: Record<string, unknown>): Record<string, unknown> | undefined;
+}
+
+/** The commands with a fast path. */
+const FAST: Record<string, FastCommand> = {
+  ps: {load: async () => (await import('./ps.ts')).ps as Run},
+  logs: {
+    load: async () => (await import('./logs.ts')).logs as Run,
+    args: true,
+    convert: (values) => {
+      if (values.tail === undefined) return values;
+      return typeof values.tail === 'string' && /^\d{1,9}$/.test(values.tail) ? {...values, tail: Number(values.tail)} : undefined;
+    },
+  },
 };
 
 /** A flag as oclif.manifest.json describes it. */
@@ -47,12 +67,15 @@ export function parseOptions(flags: Record<string, ManifestFlag>): Options | und
 }
 
 /** The flag values as oclif would give them: parsed, else from the flag's variable, else its default. */
-export function flagValues(argv: string[], flags: Record<string, ManifestFlag>, env: NodeJS.ProcessEnv): Record<string, unknown> | undefined {
+export function flagValues(argv: string[], flags: Record<string, ManifestFlag>, env: NodeJS.ProcessEnv, allowArgs = false): {values: Record<string, unknown>; args: string[]} | undefined {
   const options = parseOptions(flags);
   if (!options) return undefined;
   let values: Record<string, unknown>;
+  let args: string[];
   try {
-    values = {...parseArgs({args: argv, options, strict: true, allowPositionals: false}).values};
+    const parsed = parseArgs({args: argv, options, strict: true, allowPositionals: allowArgs});
+    values = {...parsed.values};
+    args = parsed.positionals;
   } catch {
     return undefined;
   }
@@ -62,24 +85,25 @@ export function flagValues(argv: string[], flags: Record<string, ManifestFlag>, 
     if (fromEnv !== undefined && fromEnv !== '') values[flag.name] = flag.type === 'boolean' ? ['1', 'true', 'yes', 'on'].includes(fromEnv.toLowerCase()) : fromEnv;
     else if (flag.default !== undefined) values[flag.name] = flag.default;
   }
-  return values;
+  return {values, args};
 }
 
 /** Runs `argv` on the fast path; false when it is not one (then oclif runs it). */
 export async function runFast(argv: string[], manifestFile: URL): Promise<boolean> {
-  const load = FAST[argv[0]];
-  if (!load) return false;
+  const command = FAST[argv[0]];
+  if (!command) return false;
   let flags: Record<string, ManifestFlag> | undefined;
   try {
     flags = (JSON.parse(readFileSync(manifestFile, 'utf8')) as {commands?: Record<string, {flags?: Record<string, ManifestFlag>}>}).commands?.[argv[0]]?.flags;
   } catch {
     return false;
   }
-  const values = flags ? flagValues(argv.slice(1), flags, process.env) : undefined;
-  if (!values) return false;
+  const parsed = flags ? flagValues(argv.slice(1), flags, process.env, command.args === true) : undefined;
+  const values = parsed && (command.convert ? command.convert(parsed.values) : parsed.values);
+  if (!parsed || !values) return false;
   const factory = processFactory();
   try {
-    await (await load())(factory, values);
+    await (await command.load())(factory, values, parsed.args);
   } catch (err) {
     await reportFailure(err as CommandError, {factory, json: values.json === true, debug: values.debug === true});
   } finally {

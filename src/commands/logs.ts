@@ -2,9 +2,8 @@ import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
 import {projectFlag} from '../cli/remote.ts';
-import {connect, stackName} from '../cli/connect.ts';
 import {composeFlags} from '../cli/flags.ts';
-import {UsageError} from '../lib/errors.ts';
+import {logs} from '../cli/logs.ts';
 
 export default class Logs extends SpinCommand {
   static override summary = "Show the logs of a stack's services, all replicas multiplexed.";
@@ -33,35 +32,6 @@ export default class Logs extends SpinCommand {
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Logs);
-    const services = argv as string[];
-    const since = flags.since === undefined ? undefined : await sinceSeconds(flags.since, this.factory.now());
-    const {client, project} = await connect(this.factory, flags);
-    const {createLogPrinter} = await import('../lib/ui/logs.ts');
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    process.once('SIGINT', stop);
-    const p = project();
-    const stack = await stackName(this.factory, flags);
-    try {
-      // The stream names its replicas before the first line: prefixes keep one width and one color each.
-      const printer = createLogPrinter(this.factory.stdout.stream, {color: this.stdoutTerminal.color, timestamps: flags.timestamps ?? false, json: flags.json ?? false});
-      try {
-        for await (const frame of client.logs(p, stack, {service: services, follow: flags.follow, since, tail: flags.tail, timestamps: true}, controller.signal)) printer.frame(frame);
-      } finally {
-        await printer.flush();
-      }
-    } finally {
-      process.off('SIGINT', stop);
-      client.close();
-    }
+    await logs(this.factory, flags, argv as string[]);
   }
-}
-
-async function sinceSeconds(value: string, now: Date): Promise<string> {
-  const {parseDuration} = await import('../lib/compose/units.ts');
-  const ns = parseDuration(value);
-  if (ns !== undefined && ns >= 0) return String(Math.floor((now.getTime() - ns / 1e6) / 1000));
-  const t = Date.parse(value);
-  if (!Number.isNaN(t)) return String(Math.floor(t / 1000));
-  throw new UsageError(`invalid --since "${value}"`, {hint: 'use a duration such as 10m or 2h, or a time such as 2026-11-21T10:00:00Z'});
 }

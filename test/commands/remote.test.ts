@@ -183,8 +183,19 @@ describe('remote commands against an agent', {concurrency: false}, () => {
     assert.match(r.stderr, /^error: stack "nope" not found in project "demo"\nhint: /);
   });
 
-  test('ps answers the same on its fast path (no oclif) as through oclif: table, JSON, errors, bad flags', async () => {
-    const cases = [['ps', '--stack', 'portal'], ['ps', '-sportal', '--json'], ['ps', '--stack=nope'], ['ps', '-s', 'nope', '--json'], ['ps', '--bogus'], ['ps', 'extra']];
+  test('ps and logs answer the same on their fast path (no oclif) as through oclif: table, JSON, errors, bad flags', async () => {
+    const cases = [
+      ['ps', '--stack', 'portal'],
+      ['ps', '-sportal', '--json'],
+      ['ps', '--stack=nope'],
+      ['ps', '-s', 'nope', '--json'],
+      ['ps', '--bogus'],
+      ['ps', 'extra'],
+      ['logs', '-s', 'portal', 'nope', '--tail', '5'],
+      ['logs', '-s', 'portal', '--tail', 'many'],
+      ['logs', '-s', 'portal', '--tail=-1'],
+      ['logs', '--since', 'yesterday', '-s', 'portal'],
+    ];
     for (const args of cases) {
       const fast = await spin(args);
       const oclif = await runSpin(args, {env: {...env, SPIN_FAST: '0'}});

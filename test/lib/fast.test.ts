@@ -16,19 +16,24 @@ const flags = {
 };
 
 test('flags parse as oclif takes them: long, short, attached, repeated, = form', () => {
-  assert.deepEqual(flagValues(['--stack', 'web', '--json'], flags, {}), {stack: 'web', json: true, since: '1h'});
-  assert.deepEqual(flagValues(['-sweb', '-f', 'a.yaml', '--file=b.yaml'], flags, {}), {stack: 'web', file: ['a.yaml', 'b.yaml'], since: '1h'});
-  assert.deepEqual(flagValues(['--stack=x', '--since', '2m'], flags, {}), {stack: 'x', since: '2m'});
+  assert.deepEqual(flagValues(['--stack', 'web', '--json'], flags, {})?.values, {stack: 'web', json: true, since: '1h'});
+  assert.deepEqual(flagValues(['-sweb', '-f', 'a.yaml', '--file=b.yaml'], flags, {})?.values, {stack: 'web', file: ['a.yaml', 'b.yaml'], since: '1h'});
+  assert.deepEqual(flagValues(['--stack=x', '--since', '2m'], flags, {})?.values, {stack: 'x', since: '2m'});
 });
 
 test('a flag not given comes from its variable, else its default', () => {
-  assert.equal(flagValues([], flags, {SPIN_DEBUG: 'true'})?.debug, true);
-  assert.equal(flagValues([], flags, {SPIN_DEBUG: '0'})?.debug, false);
-  assert.equal(flagValues(['--debug'], flags, {SPIN_DEBUG: '0'})?.debug, true);
+  assert.equal(flagValues([], flags, {SPIN_DEBUG: 'true'})?.values.debug, true);
+  assert.equal(flagValues([], flags, {SPIN_DEBUG: '0'})?.values.debug, false);
+  assert.equal(flagValues(['--debug'], flags, {SPIN_DEBUG: '0'})?.values.debug, true);
 });
 
 test('anything else is left to oclif: unknown flags, arguments, --help, a missing value', () => {
   for (const argv of [['--bogus'], ['extra'], ['--help'], ['-h'], ['--stack']]) assert.equal(flagValues(argv, flags, {}), undefined, argv.join(' '));
+});
+
+test('arguments only where the command takes them', () => {
+  assert.deepEqual(flagValues(['web', '-s', 'x', 'api'], flags, {}, true)?.args, ['web', 'api']);
+  assert.equal(flagValues(['web'], flags, {}, false), undefined);
 });
 
 test('a command with a flag parseArgs cannot read (--no-x, choices) has no fast path', () => {
@@ -36,7 +41,7 @@ test('a command with a flag parseArgs cannot read (--no-x, choices) has no fast 
   assert.equal(parseOptions({...flags, format: {name: 'format', type: 'option', options: ['a', 'b']}}), undefined);
 });
 
-test("spin ps's own flags, as the build's manifest has them (npm run build), all take the fast path", () => {
+test("the fast commands' own flags, as the build's manifest has them (npm run build), all take the fast path", () => {
   const manifest = JSON.parse(readFileSync(new URL('../../oclif.manifest.json', import.meta.url), 'utf8')) as {commands: Record<string, {flags: Record<string, never>}>};
-  assert.ok(parseOptions(manifest.commands.ps.flags), 'a flag of spin ps would send every spin ps through oclif');
+  for (const id of ['ps', 'logs']) assert.ok(parseOptions(manifest.commands[id].flags), `a flag of spin ${id} would send every spin ${id} through oclif`);
 });
