@@ -6,13 +6,14 @@ import {LEAK_DEPLOYS, probe, startFixture} from './agent-fixture.ts';
 import type {Benchmark, Command} from './types.ts';
 
 const [FIRST, , LAST] = LEAK_DEPLOYS;
-/** The row that makes a leak-check run waits for its 100 deploys: about two minutes here, on two busy cores. */
+/** The row that makes a leak-check run waits for its 100 deploys: two to four minutes here, on two busy cores. */
 const LEAK_RUN_TIMEOUT_MS = 600_000;
 
 export const agentMemory: Benchmark = {
   name: 'agent-memory',
   summary: `the agent's idle RSS after start, and after deploy ${LEAK_DEPLOYS.join(', ')} of a one-service stack (a leak check), beside dockerd's`,
-  defaultRuns: 3,
+  // Each round of the leak check is 100 deploys, two to four minutes here (the check run makes one more).
+  defaultRuns: 2,
   cases: (ctx) => {
     const {dir} = startFixture(ctx);
     // Every row of the leak case reads the same runs of 100 deploys (shared-runs.ts); the
