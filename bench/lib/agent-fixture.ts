@@ -24,6 +24,8 @@ export const SERVICES = 10;
 export const STACK = 'bench';
 /** Requests at once in the status benchmark. */
 export const CONCURRENT_REQUESTS = 200;
+/** The agent-memory leak check reads the agent's RSS after these deploys (the last: how many it makes). */
+export const LEAK_DEPLOYS = [1, 10, 100] as const;
 /** Labels docker-compose v1 puts on what it creates. */
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
 
@@ -36,7 +38,6 @@ export interface FixtureState {
   /** The Spin project every stack of the benchmark lives in; also the image's owner label. */
   project: string;
   image: string;
-  agentPid: number;
   /** A compose file with the same stack, and the compose project name to run it under. */
   composeFile: string;
   composeProject: string;
@@ -50,22 +51,41 @@ export interface FixtureOptions {
   ingress?: boolean;
 }
 
+/** What may differ between the benchmark stacks' services (stackDocument). */
+export interface ServiceOptions {
+  /**
+   * Without the health check (default: with). Each check is an exec, and while the engine still
+   * says `starting` the agent runs it itself every 250 ms per replica: 100 replicas starting on
+   * two cores made an exec storm in which the checks timed out and the stack never turned healthy.
+   */
+  healthcheck?: boolean;
+  environment?: Record<string, string>;
+  /** Instead of sleeping: e.g. print lines first. */
+  command?: string[];
+}
+
 /**
  * The benchmark stack: `n` busybox services with a `true` healthcheck every second. The same
  * document is the agent's model and (with `version`, as JSON is YAML) docker-compose v1's file, so
  * both run identical containers: the limits are the agent policy's defaults, written out so
  * that `docker-compose --compatibility` applies them too.
  */
-export function stackDocument(image: string, n = SERVICES): {services: Record<string, Record<string, unknown>>} {
+export function stackDocument(image: string, n = SERVICES, options: ServiceOptions = {}): {services: Record<string, Record<string, unknown>>} {
   const service = {
     image,
     init: true,
     cap_drop: ['ALL'],
-    command: ['sleep', '3600'],
-    healthcheck: {test: ['CMD', 'true'], interval: '1s', timeout: '2s', retries: 30},
+    command: options.command ?? ['sleep', '3600'],
+    ...(options.environment ? {environment: options.environment} : {}),
+    ...(options.healthcheck === false ? {} : {healthcheck: {test: ['CMD', 'true'], interval: '1s', timeout: '2s', retries: 30}}),
     deploy: {resources: {limits: {cpus: '1', memory: '1g'}}},
   };
   return {services: Object.fromEntries(Array.from({length: n}, (_, i) => [`svc${i}`, service]))};
+}
+
+/** The stack as docker-compose v1's file: it needs `version` to read `deploy`. */
+export function composeDocument(document: object): string {
+  return JSON.stringify({version: '3.8', ...document}, null, 2);
 }
 
 /** A command of agent-probe.ts: it prints its own figure (see Command.measuresItself). */
@@ -115,6 +135,8 @@ async function serve(dir: string, options: FixtureOptions): Promise<void> {
   const cleanup = async () => {
     // An agent still starting is waited for, so it cannot outlive the fixture.
     await withTimeout('stop the agent', async () => (agent ??= await starting?.catch(() => undefined))?.stop());
+    // A deploy in flight can hold a graceful stop past the timeout; the agent must not outlive the fixture.
+    await withTimeout('kill the agent', async () => agent?.stop('SIGKILL'));
     await withTimeout(`remove compose project "${composeProject}"`, () => removeComposeProject(docker, composeProject));
     await withTimeout(`remove project "${project}"`, () => cleanupProject(docker, project));
     agent?.cleanup();
@@ -128,14 +150,14 @@ async function serve(dir: string, options: FixtureOptions): Promise<void> {
       agent = await starting;
       const token = await agent.addUser('bench', {projects: [project]});
       const composeFile = join(dir, 'compose.json');
-      writeFileSync(composeFile, JSON.stringify({version: '3.8', ...stackDocument(image)}, null, 2));
+      writeFileSync(composeFile, composeDocument(stackDocument(image)));
       if (options.deploy) {
         const client = new AgentClient({url: agent.url, token});
         const result = await client.deploy(project, STACK, {model: stackDocument(image), timeoutSeconds: 120});
         client.close();
         if (result.outcome !== 'healthy') throw new Error(`the stack did not turn healthy: ${result.outcome} ${JSON.stringify(result.failure)}`);
       }
-      return {url: agent.url, token, project, image, agentPid: agent.process.pid!, composeFile, composeProject, ...(ingressPort ? {ingressPort} : {})};
+      return {url: agent.url, token, project, image, composeFile, composeProject, ...(ingressPort ? {ingressPort} : {})};
     },
     cleanup,
   );

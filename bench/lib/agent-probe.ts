@@ -7,7 +7,8 @@
 //   node bench/lib/agent-probe.ts spin-status DIR METRIC   N concurrent GET stack; p50|p99|wall (ms)
 //   node bench/lib/agent-probe.ts engine-status DIR METRIC N concurrent listContainers (ms)
 //   node bench/lib/agent-probe.ts agent-rss-start          a fresh agent's idle RSS (MiB)
-//   node bench/lib/agent-probe.ts agent-rss-deployed DIR   the fixture agent's idle RSS after a deploy (MiB)
+//   node bench/lib/agent-probe.ts agent-rss-leak DIR rssN  a fresh agent's idle RSS after deploy N of the leak check (MiB)
+//   node bench/lib/agent-probe.ts agent-rss-leak DIR dockerd  dockerd's RSS after its last deploy (MiB)
 //   node bench/lib/agent-probe.ts dockerd-rss              dockerd's RSS (MiB)
 //
 // DIR is a fixture's folder (agent-fixture.ts).
@@ -20,9 +21,10 @@ import Docker from 'dockerode';
 import {AgentClient} from '../../src/lib/client/agent.ts';
 import {LABELS} from '../../src/lib/engine/types.ts';
 import {startAgent} from '../../test/helpers/agent.ts';
-import {COMPOSE_PROJECT_LABEL, CONCURRENT_REQUESTS, readState, removeComposeProject, SERVICES, STACK, stackDocument, type FixtureState} from './agent-fixture.ts';
+import {COMPOSE_PROJECT_LABEL, CONCURRENT_REQUESTS, LEAK_DEPLOYS, readState, removeComposeProject, SERVICES, STACK, stackDocument, type FixtureState} from './agent-fixture.ts';
 import {percentile} from './measure.ts';
 import {run} from './process.ts';
+import {sharedFigure} from './shared-runs.ts';
 
 /** How often the docker-compose side looks at health: often, so its detection lag stays small. */
 const COMPOSE_POLL_MS = 50;
@@ -30,6 +32,7 @@ const HEALTH_TIMEOUT_MS = 120_000;
 /** Time given to a process to settle (timers, GC) before its memory is read. */
 const IDLE_MS = 2000;
 const DEPLOY_STACK = 'deploy';
+const LEAK_STACK = 'leak';
 
 const docker = new Docker();
 
@@ -174,10 +177,46 @@ async function freshAgentRss(): Promise<number> {
   }
 }
 
-async function deployedAgentRss(state: FixtureState): Promise<number> {
-  await spinDeploy(state, 'memory');
-  await sleep(IDLE_MS);
-  return rssMiB(state.agentPid);
+/** The leak check's figures: the agent's RSS after deploy N (MiB), dockerd's after the last. */
+interface LeakRun {
+  [key: `rss${number}`]: number;
+  dockerd: number;
+}
+
+/**
+ * One leak-check run: a fresh agent deploys a one-service stack LEAK_DEPLOYS.at(-1) times, each
+ * deploy changing an environment variable so that the container is recreated (the plan says so,
+ * or the run fails), and its RSS is read, idle, after the deploys LEAK_DEPLOYS names. One
+ * service keeps a round near a second while going through the whole pipeline (plan, create,
+ * the health gate, removal of the old container), which is where per-deploy state would pile up.
+ */
+async function leakRun(state: FixtureState): Promise<LeakRun> {
+  const agent = await startAgent();
+  let api: AgentClient | undefined;
+  const figures: LeakRun = {dockerd: 0};
+  try {
+    api = new AgentClient({url: agent.url, token: await agent.addUser('bench', {projects: [state.project]})});
+    for (let round = 1; round <= LEAK_DEPLOYS.at(-1)!; round++) {
+      const model = stackDocument(state.image, 1, {environment: {ROUND: String(round)}});
+      const result = await api.deploy(state.project, LEAK_STACK, {model, timeoutSeconds: HEALTH_TIMEOUT_MS / 1000});
+      const actions = result.plan.services.map((s) => s.action);
+      if (result.outcome !== 'healthy' || actions.join() !== (round === 1 ? 'create' : 'recreate')) {
+        throw new Error(`deploy ${round} of the leak check was not a ${round === 1 ? 'create' : 'recreate'} that turned healthy: ${result.outcome}, plan ${JSON.stringify(actions)}`);
+      }
+      if ((LEAK_DEPLOYS as readonly number[]).includes(round)) {
+        await sleep(IDLE_MS);
+        figures[`rss${round}`] = rssMiB(agent.process.pid!);
+      }
+    }
+    figures.dockerd = rssMiB(dockerdPid());
+    return figures;
+  } finally {
+    // Also after a failure, so that the next run's fresh agent finds no container in its way.
+    await api?.remove(state.project, LEAK_STACK, false).catch(() => undefined);
+    api?.close();
+    await agent.stop();
+    agent.cleanup();
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -194,8 +233,9 @@ async function main(argv: string[]): Promise<number> {
       return engineStatus(state(), name);
     case 'agent-rss-start':
       return freshAgentRss();
-    case 'agent-rss-deployed':
-      return deployedAgentRss(state());
+    case 'agent-rss-leak':
+      if (!/^(rss\d+|dockerd)$/.test(name)) throw new Error(`unknown leak figure "${name}" (rssN or dockerd)`);
+      return sharedFigure<LeakRun>(dir, 'agent-leak', name as keyof LeakRun & string, () => leakRun(state()));
     case 'dockerd-rss':
       return rssMiB(dockerdPid());
     default:

@@ -86,6 +86,7 @@ function createContext(): BenchContext & {cleanup(): void} {
     argv,
     cwd: options.cwd,
     expectOutput: options.expectOutput,
+    expectLines: options.expectLines,
   });
   return {
     spin: (args, options) => command('spin', [process.execPath, join(repoRoot, 'bin', 'run.js'), ...args], args, options),

@@ -78,7 +78,7 @@ export function checkCommand(command: Command): void {
     cwd: command.cwd,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: runTimeoutMs,
+    timeout: command.timeoutMs ?? runTimeoutMs,
     maxBuffer: checkMaxBuffer,
   });
   const error = failure(command, result, 'on its check run');
@@ -90,6 +90,33 @@ export function checkCommand(command: Command): void {
       'the command did not do the work the benchmark times; run it by hand and compare',
     );
   }
+  const lines = command.expectLines && linesProblem(result.stdout, command.expectLines);
+  if (lines) {
+    throw new BenchError(
+      `"${command.label}" succeeded but ${lines} on its check run`,
+      'the command did not print all it should, so timing it would flatter it; run it by hand and count',
+    );
+  }
+}
+
+/** A `SOURCE | TEXT` line, as log readers prefix them; the source may be padded to a column. */
+const SOURCE_LINE = /^(\S+) *\| /;
+
+/** What is wrong with `stdout` against Command.expectLines, or undefined when it matches. */
+export function linesProblem(stdout: string, expected: {lines: number; sources?: number}): string | undefined {
+  const all = stdout.split('\n');
+  if (all.at(-1) === '') all.pop();
+  if (expected.sources === undefined) return all.length === expected.lines ? undefined : `printed ${all.length} lines, not ${expected.lines}`;
+  const perSource = new Map<string, number>();
+  for (const line of all) {
+    const source = SOURCE_LINE.exec(line)?.[1];
+    if (source !== undefined) perSource.set(source, (perSource.get(source) ?? 0) + 1);
+  }
+  const each = expected.lines / expected.sources;
+  const short = [...perSource].filter(([, n]) => n !== each);
+  if (perSource.size === expected.sources && short.length === 0) return undefined;
+  const counts = [...perSource].slice(0, 12).map(([source, n]) => `${source} ${n}`).join(', ');
+  return `printed "SOURCE | …" lines from ${perSource.size} sources, not ${expected.lines} lines from ${expected.sources} sources with ${each} each (${counts || 'none'})`;
 }
 
 /** The figure a command that measures itself printed as the last line of its stdout. */
@@ -116,7 +143,7 @@ function timeOnce(command: Command): number {
     cwd: command.cwd,
     encoding: 'utf8',
     stdio: ['ignore', command.measuresItself ? 'pipe' : 'ignore', 'pipe'],
-    timeout: runTimeoutMs,
+    timeout: command.timeoutMs ?? runTimeoutMs,
   });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
   const error = failure(command, result, 'on a timed run');

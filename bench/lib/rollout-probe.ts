@@ -1,7 +1,8 @@
 // The commands the rollout benchmark times. A rolling upgrade of 3 replicas happens under a
 // constant request rate; each upgrade yields several figures (failed requests, p99 latency,
 // duration), kept one JSON line per upgrade in the fixture's folder so that the rows of the
-// table read the same upgrades: the first row to ask for upgrade N runs it, later rows read it.
+// table read the same upgrades: the first row to ask for upgrade N runs it, later rows read it
+// (shared-runs.ts).
 //
 //   node bench/lib/rollout-probe.ts setup DIR              images, the Spin stack and the compose project (untimed)
 //   node bench/lib/rollout-probe.ts spin DIR METRIC        Spin's rolling upgrade: failed | p99 | duration
@@ -10,7 +11,7 @@
 //
 // DIR is an agent fixture's folder started with the ingress on (agent-fixture.ts).
 
-import {appendFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
@@ -21,8 +22,9 @@ import {AgentClient} from '../../src/lib/client/agent.ts';
 import {CaddyChild} from '../../src/lib/ingress/caddy.ts';
 import {BUSYBOX_DOCKERFILE, buildImage} from '../../test/helpers/docker.ts';
 import {quantile, startLoad, type LoadReport} from '../../test/helpers/load.ts';
-import {COMPOSE_PROJECT_LABEL, freePort, readState, removeComposeProject, type FixtureState} from './agent-fixture.ts';
+import {COMPOSE_PROJECT_LABEL, composeDocument, freePort, readState, removeComposeProject, type FixtureState} from './agent-fixture.ts';
 import {run} from './process.ts';
+import {readRuns, sharedFigure} from './shared-runs.ts';
 
 export const REPLICAS = 3;
 /** Requests per second through the proxy, on both sides. */
@@ -96,7 +98,7 @@ async function setup(dir: string): Promise<void> {
   const ports = Array.from({length: REPLICAS}, (_, i) => first + i);
   const composeFile = join(dir, 'rollout-compose.json');
   const web = {...webService('${WEB_IMAGE}'), ports: [`127.0.0.1:${ports[0]}-${ports.at(-1)}:8080`]};
-  writeFileSync(composeFile, JSON.stringify({version: '3.8', services: {web}}, null, 2));
+  writeFileSync(composeFile, composeDocument({services: {web}}));
   await removeComposeProject(docker, state.composeProject);
   await run('docker-compose', ['--compatibility', '-p', state.composeProject, '-f', composeFile, 'up', '-d', '--scale', `web=${REPLICAS}`], {WEB_IMAGE: images.v1});
   await composeHealthy(state.composeProject, []);
@@ -199,31 +201,9 @@ async function composeUpgrade(dir: string): Promise<Figures> {
 /** The same load for as long as Spin's upgrades took (their median), with nothing changing. */
 async function baseline(dir: string): Promise<number> {
   const state = readState(dir);
-  const done = records(dir, 'spin').map((r) => r.duration).sort((a, b) => a - b);
+  const done = readRuns<Figures>(dir, 'rollout-spin').map((r) => r.duration).sort((a, b) => a - b);
   const span = done.length > 0 ? done[Math.floor(done.length / 2)] : 8000;
   return (await underLoad(state.ingressPort!, hostOf(state), () => sleep(span))).p99;
-}
-
-function records(dir: string, side: string): Figures[] {
-  const file = join(dir, `rollout-${side}.jsonl`);
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Figures);
-}
-
-/** Upgrade number N of a side for this metric: read when another row already ran it, else run now. */
-async function figure(dir: string, side: 'spin' | 'compose', metric: keyof Figures, upgrade: (dir: string) => Promise<Figures>): Promise<number> {
-  const cursorFile = join(dir, `rollout-${side}-${metric}.cursor`);
-  const cursor = existsSync(cursorFile) ? Number(readFileSync(cursorFile, 'utf8')) : 0;
-  let found = records(dir, side)[cursor];
-  if (!found) {
-    found = await upgrade(dir);
-    appendFileSync(join(dir, `rollout-${side}.jsonl`), `${JSON.stringify(found)}\n`);
-  }
-  writeFileSync(cursorFile, String(cursor + 1));
-  process.stderr.write(`${side} upgrade ${cursor + 1}: ${JSON.stringify(found)}\n`);
-  const value = found[metric];
-  if (value === undefined) throw new Error(`no figure "${metric}" for ${side}`);
-  return value;
 }
 
 const METRICS = ['failed', 'failedDirect', 'p99', 'duration'] as const;
@@ -233,7 +213,8 @@ async function main(): Promise<void> {
   if (command === 'setup') return setup(dir);
   if (command === 'baseline') return void console.log(await baseline(dir));
   if ((command === 'spin' || command === 'compose') && (METRICS as readonly string[]).includes(metric)) {
-    console.log(await figure(dir, command, metric as (typeof METRICS)[number], command === 'spin' ? spinUpgrade : composeUpgrade));
+    const upgrade = command === 'spin' ? spinUpgrade : composeUpgrade;
+    console.log(await sharedFigure(dir, `rollout-${command}`, metric as (typeof METRICS)[number], () => upgrade(dir)));
     return;
   }
   throw new Error(`usage: rollout-probe.ts setup|spin|compose|baseline DIR [${METRICS.join('|')}]`);

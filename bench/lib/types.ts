@@ -10,6 +10,13 @@ export interface Command {
   cwd?: string;
   /** Text the untimed check run must print (stdout or stderr): proof the command did the work. */
   expectOutput?: string;
+  /**
+   * How many lines the untimed check run must print on stdout, so that no tool is timed doing
+   * less than its peers (a log reader that stops early). With `sources`, only lines of the form
+   * `SOURCE | TEXT` count (as `spin logs` and `docker-compose logs` prefix them), and each of
+   * exactly that many sources must have printed `lines / sources` of them.
+   */
+  expectLines?: {lines: number; sources?: number};
   /** Set when the command cannot run here (binary not installed); it is then skipped with this note. */
   missing?: string;
   /**
@@ -18,6 +25,8 @@ export interface Command {
    * around it (a deploy, then removing the stack), or a figure that is not a run time.
    */
   measuresItself?: boolean;
+  /** Longer than the harness's default 120 s a run may take, for a command that does a lot (100 deploys). */
+  timeoutMs?: number;
 }
 
 /** What a case's figures count; `ms` unless the case says otherwise. */
@@ -37,7 +46,7 @@ export interface Case {
 }
 
 /** The optional parts of a Command; `label` defaults to the tool and its arguments. */
-export type CommandOptions = Partial<Pick<Command, 'label' | 'cwd' | 'expectOutput'>>;
+export type CommandOptions = Partial<Pick<Command, 'label' | 'cwd' | 'expectOutput' | 'expectLines'>>;
 
 export interface BenchContext {
   /** `spin ARGS`, run as `node bin/run.js ARGS` by the Node that runs the bench. */
