@@ -30,6 +30,8 @@ export interface DockerEnv {
    * said `starting`: status shows them healthy until the engine's own first check reports.
    */
   probedHealthy: Set<string>;
+  /** Healthcheck probes running now (docker-probe.ts caps them). */
+  probes: {running: number};
   /** What the engine runs for Spin, kept current from its events: what status reads. */
   watch: ContainerWatch;
 }

@@ -80,6 +80,7 @@ export class DockerOrchestrator implements Orchestrator {
       ...(options.ingress ? {ingress: options.ingress} : {}),
       ...(options.allowedPorts ? {allowedPorts: options.allowedPorts} : {}),
       probedHealthy: new Set(),
+      probes: {running: 0},
       watch: new ContainerWatch(docker),
     };
   }
