@@ -7,8 +7,9 @@ export default class Doctor extends SpinCommand {
   static override summary = 'Check that this machine and your context are ready: engine, Node, agent, token, registry, clock, ports.';
 
   static override description = `Checks the Docker engine (it answers, its version), Node, the current context's agent and token, the
-login to the context's registry, this machine's clock against the agent's, and that the ports the
-\`spin init\` templates publish are free. Each problem is printed with its fix.
+login to the context's registry (the stored login is tried on the registry, so a changed password
+shows), this machine's clock against the agent's, and that the ports the \`spin init\` templates
+publish are free. Each problem is printed with its fix.
 Exit status: 0 when no check failed (warnings allowed), 1 when one did.`;
 
   static override examples = [

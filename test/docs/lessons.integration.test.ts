@@ -6,15 +6,15 @@
 // afterwards, even when a step fails.
 
 import assert from 'node:assert/strict';
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 
 import {startAgent, type AgentProcess} from '../helpers/agent.ts';
 import {ROOT, runSpin} from '../helpers/cli.ts';
-import {buildBusyboxImage, cleanupProject, dockerClient, requireEngine, uniqueName} from '../helpers/docker.ts';
-import {LessonShell, outputMatches, parseLesson, showsError, substitute} from '../helpers/lessons.ts';
+import {buildBusyboxImage, buildImage, cleanupProject, dockerClient, requireEngine, uniqueName} from '../helpers/docker.ts';
+import {LessonShell, outputMatches, parseLesson, showsError, substitute, type ShellOptions} from '../helpers/lessons.ts';
 import {freePort, freePortInRange} from '../helpers/ports.ts';
 import {startRegistry, type TestRegistry} from '../helpers/registry.ts';
 
@@ -115,11 +115,27 @@ function platformSubstitutions(p: {agent: AgentProcess; registry: TestRegistry; 
 }
 
 /**
+ * The `database` template's images as stand-ins, built here as local images
+ * (test/docs/stand-ins/database/, whose README says how each behaves like the real one), and the
+ * rewrites that point a lesson's files at them (see test/helpers/lessons.ts).
+ */
+async function databaseStandIns(): Promise<Pick<ShellOptions, 'baseImages' | 'composeLines'>> {
+  const build = async (folder: string, tag: string) => {
+    const dir = join(ROOT, 'test/docs/stand-ins/database', folder);
+    const {Dockerfile: dockerfile, ...files} = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
+    await buildImage(docker, tag, dockerfile.toString().replace(/^FROM busybox$/m, `FROM ${busybox}`), {files, owner});
+    return tag;
+  };
+  const [postgres, python] = await Promise.all([build('postgres', `${owner}/postgres-stand-in:16`), build('python', `${owner}/python-stand-in:3.12`)]);
+  return {baseImages: {'python:3.12-slim': python}, composeLines: {'image: postgres:16-alpine': `image: ${postgres}`}};
+}
+
+/**
  * A lesson run against its own platform (agent, registry, ingress), in its own home folder.
  * `loggedIn`: the trainee starts logged in to the platform and its registry, where the lesson
  * before left them. Afterwards its stacks, project, images and registry are removed.
  */
-function platformLesson(title: string, file: string, options: {folder: string; loggedIn: boolean; stacks: string[]}): void {
+function platformLesson(title: string, file: string, options: {folder: string; loggedIn: boolean; stacks: string[]; standIns?: () => Promise<Pick<ShellOptions, 'baseImages' | 'composeLines'>>}): void {
   describe(title, () => {
     const project = uniqueName('lsn');
     const home = join(temp, options.folder);
@@ -142,7 +158,8 @@ function platformLesson(title: string, file: string, options: {folder: string; l
         writeFileSync(join(home, 'token.txt'), `${platform.token}\n`);
         writeFileSync(join(home, 'registry-password.txt'), `${platform.registry.password}\n`);
       }
-      shell = new LessonShell({cwd: home, env: env(), binDir: join(home, '.bin'), baseImages: {'busybox:1.37': busybox}});
+      const standIns = await options.standIns?.();
+      shell = new LessonShell({cwd: home, env: env(), binDir: join(home, '.bin'), baseImages: {'busybox:1.37': busybox, ...standIns?.baseImages}, composeLines: standIns?.composeLines});
     });
 
     after(async () => {
@@ -163,4 +180,4 @@ function platformLesson(title: string, file: string, options: {folder: string; l
 }
 
 platformLesson('lesson 2: ship and deploy to the platform', '02-platform.md', {folder: 'two', loggedIn: false, stacks: ['my-site']});
-platformLesson('lesson 3: a database, an upgrade, a rollback, a crash', '03-database.md', {folder: 'three', loggedIn: true, stacks: ['my-site', 'lab-notes']});
+platformLesson('lesson 3: a database, an upgrade, a rollback, a crash', '03-database.md', {folder: 'three', loggedIn: true, stacks: ['lab-notes'], standIns: databaseStandIns});

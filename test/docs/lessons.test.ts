@@ -2,12 +2,13 @@
 // the README and the lessons' index link to exists and has commands to run.
 
 import assert from 'node:assert/strict';
-import {readFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, test} from 'node:test';
 
 import {ROOT} from '../helpers/cli.ts';
-import {outputMatches, parseLesson, showsError, substitute} from '../helpers/lessons.ts';
+import {LessonShell, outputMatches, parseLesson, showsError, substitute} from '../helpers/lessons.ts';
 
 describe('lesson harness', () => {
   test('console blocks: commands, continued lines, their output, todo markers', () => {
@@ -38,6 +39,25 @@ describe('lesson harness', () => {
 
   test('substitutions apply to every occurrence', () => {
     assert.equal(substitute('curl https://spin.example.org/ https://spin.example.org/x', [['https://spin.example.org', 'http://127.0.0.1:1']]), 'curl http://127.0.0.1:1/ http://127.0.0.1:1/x');
+  });
+});
+
+describe('lesson shell', () => {
+  test('after each command: FROM lines of Dockerfiles and whole compose.yaml lines are rewritten, nothing else', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'spin-lesson-shell-'));
+    t.after(() => rmSync(dir, {recursive: true, force: true}));
+    const shell = new LessonShell({cwd: dir, env: {}, binDir: join(dir, '.bin'), baseImages: {'python:3.12-slim': 'own/python:1'}, composeLines: {'image: postgres:16-alpine': 'image: own/pg:$1'}});
+    const compose = 'services:\n  db:\n    image: postgres:16-alpine\n    # image: postgres:16-alpine\n  other:\n    image: postgres:16-alpine-x\n';
+    const {code} = await shell.run(`mkdir -p p/app && cd p && printf '${compose.replaceAll('\n', '\\n')}' > compose.yaml && printf 'FROM python:3.12-slim\\nRUN echo FROM python:3.12-slim\\n' > app/Dockerfile`);
+    assert.equal(code, 0);
+    assert.equal(shell.cwd, join(dir, 'p'), '`cd` carries over');
+    assert.equal(readFileSync(join(dir, 'p/compose.yaml'), 'utf8'), compose.replace('    image: postgres:16-alpine\n', '    image: own/pg:$1\n'));
+    assert.equal(readFileSync(join(dir, 'p/app/Dockerfile'), 'utf8'), 'FROM own/python:1\nRUN echo FROM python:3.12-slim\n');
+    // A compose.yaml written later, anywhere under the working folder, is rewritten after the next command.
+    mkdirSync(join(dir, 'p/q'));
+    writeFileSync(join(dir, 'p/q/compose.yaml'), '    image: postgres:16-alpine\n');
+    await shell.run('true');
+    assert.equal(readFileSync(join(dir, 'p/q/compose.yaml'), 'utf8'), '    image: own/pg:$1\n');
   });
 });
 

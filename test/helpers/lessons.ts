@@ -20,7 +20,15 @@
 //   - `baseImages`: after every command, each `FROM <real image>` in a Dockerfile under the
 //     working folder is rewritten to a local image built FROM scratch with the static busybox
 //     (nothing can be pulled here). Only images that behave like the real one under the lesson's
-//     commands are rewritten this way: `busybox:1.37` is busybox.
+//     commands are rewritten this way: `busybox:1.37` is busybox; for lesson 3's `database`
+//     template, `python:3.12-slim` becomes a stand-in that runs that template's app (below);
+//   - `composeLines`: after every command, in each `compose.yaml` under the working folder, a line
+//     that is exactly `<indent>FROM-TEXT` becomes `<indent>TO-TEXT`: for the `database` template,
+//     `image: postgres:16-alpine` names a stand-in database image.
+//   The two stand-ins are in test/docs/stand-ins/database/, whose README says how each behaves
+//   like the real image, and where it stops. Only those lines change: the app's Dockerfile builds
+//   as written, and ports, volume, secret, user, environment, healthchecks and depends_on stay the
+//   template's; the lesson's own edits apply as written.
 // Commands run in bash, one after another in one working folder (`cd` carries over), with `spin`
 // on PATH as the built CLI (bin/run.js) and the test's environment.
 
@@ -122,6 +130,8 @@ export interface ShellOptions {
   env: Record<string, string | undefined>;
   /** Real base image → local stand-in. */
   baseImages?: Record<string, string>;
+  /** A whole line of compose.yaml (without its indent) → the line the test runs instead. */
+  composeLines?: Record<string, string>;
   /** A folder for the `spin` wrapper put first on PATH. */
   binDir: string;
 }
@@ -157,13 +167,22 @@ export class LessonShell {
       child.on('close', resolve);
     });
     if (cwd.trim()) this.cwd = cwd.trim();
-    this.rewriteBaseImages(this.cwd);
+    this.rewriteFiles(this.cwd);
     return {code, output};
   }
 
-  private rewriteBaseImages(dir: string, depth = 0): void {
-    const images = Object.entries(this.options.baseImages ?? {});
-    if (images.length === 0 || depth > 3) return;
+  /** The files a lesson's command may have written, and the one-line rewrites each gets. */
+  private rewrites(): Record<string, [RegExp, string][]> {
+    const lines = (pairs: Record<string, string> | undefined, from: (key: string) => string, to: (value: string) => string) =>
+      Object.entries(pairs ?? {}).map(([key, value]): [RegExp, string] => [new RegExp(`^${from(key)}$`, 'gm'), to(value)]);
+    return {
+      Dockerfile: lines(this.options.baseImages, (real) => `FROM ${escape(real)}`, (local) => `FROM ${local}`),
+      'compose.yaml': lines(this.options.composeLines, (line) => `( *)${escape(line)}`, (local) => `$1${local.replaceAll('$', '$$$$')}`),
+    };
+  }
+
+  private rewriteFiles(dir: string, rules = this.rewrites(), depth = 0): void {
+    if (Object.values(rules).every((r) => r.length === 0) || depth > 3) return;
     let entries;
     try {
       entries = readdirSync(dir, {withFileTypes: true});
@@ -172,10 +191,10 @@ export class LessonShell {
     }
     for (const e of entries) {
       const path = join(dir, e.name);
-      if (e.isDirectory() && e.name !== 'node_modules' && !e.name.startsWith('.')) this.rewriteBaseImages(path, depth + 1);
-      else if (e.isFile() && e.name === 'Dockerfile') {
+      if (e.isDirectory() && e.name !== 'node_modules' && !e.name.startsWith('.')) this.rewriteFiles(path, rules, depth + 1);
+      else if (e.isFile() && Object.hasOwn(rules, e.name)) {
         const text = readFileSync(path, 'utf8');
-        const next = images.reduce((t, [real, local]) => t.replaceAll(new RegExp(`^FROM ${escape(real)}$`, 'gm'), `FROM ${local}`), text);
+        const next = rules[e.name].reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), text);
         if (next !== text) writeFileSync(path, next);
       }
     }

@@ -2,6 +2,8 @@
 // get everything they look at through `DoctorDeps` (the engine, the agent, the credential store,
 // the clock, the ports), so tests hand in small fakes and `deps.ts` wires the real ones.
 
+import {AuthError} from '../errors.ts';
+
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface CheckResult {
@@ -36,8 +38,12 @@ export interface DoctorDeps {
   context(): Promise<DoctorContext | undefined>;
   /** Asks the context's agent who the token is (throws a SpinError when it cannot), and the agent's clock (its HTTP Date header) when it sent one. */
   agent(ctx: DoctorContext): Promise<{user: string; projects: string[]; date?: Date}>;
-  /** Whether credentials for the registry are stored (docker config or a credential helper). */
-  hasCredentials(registry: string): Promise<boolean>;
+  /**
+   * Tries the login stored for the registry (docker config or a credential helper) on the registry
+   * itself, with one time-limited authenticated call: 'none' when no login is stored. Throws an
+   * AuthError when the registry refuses it, another SpinError when the registry does not answer.
+   */
+  registryLogin(registry: string): Promise<'ok' | 'none'>;
   /** Whether nothing listens on the port on this machine. */
   portFree(port: number): Promise<boolean>;
   /** Host ports the templates publish. */
@@ -83,6 +89,22 @@ async function checkEngine(deps: DoctorDeps): Promise<CheckResult> {
   }
 }
 
+/** The login stored for the context's registry, tried on the registry: stored is not enough, a password expires. */
+async function checkRegistry(deps: DoctorDeps, registry: string): Promise<CheckResult> {
+  const login = `spin registry login ${registry} -u USER --password-stdin < password.txt`;
+  const refused = ': spin push and spin deploy --build would be refused';
+  try {
+    if ((await deps.registryLogin(registry)) === 'ok') return {id: 'registry', status: 'ok', message: `logged in to registry ${registry}`};
+    return {id: 'registry', status: 'fail', message: `not logged in to registry ${registry}${refused}`, fix: login};
+  } catch (err) {
+    const f = failure(err);
+    if (err instanceof AuthError) {
+      return {id: 'registry', status: 'fail', message: `the login stored for registry ${registry} does not work (${f.message})${refused}`, fix: `log in again with the current password (it may have changed or expired): ${login}`};
+    }
+    return {id: 'registry', status: 'fail', message: `could not try the login to registry ${registry}: ${f.message}`, fix: f.hint ?? 'check the registry address (`spin context ls`) and your network'};
+  }
+}
+
 /** The context, its agent and token, its registry login and the agent's clock: each needs the one before. */
 async function checkContext(deps: DoctorDeps): Promise<CheckResult[]> {
   let ctx: DoctorContext | undefined;
@@ -105,13 +127,7 @@ async function checkContext(deps: DoctorDeps): Promise<CheckResult[]> {
     const f = failure(err);
     out.push({id: 'agent', status: 'fail', message: f.message, fix: f.hint ?? `check the URL and log in again: spin login ${ctx.url} --token-stdin < token.txt`});
   }
-  if (ctx.registry) {
-    out.push(
-      (await deps.hasCredentials(ctx.registry))
-        ? {id: 'registry', status: 'ok', message: `logged in to registry ${ctx.registry}`}
-        : {id: 'registry', status: 'fail', message: `not logged in to registry ${ctx.registry}: spin push and spin deploy --build would be refused`, fix: `spin registry login ${ctx.registry} -u USER --password-stdin < password.txt`},
-    );
-  }
+  if (ctx.registry) out.push(await checkRegistry(deps, ctx.registry));
   if (date) {
     const skew = deps.now().getTime() - date.getTime();
     const seconds = Math.round(Math.abs(skew) / 1000);

@@ -1,11 +1,15 @@
 // The real things `spin doctor` looks at: the Docker engine (DOCKER_HOST or the default socket),
-// the CLI's context and its agent, the credential store and this machine's ports.
+// the CLI's context and its agent, the credential store and the registry it logs in to, and this
+// machine's ports.
 
 import {readFile} from 'node:fs/promises';
 import {createServer} from 'node:net';
 
 import type {DoctorContext, DoctorDeps} from './checks.ts';
 import {templatePorts} from '../init/templates.ts';
+
+/** A doctor answers quickly: a registry that takes longer than this to answer `GET /v2/` is a problem of its own. */
+const REGISTRY_TIMEOUT_MS = 5000;
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -46,9 +50,12 @@ export async function doctorDeps(env: NodeJS.ProcessEnv = process.env): Promise<
       );
       return {user: me.name, projects: me.projects, date: date ? new Date(date) : undefined};
     },
-    async hasCredentials(registry: string) {
-      const {getCredentials} = await import('../images/credentials.ts');
-      return (await getCredentials(registry, {env})) !== undefined;
+    async registryLogin(registry: string) {
+      const [{getCredentials}, {pingRegistry}] = await Promise.all([import('../images/credentials.ts'), import('../images/registry.ts')]);
+      const credentials = await getCredentials(registry, {env});
+      if (!credentials) return 'none';
+      await pingRegistry(registry, credentials, {timeoutMs: REGISTRY_TIMEOUT_MS});
+      return 'ok';
     },
     portFree,
     ports: await templatePorts(),

@@ -238,7 +238,12 @@ class DeployRun implements RolloutHost {
     const key = `${name}\n${want}`;
     let w = this.waits.get(key);
     if (!w) {
-      w = this.waitReplicas(this.stack.services.get(name) as PreparedService, this.tracked.get(name) ?? [], want);
+      // Ready as soon as found healthy, also as a dependency: a timeout later in another service's
+      // rollout must not name this one as still starting.
+      w = this.waitReplicas(this.stack.services.get(name) as PreparedService, this.tracked.get(name) ?? [], want).then((ok) => {
+        if (ok && want === 'healthy') this.ready.add(name);
+        return ok;
+      });
       this.waits.set(key, w);
     }
     return w;
@@ -266,7 +271,7 @@ class DeployRun implements RolloutHost {
       order.map(async (name) => {
         // Replicas a rollout already found healthy are not waited for again (nor announced twice).
         if (this.tracked.get(name)?.some((c) => c.fresh && !c.proven)) this.emit('waiting', `waiting for "${name}" to be healthy`, name);
-        if (await this.waitService(name, 'healthy')) this.ready.add(name);
+        await this.waitService(name, 'healthy');
       }),
     );
   }

@@ -14,7 +14,7 @@ function deps(over: Partial<DoctorDeps> = {}): DoctorDeps {
     engineVersion: async () => ({version: '26.1.5', apiVersion: '1.45'}),
     context: async () => ({name: 'prod', url: 'https://spin.example.org', registry: 'registry.example.org', project: 'genomics'}),
     agent: async () => ({user: 'ada', projects: ['genomics'], date: new Date(NOW.getTime() - 2000)}),
-    hasCredentials: async () => true,
+    registryLogin: async () => 'ok',
     portFree: async () => true,
     ports: [8080],
     now: () => NOW,
@@ -44,7 +44,21 @@ describe('spin doctor checks', () => {
     ['no engine', {engineVersion: async () => Promise.reject(new Error('connect ENOENT /var/run/docker.sock'))}, 'engine', /does not answer \(connect ENOENT/, /start Docker/],
     ['logged out', {context: async () => Promise.reject(new AuthError('logged out of context "prod"', {hint: 'log in again with `spin login`'}))}, 'context', /logged out/, /spin login/],
     ['agent down', {agent: async () => Promise.reject(new UnreachableError('cannot reach the Spin agent at https://spin.example.org (ECONNREFUSED)', {hint: 'check that the agent is running'}))}, 'agent', /cannot reach/, /agent is running/],
-    ['no registry login', {hasCredentials: async () => false}, 'registry', /not logged in to registry registry\.example\.org/, /spin registry login registry\.example\.org/],
+    ['no registry login', {registryLogin: async () => 'none'}, 'registry', /not logged in to registry registry\.example\.org/, /^spin registry login registry\.example\.org/],
+    [
+      'a stored registry login the registry refuses',
+      {registryLogin: async () => Promise.reject(new AuthError('registry "registry.example.org" rejected the credentials (HTTP 401)'))},
+      'registry',
+      /login stored for registry registry\.example\.org does not work \(registry "registry\.example\.org" rejected the credentials \(HTTP 401\)\): spin push/,
+      /log in again with the current password .*: spin registry login registry\.example\.org -u USER --password-stdin/,
+    ],
+    [
+      'a registry that does not answer',
+      {registryLogin: async () => Promise.reject(new UnreachableError('cannot reach registry "registry.example.org" (https://registry.example.org): no answer within 5s', {hint: 'check the registry name and your network'}))},
+      'registry',
+      /could not try the login to registry registry\.example\.org: cannot reach .*no answer within 5s/,
+      /check the registry name and your network/,
+    ],
     ['clock behind', {agent: async () => ({user: 'ada', projects: [], date: new Date(NOW.getTime() + 300_000)})}, 'clock', /300s behind the agent's/, /timedatectl set-ntp true/],
   ];
   for (const [what, over, id, message, fix] of broken) {

@@ -145,6 +145,18 @@ describe('executePlan', () => {
     assert.match(r.failure?.reason ?? '', /not healthy within 0s: "web" still starting or waiting/);
   });
 
+  test('a timeout in a rollout names only what is not healthy, not the dependency it found healthy', async () => {
+    const db = prepared('db');
+    const app = prepared('app', {service: service({depends_on: {db: {condition: 'service_healthy', required: true}}})});
+    const running = [existing('db', 1), existing('app', 1, 'app-old')];
+    const ops = new FakeOps(running);
+    ops.verdicts.app = undefined;
+    const r = await run(stackOf([db, app], running), ops, {timeoutMs: 50}).result;
+    assert.equal(r.outcome, 'timeout');
+    assert.equal(r.failure?.service, 'app');
+    assert.match(r.failure?.reason ?? '', /: "app" still starting or waiting$/);
+  });
+
   test('a changed replica rolls out start-first: beside, healthy, old one retired, new one renamed', async () => {
     const old = existing('web', 1, 'web-old');
     const ops = new FakeOps([old]);
