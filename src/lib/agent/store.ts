@@ -19,7 +19,7 @@ import {InvalidInputError, OperationError} from '../errors.ts';
 import {hashToken, loadOrCreateKey, newToken, sameHash, seal, TOKEN_DISPLAY_LENGTH, TOKEN_PATTERN, tokenDisplayPrefix, unseal} from './crypto.ts';
 import {inTransaction, migrate} from './migrations.ts';
 import {defaultDataDir} from './paths.ts';
-import type {AuditEntry, Revision, RevisionOutcome, SecretInfo, StackRecord, Store, TokenInfo, User} from './types.ts';
+import type {AuditEntry, AuditQuery, Revision, RevisionOutcome, SecretInfo, StackRecord, Store, TokenInfo, User} from './types.ts';
 
 export const DATABASE_FILE = 'spin.db';
 export const KEY_FILE = 'secret.key';
@@ -380,9 +380,10 @@ export class SQLiteStore implements Store {
     );
   }
 
-  auditLog(options: {project?: string; limit?: number} = {}): AuditEntry[] {
+  auditLog(options: AuditQuery = {}): AuditEntry[] {
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? DEFAULT_AUDIT_LIMIT), 1), MAX_AUDIT_LIMIT);
-    const rows = options.project === undefined ? this.sql.auditLog.all(limit) : this.sql.auditLogOfProject.all(options.project, limit);
+    const {project = null, user = null, action = null, target = null} = options;
+    const rows = this.sql.auditLog.all({project, user, action, target, limit});
     return (rows as unknown as AuditRow[]).map(toAuditEntry);
   }
 }
@@ -437,8 +438,9 @@ function prepareStatements(db: DatabaseSync) {
     deleteSecret: p('DELETE FROM secrets WHERE project = ? AND name = ?'),
 
     insertAudit: p('INSERT INTO audit (time, user, project, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    auditLog: p('SELECT * FROM audit ORDER BY id DESC LIMIT ?'),
-    auditLogOfProject: p('SELECT * FROM audit WHERE project = ? ORDER BY id DESC LIMIT ?'),
+    // A filter left null matches every row.
+    auditLog: p(`SELECT * FROM audit WHERE (:project IS NULL OR project = :project) AND (:user IS NULL OR user = :user)
+      AND (:action IS NULL OR action = :action) AND (:target IS NULL OR target = :target) ORDER BY id DESC LIMIT :limit`),
   };
 }
 

@@ -73,6 +73,15 @@ export interface AuditEntry {
   detail?: string;
 }
 
+/** Which audit entries to read, newest first; each filter given must match exactly. */
+export interface AuditQuery {
+  project?: string;
+  user?: string;
+  action?: string;
+  target?: string;
+  limit?: number;
+}
+
 export interface Store {
   close(): void;
 
@@ -112,5 +121,5 @@ export interface Store {
 
   // audit log of every mutating call
   audit(entry: Omit<AuditEntry, 'id' | 'time'>): void;
-  auditLog(options?: {project?: string; limit?: number}): AuditEntry[];
+  auditLog(options?: AuditQuery): AuditEntry[];
 }
