@@ -51,7 +51,8 @@ const FORM_BODY_LIMIT = 8 * 1024;
 const MAX_TAIL = 10_000;
 const DEFAULT_TAIL = 200;
 const AUDIT_LIMIT = 500;
-const PUBLIC = new Set(['/login', '/assets/dashboard.css', '/assets/dashboard.js']);
+// The favicon is public so a browser's automatic fetch of it is a plain 404, not a sign-in redirect.
+const PUBLIC = new Set(['/login', '/favicon.ico', '/assets/dashboard.css', '/assets/dashboard.js']);
 
 /**
  * No inline script or style, nothing from elsewhere, never framed, forms only to this origin.
@@ -210,7 +211,10 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
   // sign in and out
 
   app.get('/login', async (request, reply) => {
-    const nonce = randomId();
+    // The value already set is kept: a second tab (or a favicon fetch sent here) must not
+    // invalidate the form of the first.
+    const current = parseCookies(request.headers.cookie).get(loginCookie);
+    const nonce = current && /^[A-Za-z0-9_-]{43}$/.test(current) ? current : randomId();
     reply.header('set-cookie', setCookie(LOGIN_COOKIE, nonce, {secure}));
     return sendPage(reply, views.loginPage(nonce));
   });
