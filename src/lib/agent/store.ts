@@ -316,6 +316,11 @@ export class SQLiteStore implements Store {
     return (this.sql.revisions.all(ref.project, ref.stack) as unknown as RevisionRow[]).map(toRevision);
   }
 
+  latestOutcomes(project: string): Map<string, RevisionOutcome> {
+    const rows = this.sql.latestOutcomes.all(project) as unknown as {stack: string; outcome: RevisionOutcome}[];
+    return new Map(rows.map((r) => [r.stack, r.outcome]));
+  }
+
   revision(ref: StackRef, number: number): Revision | undefined {
     const row = this.sql.revision.get(ref.project, ref.stack, number) as RevisionRow | undefined;
     return row && toRevision(row);
@@ -429,6 +434,8 @@ function prepareStatements(db: DatabaseSync) {
       WHERE project = ? AND stack = ? AND number = ?`),
     revisions: p('SELECT * FROM revisions WHERE project = ? AND stack = ? ORDER BY number DESC'),
     revision: p('SELECT * FROM revisions WHERE project = ? AND stack = ? AND number = ?'),
+    latestOutcomes: p(`SELECT s.stack, r.outcome FROM stacks s JOIN revisions r ON r.project = s.project AND r.stack = s.stack AND r.number = s.latest_revision
+      WHERE s.project = ?`),
     pendingRevisions: p("SELECT * FROM revisions WHERE outcome = 'pending' ORDER BY project, stack, number"),
 
     putSecret: p(`INSERT INTO secrets (project, name, value, size, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)

@@ -109,6 +109,8 @@ export interface Store {
   finishRevision(ref: StackRef, number: number, outcome: RevisionOutcome, message?: string, images?: Record<string, string>): void;
   revisions(ref: StackRef): Revision[];
   revision(ref: StackRef, number: number): Revision | undefined;
+  /** The outcome of each stack's newest revision, without reading the revisions' models. */
+  latestOutcomes(project: string): Map<string, RevisionOutcome>;
   /** Revisions left `pending` by a crash. */
   pendingRevisions(): Revision[];
   deleteStack(ref: StackRef): void;

@@ -249,11 +249,8 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
   // stacks
 
   async function stackRows(project: string): Promise<views.StackRow[]> {
-    const summaries = await stackSummaries(ctx, project);
-    return summaries.map((s) => {
-      const latest = s.latestRevision == null ? undefined : ctx.store.revision({project, stack: s.name}, s.latestRevision)?.outcome;
-      return {...s, health: views.stackHealth(latest, s.running, s.desired)};
-    });
+    const [summaries, outcomes] = [await stackSummaries(ctx, project), ctx.store.latestOutcomes(project)];
+    return summaries.map((s) => ({...s, health: views.stackHealth(outcomes.get(s.name), s.running, s.desired)}));
   }
 
   /** The projects a user sees: their own; for an admin every project with users or engine objects. */
@@ -279,7 +276,7 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
   app.get(STACK, async (request, reply) => {
     const r = ref(request);
     const detail = await stackDetail(ctx, r);
-    const latest = detail.latestRevision == null ? undefined : ctx.store.revision(r, detail.latestRevision)?.outcome;
+    const latest = ctx.store.latestOutcomes(r.project).get(r.stack);
     const running = detail.status.services.reduce((n, s) => n + s.running, 0);
     const desired = detail.status.services.reduce((n, s) => n + s.desired, 0);
     return sendPage(reply, views.stackPage(pageContext(request)!, detail, views.stackHealth(latest, running, desired)));

@@ -241,6 +241,19 @@ describe('security', () => {
 });
 
 describe('pages', () => {
+  test('health at a glance: a failed deploy reads "failed", on the list and the stack', async () => {
+    await deploy(WEB);
+    fake.outcome = 'failed';
+    const res = await api.inject({method: 'POST', url: '/v1/projects/demo/stacks/web/deploy', headers: {authorization: `Bearer ${tokens.alice}`}, payload: {model: {services: {web: {...WEB.services.web, command: ['false']}}}}});
+    assert.equal(res.json().outcome, 'failed');
+    // (The fake engine fails the automatic rollback too, so the revision stays failed.)
+    assert.deepEqual([...store.latestOutcomes('demo')], [['web', 'failed']]);
+    const b = new Browser();
+    await b.signIn('alice');
+    assert.match((await b.get('/')).body, /<tr data-stack="web">.*badge b-failed">failed</);
+    assert.match((await b.get('/projects/demo/stacks/web')).body, /<h1>web <span class="badge b-failed">failed<\/span>/);
+  });
+
   test('a stack page lists services and replicas; revisions compare without showing environment values', async () => {
     await deploy(WEB);
     await deploy({services: {web: {...WEB.services.web, environment: {DB_PASSWORD: 'hunter3'}, command: ['httpd', '-f', '-v']}}});
@@ -312,5 +325,18 @@ describe('pages', () => {
     const one = await b.get('/audit?project=demo&stack=api&action=stack.deploy&user=alice');
     assert.equal((one.body.match(/<code>stack\.deploy<\/code>/g) ?? []).length, 1);
     assert.equal((await b.get('/audit?project=other')).statusCode, 404);
+  });
+});
+
+describe('stack health', () => {
+  test('from the newest revision first, then the replicas', async () => {
+    const {stackHealth} = await import('../../../src/lib/dashboard/views.ts');
+    assert.equal(stackHealth('pending', 1, 1), 'updating');
+    assert.equal(stackHealth('rolled-back', 1, 1), 'rolled back');
+    assert.equal(stackHealth('timeout', 1, 1), 'failed');
+    assert.equal(stackHealth('healthy', 0, 2), 'stopped');
+    assert.equal(stackHealth('healthy', 1, 2), 'failed');
+    assert.equal(stackHealth('healthy', 2, 2), 'healthy');
+    assert.equal(stackHealth(undefined, 0, 0), 'healthy');
   });
 });
