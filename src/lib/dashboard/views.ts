@@ -51,7 +51,11 @@ function csrfField(csrf: string): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${csrf}">`;
 }
 
-export function layout(ctx: PageContext | undefined, title: string, crumbs: Crumb[], body: Interpolation, options: {refreshSeconds?: number} = {}): SafeHtml {
+/**
+ * `refreshSeconds`: reload without JavaScript only (dashboard.js follows the page live instead).
+ * `watchSeconds`: reload in any case, e.g. a stack whose deploy (from the CLI) is still running.
+ */
+export function layout(ctx: PageContext | undefined, title: string, crumbs: Crumb[], body: Interpolation, options: {refreshSeconds?: number; watchSeconds?: number} = {}): SafeHtml {
   const nav = ctx
     ? html`<nav aria-label="main">
         <a href="/">Stacks</a>
@@ -72,6 +76,7 @@ export function layout(ctx: PageContext | undefined, title: string, crumbs: Crum
 <link rel="stylesheet" href="${ctx?.assets.css ?? '/assets/dashboard.css'}">
 ${ctx ? html`<script src="${ctx.assets.js}" defer></script>` : ''}
 ${options.refreshSeconds ? html`<noscript><meta http-equiv="refresh" content="${options.refreshSeconds}"></noscript>` : ''}
+${options.watchSeconds ? html`<meta http-equiv="refresh" content="${options.watchSeconds}">` : ''}
 </head>
 <body>
 <header class="top"><a class="brand" href="/">spin</a>${nav}</header>
@@ -155,6 +160,9 @@ function replicaRow(service: string, digest: string | undefined, r: ReplicaStatu
   return html`<tr><td>${service}.${r.replica}</td><td>${badge(r.state)}</td><td>${r.health === 'none' ? html`<span class="muted">no check</span>` : badge(r.health)}</td><td>${time(r.startedAt)}</td><td class="num">${r.revision ?? '–'}</td><td><code title="${digest ?? ''}">${shortDigest(digest)}</code></td><td><code>${r.container}</code></td></tr>`;
 }
 
+/** How often a stack page reloads while a deploy started elsewhere (the CLI) rolls out. */
+const UPDATING_RELOAD_SECONDS = 3;
+
 export function stackPage(ctx: PageContext, detail: StackDetailJson, health: Health): SafeHtml {
   const {project, name: stack, status} = detail;
   const ingress = status.services.filter((s) => s.ingress);
@@ -177,7 +185,9 @@ ${ingress.length ? html`<h2>Ingress</h2><ul class="plain">${ingress.map((s) => h
 <table class="grid">
 <thead><tr><th scope="col">Replica</th><th scope="col">State</th><th scope="col">Health</th><th scope="col">Started</th><th scope="col">Revision</th><th scope="col">Image digest</th><th scope="col">Container</th></tr></thead>
 <tbody>${status.services.flatMap((s) => s.replicas.map((r) => replicaRow(s.service, s.imageDigest, r)))}</tbody>
-</table>`,
+</table>
+${health === 'updating' ? html`<p class="muted" role="status">A change is rolling out; this page reloads every ${UPDATING_RELOAD_SECONDS} seconds until it ends.</p>` : ''}`,
+    health === 'updating' ? {watchSeconds: UPDATING_RELOAD_SECONDS} : {},
   );
 }
 

@@ -52,6 +52,13 @@ after(async () => {
   rmSync(dir, {recursive: true, force: true});
 });
 
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; !(await check()); i++) {
+    if (i > 100) assert.fail('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function deploy(model: unknown, stack = 'web', project = 'demo', as = 'alice') {
   const res = await api.inject({method: 'POST', url: `/v1/projects/${project}/stacks/${stack}/deploy`, headers: {authorization: `Bearer ${tokens[as]}`}, payload: {model}});
   assert.equal(res.statusCode, 200, res.body);
@@ -252,6 +259,23 @@ describe('pages', () => {
     await b.signIn('alice');
     assert.match((await b.get('/')).body, /<tr data-stack="web">.*badge b-failed">failed</);
     assert.match((await b.get('/projects/demo/stacks/web')).body, /<h1>web <span class="badge b-failed">failed<\/span>/);
+  });
+
+  test('while a deploy from the CLI rolls out, the stack reads "updating" and its page reloads itself', async () => {
+    await deploy(WEB);
+    let release!: () => void;
+    fake.gate = new Promise((r) => (release = r));
+    const running = deploy({services: {web: {...WEB.services.web, command: ['httpd', '-f', '-v']}}});
+    const b = new Browser();
+    await b.signIn('alice');
+    await until(async () => /badge b-updating">updating/.test((await b.get('/')).body));
+    const page = await b.get('/projects/demo/stacks/web');
+    assert.match(page.body, /<meta http-equiv="refresh" content="3">/);
+    release();
+    await running;
+    const after = await b.get('/projects/demo/stacks/web');
+    assert.match(after.body, /badge b-healthy">healthy/);
+    assert.ok(!after.body.includes('http-equiv="refresh"'));
   });
 
   test('a stack page lists services and replicas; revisions compare without showing environment values', async () => {
