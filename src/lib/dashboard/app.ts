@@ -196,9 +196,9 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
 
   // Every POST but sign-in carries the session's CSRF token; checked once the form is read.
   app.addHook('preHandler', async (request) => {
-    if (request.method !== 'POST' || request.url === '/login') return;
-    const session = request.dashboardSession!;
-    if (!sessions.checkCsrf(session, field(request.body, '_csrf', 100))) {
+    if (request.method !== 'POST' || request.url.split('?')[0] === '/login') return;
+    const session = request.dashboardSession;
+    if (!session || !sessions.checkCsrf(session, field(request.body, '_csrf', 100))) {
       writeAudit(ctx, request, {action: 'dashboard.csrf', target: request.url.split('?')[0].slice(0, 200), outcome: 'denied', detail: 'a form was sent without its CSRF token'});
       throw new PageError(403, 'the form was sent without a valid CSRF token', 'reload the page and try again');
     }

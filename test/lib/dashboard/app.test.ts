@@ -133,6 +133,14 @@ describe('sign in and out', () => {
     assert.deepEqual(store.auditLog({action: 'dashboard.signin'}).map((e) => e.outcome), ['denied']);
   });
 
+  test('a query string on the sign-in POST changes nothing', async () => {
+    const b = new Browser();
+    await b.get('/login');
+    const res = await b.post('/login?next=/x', {_csrf: b.csrf, token: tokens.alice});
+    assert.equal(res.statusCode, 303);
+    assert.ok(b.cookies.has('spin_session'));
+  });
+
   test('the sign-in form needs the value of its own cookie (login CSRF)', async () => {
     const b = new Browser();
     await b.get('/login');
