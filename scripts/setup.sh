@@ -13,7 +13,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 SPIN_LOG_PREFIX=setup
 
 # jq: the --help examples pipe into it, and their tests run them as printed.
-DOCKER_PACKAGES=(docker.io docker-registry busybox-static docker-compose apache2-utils caddy jq)
+# chromium: the dashboard's browser tests (test/dashboard, driven by playwright-core).
+DOCKER_PACKAGES=(docker.io docker-registry busybox-static docker-compose apache2-utils caddy jq chromium)
 STATE_DIR="$ROOT/.spin-test"
 DOCKERD_LOG="${SPIN_DOCKERD_LOG:-$STATE_DIR/dockerd.log}"
 DOCKERD_TIMEOUT="${SPIN_DOCKERD_TIMEOUT:-60}"

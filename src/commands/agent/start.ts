@@ -24,6 +24,7 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
     {description: "A site's policy, its registry, and HTTPS on every interface", command: '<%= config.bin %> <%= command.id %> --policy /etc/spin/policy.yaml --registry registry.example.org --listen 0.0.0.0:7878 --tls-cert /etc/spin/cert.pem --tls-key /etc/spin/key.pem'},
     {description: 'Another engine and state directory, ports published on loopback only', command: '<%= config.bin %> <%= command.id %> --docker-host tcp://10.0.0.5:2375 --data-dir /srv/spin --publish-host-ip 127.0.0.1'},
     {description: 'With the ingress: web.portal.genomics.localhost on 127.0.0.1:8088 reaches service web', command: '<%= config.bin %> <%= command.id %> --ingress-listen 127.0.0.1:8088'},
+    {description: 'With the web dashboard on 127.0.0.1:7879 (`spin dashboard` prints its URL)', command: '<%= config.bin %> <%= command.id %> --dashboard-listen 127.0.0.1:7879'},
     {description: 'Routes in an existing Caddy, names under apps.example.org', command: '<%= config.bin %> <%= command.id %> --ingress-listen 0.0.0.0:80 --ingress-admin http://127.0.0.1:2019 --ingress-domain apps.example.org'},
   ];
 
@@ -41,6 +42,7 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
     'ingress-listen': Flags.string({description: 'Serve the ingress (routing by host name to healthy replicas) on this address. Default: no ingress.', helpValue: 'HOST:PORT'}),
     'ingress-admin': Flags.string({description: "Drive the existing Caddy whose admin API answers at this loopback URL instead of starting one.", dependsOn: ['ingress-listen'], helpValue: 'URL'}),
     'ingress-domain': Flags.string({description: 'Default host names are SERVICE.STACK.PROJECT.DOMAIN.', default: 'localhost', helpValue: 'DOMAIN'}),
+    'dashboard-listen': Flags.string({description: 'Serve the web dashboard on this address (its own listener, same TLS as the API). Default: no dashboard.', helpValue: 'HOST:PORT'}),
     'log-level': Flags.option({options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, default: 'info', description: 'Least severe log level written to stderr.'})(),
   };
 
@@ -66,8 +68,9 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
       ingressListen: flags['ingress-listen'],
       ingressAdmin: flags['ingress-admin'],
       ingressDomain: flags['ingress-domain'],
+      dashboardListen: flags['dashboard-listen'],
     });
-    this.err(`spin agent listening on ${agent.url} (data: ${agent.dataDir})${agent.ingressUrl ? `; ingress on ${agent.ingressUrl}` : ''}`);
+    this.err(`spin agent listening on ${agent.url} (data: ${agent.dataDir})${agent.ingressUrl ? `; ingress on ${agent.ingressUrl}` : ''}${agent.dashboardUrl ? `; dashboard on ${agent.dashboardUrl}` : ''}`);
     this.err(`spin agent: ${await stopRequested}, finishing requests in flight`);
     await agent.close();
   }

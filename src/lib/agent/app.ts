@@ -42,6 +42,8 @@ export interface AppOptions {
   engineVersion?: () => Promise<string | undefined>;
   /** Serve HTTPS with this certificate and key (PEM). */
   https?: {cert: Buffer | string; key: Buffer | string};
+  /** Where the dashboard serves, told to clients by /v1/info; `apiHost` is the host name the client reached the API by. */
+  dashboardUrl?: (apiHost: string) => string | undefined;
 }
 
 /** Largest WebSocket frame a client may send to exec (stdin chunks are far smaller). */
@@ -89,22 +91,27 @@ function loggerOptions(logger: AppOptions['logger']): FastifyServerOptions['logg
   return {level: base.level ?? 'info', ...(base.stream ? {stream: base.stream} : {}), serializers: {req: requestSerializer as never}};
 }
 
-export function buildApp(options: AppOptions): FastifyInstance {
-  const limits: Limits = {...DEFAULT_LIMITS, ...options.limits};
-  const spec = loadApiSpec();
-  const ctx: AgentContext = {
+/** What routes get; the dashboard (src/lib/dashboard) builds its own from the same options. */
+export function agentContext(options: AppOptions): AgentContext {
+  return {
     store: options.store,
     orchestrator: options.orchestrator,
     policy: options.policy,
     registry: options.registry,
     policyMode: options.policyMode,
     version: options.version,
-    limits,
+    limits: {...DEFAULT_LIMITS, ...options.limits},
     clock: options.clock ?? (() => new Date()),
     secretsDir: options.secretsDir,
     engineVersion: options.engineVersion,
-    spec,
+    dashboardUrl: options.dashboardUrl,
+    spec: loadApiSpec(),
   };
+}
+
+export function buildApp(options: AppOptions): FastifyInstance {
+  const ctx = agentContext(options);
+  const {limits, spec} = ctx;
   const app = Fastify({
     logger: loggerOptions(options.logger),
     bodyLimit: limits.body,

@@ -11,6 +11,7 @@ import type Docker from 'dockerode';
 import {isDnsName} from '../dns-label.ts';
 
 import {fileError, UsageError} from '../errors.ts';
+import type {AppOptions} from './app.ts';
 import type {ReconcileReport} from './reconcile.ts';
 
 export interface AgentServerOptions {
@@ -40,6 +41,8 @@ export interface AgentServerOptions {
   ingressDomain?: string;
   /** The Caddy program to start. Default `caddy` on PATH. */
   caddyBin?: string;
+  /** Serve the web dashboard on this `HOST:PORT` (same TLS as the API); off when absent. */
+  dashboardListen?: string;
 }
 
 export interface RunningAgent {
@@ -47,6 +50,8 @@ export interface RunningAgent {
   dataDir: string;
   /** Where the ingress serves (`http://HOST:PORT`), when it runs. */
   ingressUrl?: string;
+  /** Where the dashboard serves, when it runs. */
+  dashboardUrl?: string;
   reconcile: ReconcileReport;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes the store. */
   close(): Promise<void>;
@@ -92,10 +97,13 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     throw new UsageError('--tls-cert and --tls-key go together', {hint: 'pass both the certificate and its private key (PEM files)'});
   }
   const tls = options.tlsCert !== undefined;
-  if (!tls && !isLoopback(host) && !options.insecure) {
-    throw new UsageError(`refusing to listen on ${host}:${port} without TLS: bearer tokens would cross the network in clear text`, {
-      hint: 'pass --tls-cert FILE --tls-key FILE, or --insecure when a TLS proxy in front of the agent terminates HTTPS',
-    });
+  const dashboard = options.dashboardListen === undefined ? undefined : parseListen(options.dashboardListen);
+  for (const where of [{host, port}, ...(dashboard ? [dashboard] : [])]) {
+    if (!tls && !isLoopback(where.host) && !options.insecure) {
+      throw new UsageError(`refusing to listen on ${where.host}:${where.port} without TLS: bearer tokens would cross the network in clear text`, {
+        hint: 'pass --tls-cert FILE --tls-key FILE, or --insecure when a TLS proxy in front of the agent terminates HTTPS',
+      });
+    }
   }
   const https = tls ? {cert: await readPem(options.tlsCert!), key: await readPem(options.tlsKey!)} : undefined;
 
@@ -127,7 +135,9 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
 
   const store = openStore(options.dataDir);
   try {
-    const app = buildApp({
+    // Known once the dashboard listens, after the API is built.
+    const dashboardAt: {port?: number} = {};
+    const appOptions: AppOptions = {
       store,
       orchestrator,
       policy,
@@ -138,7 +148,9 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
       secretsDir,
       engineVersion: async () => (await docker.version()).Version,
       https,
-    });
+      dashboardUrl: (apiHost) => (dashboard && dashboardAt.port !== undefined ? dashboardUrl(dashboard.host, dashboardAt.port, tls, apiHost) : undefined),
+    };
+    const app = buildApp(appOptions);
     await app.ready();
     ingress?.setLog((level, message) => app.log[level](message));
     await ingress?.controller.start();
@@ -146,19 +158,31 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     await app.listen({host, port});
     const address = app.server.address();
     const actualPort = typeof address === 'object' && address ? address.port : port;
+    let web: Awaited<ReturnType<typeof startDashboard>> | undefined;
+    try {
+      web = dashboard && (await startDashboard(appOptions, dashboard, tls));
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
+    dashboardAt.port = web?.port;
     const shownHost = host.includes(':') ? `[${host}]` : host;
     let closing: Promise<void> | undefined;
     return {
       url: `${tls ? 'https' : 'http'}://${shownHost}:${actualPort}`,
       dataDir: options.dataDir,
       ...(ingress ? {ingressUrl: `http://${options.ingressListen}`} : {}),
+      ...(web && dashboard ? {dashboardUrl: dashboardUrl(dashboard.host, web.port, tls)} : {}),
       reconcile: report,
       close() {
         closing ??= (async () => {
           // Long streams (logs --follow, exec) would hold close() forever: cut them after the grace period.
-          const timer = setTimeout(() => app.server.closeAllConnections?.(), options.graceMs ?? 5000);
+          const timer = setTimeout(() => {
+            app.server.closeAllConnections?.();
+            web?.app.server.closeAllConnections?.();
+          }, options.graceMs ?? 5000);
           try {
-            await app.close();
+            await Promise.all([app.close(), web?.app.close()]);
           } finally {
             clearTimeout(timer);
             store.close();
@@ -175,6 +199,25 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     await ingress?.controller.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The dashboard's URL. An agent listening on every interface (0.0.0.0, ::) is reached by the name
+ * the client used for the API, so the CLI is told that name with the dashboard's port.
+ */
+export function dashboardUrl(host: string, port: number, tls: boolean, apiHost?: string): string {
+  const unspecified = host === '0.0.0.0' || host === '::';
+  const name = unspecified ? (apiHost ?? '127.0.0.1') : host;
+  return `${tls ? 'https' : 'http'}://${name.includes(':') && !name.startsWith('[') ? `[${name}]` : name}:${port}`;
+}
+
+/** The dashboard on its own listener, with the API's context and TLS. */
+async function startDashboard(appOptions: AppOptions, where: {host: string; port: number}, tls: boolean) {
+  const [{buildDashboard}, {agentContext}] = await Promise.all([import('../dashboard/app.ts'), import('./app.ts')]);
+  const app = buildDashboard({ctx: agentContext(appOptions), secure: tls, https: appOptions.https, logger: appOptions.logger});
+  await app.listen(where);
+  const address = app.server.address();
+  return {app, port: typeof address === 'object' && address ? address.port : where.port};
 }
 
 /**

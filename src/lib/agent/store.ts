@@ -19,7 +19,7 @@ import {InvalidInputError, OperationError} from '../errors.ts';
 import {hashToken, loadOrCreateKey, newToken, sameHash, seal, TOKEN_DISPLAY_LENGTH, TOKEN_PATTERN, tokenDisplayPrefix, unseal} from './crypto.ts';
 import {inTransaction, migrate} from './migrations.ts';
 import {defaultDataDir} from './paths.ts';
-import type {AuditEntry, Revision, RevisionOutcome, SecretInfo, StackRecord, Store, TokenInfo, User} from './types.ts';
+import type {AuditEntry, AuditQuery, Revision, RevisionOutcome, SecretInfo, StackRecord, Store, TokenInfo, User} from './types.ts';
 
 export const DATABASE_FILE = 'spin.db';
 export const KEY_FILE = 'secret.key';
@@ -316,6 +316,11 @@ export class SQLiteStore implements Store {
     return (this.sql.revisions.all(ref.project, ref.stack) as unknown as RevisionRow[]).map(toRevision);
   }
 
+  latestOutcomes(project: string): Map<string, RevisionOutcome> {
+    const rows = this.sql.latestOutcomes.all(project) as unknown as {stack: string; outcome: RevisionOutcome}[];
+    return new Map(rows.map((r) => [r.stack, r.outcome]));
+  }
+
   revision(ref: StackRef, number: number): Revision | undefined {
     const row = this.sql.revision.get(ref.project, ref.stack, number) as RevisionRow | undefined;
     return row && toRevision(row);
@@ -380,9 +385,10 @@ export class SQLiteStore implements Store {
     );
   }
 
-  auditLog(options: {project?: string; limit?: number} = {}): AuditEntry[] {
+  auditLog(options: AuditQuery = {}): AuditEntry[] {
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? DEFAULT_AUDIT_LIMIT), 1), MAX_AUDIT_LIMIT);
-    const rows = options.project === undefined ? this.sql.auditLog.all(limit) : this.sql.auditLogOfProject.all(options.project, limit);
+    const {project = null, user = null, action = null, target = null} = options;
+    const rows = this.sql.auditLog.all({project, user, action, target, limit});
     return (rows as unknown as AuditRow[]).map(toAuditEntry);
   }
 }
@@ -428,6 +434,8 @@ function prepareStatements(db: DatabaseSync) {
       WHERE project = ? AND stack = ? AND number = ?`),
     revisions: p('SELECT * FROM revisions WHERE project = ? AND stack = ? ORDER BY number DESC'),
     revision: p('SELECT * FROM revisions WHERE project = ? AND stack = ? AND number = ?'),
+    latestOutcomes: p(`SELECT s.stack, r.outcome FROM stacks s JOIN revisions r ON r.project = s.project AND r.stack = s.stack AND r.number = s.latest_revision
+      WHERE s.project = ?`),
     pendingRevisions: p("SELECT * FROM revisions WHERE outcome = 'pending' ORDER BY project, stack, number"),
 
     putSecret: p(`INSERT INTO secrets (project, name, value, size, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -437,8 +445,9 @@ function prepareStatements(db: DatabaseSync) {
     deleteSecret: p('DELETE FROM secrets WHERE project = ? AND name = ?'),
 
     insertAudit: p('INSERT INTO audit (time, user, project, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    auditLog: p('SELECT * FROM audit ORDER BY id DESC LIMIT ?'),
-    auditLogOfProject: p('SELECT * FROM audit WHERE project = ? ORDER BY id DESC LIMIT ?'),
+    // A filter left null matches every row.
+    auditLog: p(`SELECT * FROM audit WHERE (:project IS NULL OR project = :project) AND (:user IS NULL OR user = :user)
+      AND (:action IS NULL OR action = :action) AND (:target IS NULL OR target = :target) ORDER BY id DESC LIMIT :limit`),
   };
 }
 

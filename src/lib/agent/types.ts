@@ -73,6 +73,15 @@ export interface AuditEntry {
   detail?: string;
 }
 
+/** Which audit entries to read, newest first; each filter given must match exactly. */
+export interface AuditQuery {
+  project?: string;
+  user?: string;
+  action?: string;
+  target?: string;
+  limit?: number;
+}
+
 export interface Store {
   close(): void;
 
@@ -100,6 +109,8 @@ export interface Store {
   finishRevision(ref: StackRef, number: number, outcome: RevisionOutcome, message?: string, images?: Record<string, string>): void;
   revisions(ref: StackRef): Revision[];
   revision(ref: StackRef, number: number): Revision | undefined;
+  /** The outcome of each stack's newest revision, without reading the revisions' models. */
+  latestOutcomes(project: string): Map<string, RevisionOutcome>;
   /** Revisions left `pending` by a crash. */
   pendingRevisions(): Revision[];
   deleteStack(ref: StackRef): void;
@@ -112,5 +123,5 @@ export interface Store {
 
   // audit log of every mutating call
   audit(entry: Omit<AuditEntry, 'id' | 'time'>): void;
-  auditLog(options?: {project?: string; limit?: number}): AuditEntry[];
+  auditLog(options?: AuditQuery): AuditEntry[];
 }

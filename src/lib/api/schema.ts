@@ -558,6 +558,8 @@ export interface components {
         Info: {
             version: string;
             registry: string | null;
+            /** @description URL of the web dashboard (spin agent start --dashboard-listen); null when the agent serves none */
+            dashboard?: string | null;
             engine: {
                 name: string;
                 version?: string | null;

@@ -116,7 +116,20 @@ describe('authentication', () => {
 
   test('whoami and info', async () => {
     assert.deepEqual((await call({method: 'GET', url: '/v1/whoami'})).json(), {name: 'alice', uid: 1000, gid: 1000, admin: false, projects: ['demo']});
-    assert.deepEqual((await call({method: 'GET', url: '/v1/info'})).json(), {version: '0.1.0', registry: '127.0.0.1:5000', engine: {name: 'fake', version: null}});
+    assert.deepEqual((await call({method: 'GET', url: '/v1/info'})).json(), {version: '0.1.0', registry: '127.0.0.1:5000', engine: {name: 'fake', version: null}, dashboard: null});
+  });
+
+  test('info names the dashboard by the host the client reached the API on', async () => {
+    const {dashboardUrl} = await import('../../../src/lib/agent/server.ts');
+    const withDashboard = buildApp({store, orchestrator: fake, policy, version: '0.1.0', dashboardUrl: (host) => dashboardUrl('0.0.0.0', 7879, true, host)});
+    try {
+      const res = await withDashboard.inject({method: 'GET', url: '/v1/info', headers: {authorization: `Bearer ${tokens.alice}`, host: 'agent.example.org:7878'}});
+      assert.equal(res.json().dashboard, 'https://agent.example.org:7879');
+    } finally {
+      await withDashboard.close();
+    }
+    assert.equal(dashboardUrl('127.0.0.1', 7879, false, 'ignored'), 'http://127.0.0.1:7879');
+    assert.equal(dashboardUrl('::1', 7879, false), 'http://[::1]:7879');
   });
 
   test('unknown routes are 404 route.not_found', async () => {

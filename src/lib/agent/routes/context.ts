@@ -42,6 +42,8 @@ export interface AgentContext {
   secretsDir?: string;
   /** The engine's version for /v1/info; the Orchestrator interface does not report it. */
   engineVersion?: () => Promise<string | undefined>;
+  /** The dashboard's URL as a client that reached the API at `apiHost` sees it; absent when none runs. */
+  dashboardUrl?: (apiHost: string) => string | undefined;
   spec: OpenApiDocument;
 }
 

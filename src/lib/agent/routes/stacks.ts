@@ -4,7 +4,7 @@ import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 
 import type {DeployRequestJson, DeployResultJson, DeployStreamLineJson, LifecycleJson, RevisionJson, RevisionListJson, RevisionSummaryJson, RollbackRequestJson, ScaleRequestJson, StackDetailJson, StackRemovedJson, StackSummaryJson, UpgradeRequestJson} from '../../api/types.ts';
 import {withTextDurations} from '../../compose/durations.ts';
-import type {DeployEvent, StackStatus} from '../../engine/types.ts';
+import type {DeployEvent, StackRef, StackStatus} from '../../engine/types.ts';
 import {deployStack, rollbackStack, scaleStack, upgradeStack, withStackLock, type DeployDeps} from '../deploy.ts';
 import {ApiError, checkServiceNames, toEnvelope} from '../errors.ts';
 import type {Revision} from '../types.ts';
@@ -53,7 +53,7 @@ function withRecordedDigests(ctx: AgentContext, status: StackStatus): StackStatu
   };
 }
 
-function deployDeps(ctx: AgentContext): DeployDeps {
+export function deployDeps(ctx: AgentContext): DeployDeps {
   return {store: ctx.store, orchestrator: ctx.orchestrator, policy: ctx.policy, policyMode: ctx.policyMode, registry: ctx.registry, secretsDir: ctx.secretsDir, clock: ctx.clock};
 }
 
@@ -90,44 +90,54 @@ async function answerDeploy(
   }
 }
 
+// The reads below serve the API routes and the dashboard (src/lib/dashboard) alike.
+
+/** A project's stacks: those with revisions and those the engine has, with replica totals. */
+export async function stackSummaries(ctx: AgentContext, project: string): Promise<StackSummaryJson[]> {
+  const records = new Map(ctx.store.stacks(project).filter((r) => r.latestRevision !== undefined).map((r) => [r.stack, r]));
+  const names = new Set([...records.keys(), ...(await ctx.orchestrator.stacks(project)).filter((r) => r.project === project).map((r) => r.stack)]);
+  return Promise.all(
+    [...names].sort().map(async (name): Promise<StackSummaryJson> => {
+      const record = records.get(name);
+      const status = await readStatus(ctx, {project, stack: name});
+      return {name, currentRevision: nullable(record?.currentRevision), latestRevision: nullable(record?.latestRevision), updatedAt: nullable(record?.updatedAt), ...totals(status)};
+    }),
+  );
+}
+
+export async function stackDetail(ctx: AgentContext, ref: StackRef): Promise<StackDetailJson> {
+  const {record, status} = await findStack(ctx, ref);
+  return {name: ref.stack, project: ref.project, currentRevision: nullable(record?.currentRevision), latestRevision: nullable(record?.latestRevision), status: withRecordedDigests(ctx, status)};
+}
+
+export async function revisionList(ctx: AgentContext, ref: StackRef): Promise<RevisionListJson> {
+  const revisions = ctx.store.revisions(ref);
+  if (revisions.length === 0) await findStack(ctx, ref);
+  // The revision the stack runs: the last one that ended healthy (or started), which a rollback puts back.
+  return {revisions: revisions.sort((a, b) => b.number - a.number).map(revisionSummary), currentRevision: nullable(ctx.store.stack(ref)?.currentRevision)};
+}
+
+export function revisionDetail(ctx: AgentContext, ref: StackRef, number: number): RevisionJson {
+  const revision = ctx.store.revision(ref, number);
+  if (!revision) {
+    throw new ApiError('revision.not_found', `revision ${number} of stack "${ref.stack}" not found in project "${ref.project}"`, {hint: 'list revisions with `spin history`'});
+  }
+  return {...revisionSummary(revision), project: revision.project, stack: revision.stack, model: withTextDurations(revision.model), ...(revision.plan ? {plan: revision.plan} : {})};
+}
+
 export function stackRoutes(app: FastifyInstance, ctx: AgentContext): void {
   addRoute(app, ctx, 'get', '/v1/projects/{project}/stacks', async (request) => {
     const {project} = request.params as {project: string};
-    const records = new Map(ctx.store.stacks(project).filter((r) => r.latestRevision !== undefined).map((r) => [r.stack, r]));
-    const names = new Set([...records.keys(), ...(await ctx.orchestrator.stacks(project)).filter((r) => r.project === project).map((r) => r.stack)]);
-    const stacks = await Promise.all(
-      [...names].sort().map(async (name): Promise<StackSummaryJson> => {
-        const record = records.get(name);
-        const status = await readStatus(ctx, {project, stack: name});
-        return {name, currentRevision: nullable(record?.currentRevision), latestRevision: nullable(record?.latestRevision), updatedAt: nullable(record?.updatedAt), ...totals(status)};
-      }),
-    );
-    return {stacks};
+    return {stacks: await stackSummaries(ctx, project)};
   });
 
-  addRoute(app, ctx, 'get', STACK, async (request): Promise<StackDetailJson> => {
-    const ref = stackRef(request);
-    const {record, status} = await findStack(ctx, ref);
-    return {name: ref.stack, project: ref.project, currentRevision: nullable(record?.currentRevision), latestRevision: nullable(record?.latestRevision), status: withRecordedDigests(ctx, status)};
-  });
+  addRoute(app, ctx, 'get', STACK, async (request): Promise<StackDetailJson> => stackDetail(ctx, stackRef(request)));
 
-  addRoute(app, ctx, 'get', `${STACK}/revisions`, async (request): Promise<RevisionListJson> => {
-    const ref = stackRef(request);
-    const revisions = ctx.store.revisions(ref);
-    if (revisions.length === 0) await findStack(ctx, ref);
-    // The revision the stack runs: the last one that ended healthy (or started), which a rollback puts back.
-    return {revisions: revisions.sort((a, b) => b.number - a.number).map(revisionSummary), currentRevision: nullable(ctx.store.stack(ref)?.currentRevision)};
-  });
+  addRoute(app, ctx, 'get', `${STACK}/revisions`, async (request): Promise<RevisionListJson> => revisionList(ctx, stackRef(request)));
 
-  addRoute(app, ctx, 'get', `${STACK}/revisions/{revision}`, async (request): Promise<RevisionJson> => {
-    const ref = stackRef(request);
-    const number = Number((request.params as {revision: string}).revision);
-    const revision = ctx.store.revision(ref, number);
-    if (!revision) {
-      throw new ApiError('revision.not_found', `revision ${number} of stack "${ref.stack}" not found in project "${ref.project}"`, {hint: 'list revisions with `spin history`'});
-    }
-    return {...revisionSummary(revision), project: revision.project, stack: revision.stack, model: withTextDurations(revision.model), ...(revision.plan ? {plan: revision.plan} : {})};
-  });
+  addRoute(app, ctx, 'get', `${STACK}/revisions/{revision}`, async (request): Promise<RevisionJson> =>
+    revisionDetail(ctx, stackRef(request), Number((request.params as {revision: string}).revision)),
+  );
 
   for (const action of ['stop', 'start', 'restart'] as const) {
     addRoute(app, ctx, 'post', `${STACK}/${action}`, async (request): Promise<LifecycleJson> => {

@@ -22,9 +22,10 @@ export function systemRoutes(app: FastifyInstance, ctx: AgentContext): void {
     return {name, uid, gid, admin, projects};
   });
 
-  addRoute(app, ctx, 'get', '/v1/info', async () => ({
+  addRoute(app, ctx, 'get', '/v1/info', async (request) => ({
     version: ctx.version,
     registry: ctx.registry ?? null,
     engine: {name: ctx.orchestrator.name, version: await engineVersion(ctx)},
+    dashboard: ctx.dashboardUrl?.(request.hostname) ?? null,
   }));
 }
