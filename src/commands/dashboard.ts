@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 
 import {SpinCommand} from '../cli/base.ts';
-import {connect} from '../cli/remote.ts';
+import {connect} from '../cli/connect.ts';
 
 export default class Dashboard extends SpinCommand {
   static override summary = "Print (or open) the URL of the current context's web dashboard.";

@@ -16,6 +16,8 @@ import {tokenDisplayPrefix} from '../agent/crypto.ts';
 import {rollbackStack} from '../agent/deploy.ts';
 import {checkServiceNames, invalidRequest, projectNotFound, toEnvelope} from '../agent/errors.ts';
 import {batched} from '../agent/routes/ndjson.ts';
+import {logLines} from '../engine/logs.ts';
+import {ndjsonLine} from '../ndjson.ts';
 import {audited, findStack, knownServices, writeAudit, type AgentContext} from '../agent/routes/context.ts';
 import {deployDeps, revisionDetail, revisionList, stackDetail, stackSummaries} from '../agent/routes/stacks.ts';
 import type {User} from '../agent/types.ts';
@@ -370,11 +372,11 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
     return {services: known, service, tail: intField(request.query, 'tail', DEFAULT_TAIL, MAX_TAIL)};
   }
 
-  function logLines(request: FastifyRequest, reply: FastifyReply, r: StackRef, q: LogQuery, follow: boolean, tail: number | undefined): AsyncIterable<LogLine> {
+  async function* readLogs(request: FastifyRequest, reply: FastifyReply, r: StackRef, q: LogQuery, follow: boolean, tail: number | undefined): AsyncGenerator<LogLine> {
     // The engine's stream stops when the browser goes away, not left following forever.
     const abort = new AbortController();
     reply.raw.on('close', () => abort.abort());
-    return ctx.orchestrator.logs(r, {services: q.service ? [q.service] : undefined, follow, tail, signal: abort.signal});
+    yield* logLines(await ctx.orchestrator.logs(r, {services: q.service ? [q.service] : undefined, follow, tail, signal: abort.signal}));
   }
 
   const logText = (l: LogLine) => `${l.service}.${l.replica} | ${l.line}`;
@@ -383,18 +385,18 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
     const r = ref(request);
     const q = await logQuery(request, r);
     const lines: string[] = [];
-    for await (const l of logLines(request, reply, r, q, false, q.tail)) lines.push(logText(l));
+    for await (const l of readLogs(request, reply, r, q, false, q.tail)) lines.push(logText(l));
     return sendPage(reply, views.logsPage(pageContext(request)!, r.project, r.stack, q, lines, liveCap));
   });
 
   app.get(`${STACK}/logs/stream`, async (request, reply) => {
     const r = ref(request);
     const q = await logQuery(request, r);
-    const lines = logLines(request, reply, r, q, true, q.tail);
+    const lines = readLogs(request, reply, r, q, true, q.tail);
     // Lines already at hand go out as one event (batched): a burst is a few events, not thousands.
     async function* events() {
       try {
-        for await (const chunk of batched(lines)) yield `data: ${chunk.trimEnd().replaceAll('\n', '\ndata: ')}\n\n`;
+        for await (const chunk of batched(lines, (l) => Buffer.from(ndjsonLine(l)))) yield `data: ${chunk.toString('utf8').trimEnd().replaceAll('\n', '\ndata: ')}\n\n`;
         yield 'event: end\ndata: {}\n\n';
       } catch (err) {
         request.log.warn({err}, 'dashboard log stream failed');
@@ -407,7 +409,7 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
   app.get(`${STACK}/logs/download`, async (request, reply) => {
     const r = ref(request);
     const q = await logQuery(request, r);
-    const lines = logLines(request, reply, r, q, false, q.tail === 0 ? undefined : q.tail);
+    const lines = readLogs(request, reply, r, q, false, q.tail === 0 ? undefined : q.tail);
     async function* text() {
       let buffer = '';
       for await (const l of lines) {
