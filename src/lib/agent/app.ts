@@ -3,6 +3,7 @@
 // limit and schema (from schemas/agent-api.yaml) → route; every failure leaves as the error
 // envelope of errors.ts.
 
+import {Operations} from './operations.ts';
 import websocket from '@fastify/websocket';
 import Fastify, {type FastifyInstance, type FastifyRequest, type FastifyServerOptions} from 'fastify';
 import type {IncomingMessage} from 'node:http';
@@ -25,6 +26,8 @@ export {DEFAULT_LIMITS, type Limits} from './routes/context.ts';
 
 export interface AppOptions {
   store: Store;
+  /** The changes in flight; the API and the dashboard of one agent share one. */
+  operations?: Operations;
   orchestrator: Orchestrator;
   policy: Policy;
   /** The platform registry (`host[:port]`): reported by /v1/info and allowed by the registry rule. */
@@ -105,6 +108,7 @@ export function agentContext(options: AppOptions): AgentContext {
     secretsDir: options.secretsDir,
     engineVersion: options.engineVersion,
     dashboardUrl: options.dashboardUrl,
+    operations: options.operations ?? new Operations(options.clock),
     spec: loadApiSpec(),
   };
 }

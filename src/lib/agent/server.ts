@@ -12,6 +12,7 @@ import {isDnsName} from '../dns-label.ts';
 
 import {fileError, UsageError} from '../errors.ts';
 import type {AppOptions} from './app.ts';
+import {Operations} from './operations.ts';
 import type {ReconcileReport} from './reconcile.ts';
 
 export interface AgentServerOptions {
@@ -138,6 +139,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     // Known once the dashboard listens, after the API is built.
     const dashboardAt: {port?: number} = {};
     const appOptions: AppOptions = {
+      operations: new Operations(),
       store,
       orchestrator,
       policy,

@@ -24,7 +24,7 @@ import type {User} from '../agent/types.ts';
 import type {LogLine, StackRef} from '../engine/types.ts';
 import {revisionChanges} from './changes.ts';
 import type {SafeHtml} from './html.ts';
-import {Operations, type Operation} from './operations.ts';
+import type {Operation} from '../agent/operations.ts';
 import {cookieName, parseCookies, randomId, sameSecret, Sessions, setCookie, type Session} from './sessions.ts';
 import * as views from './views.ts';
 
@@ -115,7 +115,7 @@ function ref(request: FastifyRequest): StackRef {
 export function buildDashboard(options: DashboardOptions): FastifyInstance {
   const {ctx, secure} = options;
   const sessions = options.sessions ?? new Sessions();
-  const operations = new Operations(ctx.clock);
+  const {operations} = ctx;
   const liveCap = options.liveLogLines ?? 5000;
   const assets = {css: loadAsset('dashboard.css', 'text/css; charset=utf-8'), js: loadAsset('dashboard.js', 'text/javascript; charset=utf-8')};
   const sessionCookie = cookieName(SESSION_COOKIE, secure);
@@ -281,7 +281,8 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
     const latest = ctx.store.latestOutcomes(r.project).get(r.stack);
     const running = detail.status.services.reduce((n, s) => n + s.running, 0);
     const desired = detail.status.services.reduce((n, s) => n + s.desired, 0);
-    return sendPage(reply, views.stackPage(pageContext(request)!, detail, views.stackHealth(latest, running, desired)));
+    const live = ctx.operations.current(r);
+    return sendPage(reply, views.stackPage(pageContext(request)!, detail, live ? 'updating' : views.stackHealth(latest, running, desired), live));
   });
 
   app.get(`${STACK}/revisions`, async (request, reply) => {

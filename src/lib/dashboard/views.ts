@@ -2,7 +2,8 @@
 // without JavaScript; dashboard.js only makes logs and progress live. No inline script or style
 // anywhere: the Content-Security-Policy forbids both.
 
-import type {DeployResultJson, RevisionSummaryJson, StackDetailJson, StackSummaryJson} from '../api/types.ts';
+import type {Operation} from '../agent/operations.ts';
+import type {RevisionSummaryJson, StackDetailJson, StackSummaryJson} from '../api/types.ts';
 import type {DeployEvent, ReplicaStatus} from '../engine/types.ts';
 import type {AuditEntry, RevisionOutcome, TokenInfo, User} from '../agent/types.ts';
 import {HIDDEN, MAX_FIELDS, type ServiceChanges} from './changes.ts';
@@ -163,7 +164,7 @@ function replicaRow(service: string, digest: string | undefined, r: ReplicaStatu
 /** How often a stack page reloads while a deploy started elsewhere (the CLI) rolls out. */
 const UPDATING_RELOAD_SECONDS = 3;
 
-export function stackPage(ctx: PageContext, detail: StackDetailJson, health: Health): SafeHtml {
+export function stackPage(ctx: PageContext, detail: StackDetailJson, health: Health, live?: OperationView): SafeHtml {
   const {project, name: stack, status} = detail;
   const ingress = status.services.filter((s) => s.ingress);
   return layout(
@@ -186,7 +187,7 @@ ${ingress.length ? html`<h2>Ingress</h2><ul class="plain">${ingress.map((s) => h
 <thead><tr><th scope="col">Replica</th><th scope="col">State</th><th scope="col">Health</th><th scope="col">Started</th><th scope="col">Revision</th><th scope="col">Image digest</th><th scope="col">Container</th></tr></thead>
 <tbody>${status.services.flatMap((s) => s.replicas.map((r) => replicaRow(s.service, s.imageDigest, r)))}</tbody>
 </table>
-${health === 'updating' ? html`<p class="muted" role="status">A change is rolling out; this page reloads every ${UPDATING_RELOAD_SECONDS} seconds until it ends.</p>` : ''}`,
+${live ? html`<p role="status">A ${live.action} by ${live.user} is rolling out: <a href="${stackPath(project, stack)}/operations/${live.id}">follow it live</a>. This page reloads every ${UPDATING_RELOAD_SECONDS} seconds until it ends.</p>` : health === 'updating' ? html`<p class="muted" role="status">A change is rolling out; this page reloads every ${UPDATING_RELOAD_SECONDS} seconds until it ends.</p>` : ''}`,
     health === 'updating' ? {watchSeconds: UPDATING_RELOAD_SECONDS} : {},
   );
 }
@@ -259,16 +260,7 @@ ${changesTable(changes)}
   );
 }
 
-export interface OperationView {
-  id: string;
-  action: string;
-  user: string;
-  startedAt: string;
-  events: DeployEvent[];
-  done: boolean;
-  result?: DeployResultJson;
-  error?: string;
-}
+export type OperationView = Pick<Operation, 'id' | 'action' | 'user' | 'startedAt' | 'events' | 'done' | 'result' | 'error'>;
 
 export function eventLine(e: DeployEvent): string {
   const where = e.service ? `${e.service}${e.replica !== undefined ? `.${e.replica}` : ''}: ` : '';

@@ -11,6 +11,7 @@ import {after, before, beforeEach, describe, test} from 'node:test';
 import type {FastifyInstance, LightMyRequestResponse} from 'fastify';
 
 import {agentContext, buildApp, type AppOptions} from '../../../src/lib/agent/app.ts';
+import {Operations} from '../../../src/lib/agent/operations.ts';
 import {openStore} from '../../../src/lib/agent/store.ts';
 import type {Store} from '../../../src/lib/agent/types.ts';
 import {buildDashboard, CSP} from '../../../src/lib/dashboard/app.ts';
@@ -41,7 +42,8 @@ beforeEach(async () => {
   tokens.bob = store.addUser({name: 'bob', uid: 2000, gid: 2000, projects: ['other']}).token;
   tokens.root = store.addUser({name: 'root', uid: 3000, gid: 3000, projects: [], admin: true}).token;
   fake = new FakeOrchestrator();
-  const options: AppOptions = {store, orchestrator: fake, policy, version: '0.1.0'};
+  // One record of changes in flight for both, as server.ts gives them.
+  const options: AppOptions = {store, orchestrator: fake, policy, version: '0.1.0', operations: new Operations()};
   api = buildApp(options);
   web = buildDashboard({ctx: agentContext(options), secure: false});
 });
@@ -325,6 +327,30 @@ describe('pages', () => {
     const bob = new Browser();
     await bob.signIn('bob');
     assert.equal((await bob.get(progress)).statusCode, 404, "another project's operation is not found");
+  });
+
+  test('a deploy started from the CLI is followed live from the stack page, by its own project only', async () => {
+    await deploy(WEB);
+    let release!: () => void;
+    fake.gate = new Promise((resolve) => (release = resolve));
+    const started = new Promise<void>((resolve) => (fake.onDeployStart = resolve));
+    const running = deploy({services: {web: {...WEB.services.web, command: ['httpd', '-f', '-v']}}});
+    await started;
+    const b = new Browser();
+    await b.signIn('alice');
+    const page = await b.get('/projects/demo/stacks/web');
+    const link = /A deploy by alice is rolling out: <a href="([^"]+)">follow it live<\/a>/.exec(page.body);
+    assert.ok(link, page.body);
+    assert.match(page.body, /<h1>web <[^>]*>updating</);
+    const bob = new Browser();
+    await bob.signIn('bob');
+    assert.equal((await bob.get(link[1])).statusCode, 404, "another project's change is not found");
+    release();
+    await running;
+    const events = await b.get(`${link[1]}/events?after=0`);
+    assert.match(events.body, /event: line\ndata: "[^"]*create  web\.1: creating web"/);
+    assert.match(events.body, /event: done\ndata: \{"outcome":"healthy","revision":2,"error":null\}/);
+    assert.doesNotMatch((await b.get('/projects/demo/stacks/web')).body, /follow it live/, 'nothing in flight once it ended');
   });
 
   test('logs: a stream of server-sent events in batches, and a plain-text download', async () => {

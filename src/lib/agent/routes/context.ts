@@ -1,6 +1,7 @@
 // What every route module gets: the agent's dependencies, the limits, and the helpers routes
 // share (registering an operation from the API document, the audit trail, stack lookups).
 
+import type {Operations} from '../operations.ts';
 import type {FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler} from 'fastify';
 import type {WebSocket} from 'ws';
 
@@ -44,6 +45,8 @@ export interface AgentContext {
   engineVersion?: () => Promise<string | undefined>;
   /** The dashboard's URL as a client that reached the API at `apiHost` sees it; absent when none runs. */
   dashboardUrl?: (apiHost: string) => string | undefined;
+  /** Every change of a stack in flight, with its events, for the dashboard to follow live. */
+  operations: Operations;
   spec: OpenApiDocument;
 }
 

@@ -75,7 +75,9 @@ async function answerDeploy(
     detail: r.revision === null ? 'dry run' : `revision ${r.revision}: ${r.outcome}`,
   });
   try {
-    const result = await audited(ctx, request, action, ref.stack, () => run(stream && ((e) => stream.write(e))), describe);
+    // Tracked while it runs, so the dashboard can follow a change started from the CLI.
+    const change = () => ctx.operations.run(ref, caller(request).name, action.replace(/^stack\./, ''), (onEvent) => run((e) => (onEvent(e), stream?.write(e))));
+    const result = await audited(ctx, request, action, ref.stack, change, describe);
     if (!stream) return result;
     stream.write({type: 'result', result});
     stream.end();
