@@ -348,7 +348,7 @@ describe('pages', () => {
     release();
     await running;
     const events = await b.get(`${link[1]}/events?after=0`);
-    assert.match(events.body, /event: line\ndata: "[^"]*create  web\.1: creating web"/);
+    assert.match(events.body, /event: line\ndata: "[^"]*create {2}web\.1: creating web"/);
     assert.match(events.body, /event: done\ndata: \{"outcome":"healthy","revision":2,"error":null\}/);
     assert.doesNotMatch((await b.get('/projects/demo/stacks/web')).body, /follow it live/, 'nothing in flight once it ended');
   });
