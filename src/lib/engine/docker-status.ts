@@ -37,6 +37,7 @@ export async function stackStatus(env: DockerEnv, ref: StackRef): Promise<StackS
   for (const name of Object.keys(desired ?? {})) if (!byService.has(name)) byService.set(name, []);
   let revision: number | undefined;
   const services: ServiceStatus[] = [];
+  const digests: Promise<unknown>[] = [];
   for (const [name, containers] of [...byService.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     containers.sort((a, b) => Number(a.Config.Labels[LABELS.replica]) - Number(b.Config.Labels[LABELS.replica]));
     const replicas: ReplicaStatus[] = containers.map((info) => {
@@ -86,10 +87,16 @@ export async function stackStatus(env: DockerEnv, ref: StackRef): Promise<StackS
     };
     const ingress = newest ? ingressAddress(env, ref, name, newest.Config.Labels) : undefined;
     if (ingress) status.ingress = ingress;
-    const d = newest ? await env.watch.imageDigest(newest.Image, newest.Config.Image) : undefined;
-    if (d) status.imageDigest = d;
+    if (newest) {
+      digests.push(
+        env.watch.imageDigest(newest.Image, newest.Config.Image).then((d) => {
+          if (d) status.imageDigest = d;
+        }),
+      );
+    }
     services.push(status);
   }
+  await Promise.all(digests);
   return {ref, services, ...(revision !== undefined ? {revision} : {})};
 }
 

@@ -63,6 +63,8 @@ const EVENTS = ['create', 'start', 'restart', 'die', 'stop', 'destroy', 'rename'
 
 /** Image digests remembered; past this many the memo starts over (images come and go). */
 const MAX_DIGESTS = 1000;
+/** How long an image's "no digest yet" (its bare ID) is believed before asking again. */
+const NO_DIGEST_TTL_MS = 5000;
 
 /** Containers inspected at once during a full read. */
 const READ_CONCURRENCY = 8;
@@ -80,7 +82,7 @@ export class ContainerWatch {
   private ready?: Promise<void>;
   private stream?: EventStream;
   private closed = false;
-  private readonly digests = new Map<string, string>();
+  private readonly digests = new Map<string, {digest: Promise<string | undefined>; until?: number}>();
   /** The last inspect that failed, for the error when re-reading does not help. */
   private failure: unknown;
 
@@ -102,20 +104,24 @@ export class ContainerWatch {
 
   /**
    * The digest an image runs as (`repo@sha256:…`, else its ID). A digest found is kept: an image
-   * ID's digest for one repository never changes. One not found yet is asked again next time,
-   * since a push adds it.
+   * ID's digest for one repository never changes. An image without one yet (built here, never
+   * pushed) is asked again after NO_DIGEST_TTL_MS, since a push adds it: without that memo a
+   * stack of 100 services built locally cost 100 image inspects per `spin ps`.
    */
-  async imageDigest(imageId: string, image: string): Promise<string | undefined> {
+  imageDigest(imageId: string, image: string): Promise<string | undefined> {
     const key = `${imageId} ${image}`;
     const known = this.digests.get(key);
-    if (known) return known;
-    const info = await inspectImage(this.docker, imageId).catch(() => undefined);
-    if (!info) return undefined;
-    const digest = digestOf(info, image);
-    if (digest !== info.Id) {
-      if (this.digests.size >= MAX_DIGESTS) this.digests.clear();
-      this.digests.set(key, digest);
-    }
+    if (known && (known.until === undefined || known.until > Date.now())) return known.digest;
+    if (this.digests.size >= MAX_DIGESTS) this.digests.clear();
+    const digest = inspectImage(this.docker, imageId)
+      .then((info) => (info ? digestOf(info, image) : undefined))
+      .catch(() => undefined);
+    // Until it answers, concurrent requests share the one inspect; then the answer stays.
+    this.digests.set(key, {digest, until: Date.now() + NO_DIGEST_TTL_MS});
+    void digest.then((d) => {
+      if (d === undefined) this.digests.delete(key);
+      else this.digests.set(key, {digest, ...(d === imageId ? {until: Date.now() + NO_DIGEST_TTL_MS} : {})});
+    });
     return digest;
   }
 

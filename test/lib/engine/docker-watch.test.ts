@@ -149,14 +149,20 @@ test('an inspect that fails distrusts the state; an engine that keeps failing is
   watch.close();
 });
 
-test('image digests are remembered once found, asked again while there is none', async () => {
+test('image digests: one inspect for concurrent asks; a digest found is kept; "none yet" is believed for 5 s', async (t) => {
+  t.mock.timers.enable({apis: ['Date']});
   let asked = 0;
   let digests: string[] = [];
   const docker = {getImage: () => ({inspect: async () => (asked++, {Id: 'sha256:abc', RepoDigests: digests})})} as unknown as Docker;
   const watch = new ContainerWatch(docker);
-  assert.equal(await watch.imageDigest('sha256:abc', 'reg/app:1'), 'sha256:abc');
+  const ask = () => watch.imageDigest('sha256:abc', 'reg/app:1');
+  assert.deepEqual(await Promise.all([ask(), ask(), ask()]), ['sha256:abc', 'sha256:abc', 'sha256:abc']);
   digests = ['reg/app@sha256:def'];
-  assert.equal(await watch.imageDigest('sha256:abc', 'reg/app:1'), 'reg/app@sha256:def');
-  assert.equal(await watch.imageDigest('sha256:abc', 'reg/app:1'), 'reg/app@sha256:def');
-  assert.equal(asked, 2);
+  assert.equal(await ask(), 'sha256:abc', 'within 5 s the answer stands');
+  assert.equal(asked, 1);
+  t.mock.timers.tick(5001);
+  assert.equal(await ask(), 'reg/app@sha256:def', 'then it is asked again: the push added a digest');
+  t.mock.timers.tick(60_000);
+  assert.equal(await ask(), 'reg/app@sha256:def');
+  assert.equal(asked, 2, 'a digest found is never asked again');
 });
