@@ -40,6 +40,8 @@ export interface AgentServerOptions {
   ingressDomain?: string;
   /** The Caddy program to start. Default `caddy` on PATH. */
   caddyBin?: string;
+  /** Which backend drives the engine; `detect` (the default): swarm when the engine is an active Swarm manager, else docker. */
+  orchestrator?: 'docker' | 'swarm' | 'detect';
 }
 
 export interface RunningAgent {
@@ -48,6 +50,8 @@ export interface RunningAgent {
   /** Where the ingress serves (`http://HOST:PORT`), when it runs. */
   ingressUrl?: string;
   reconcile: ReconcileReport;
+  /** The backend in use: `docker` (one host) or `swarm`. */
+  orchestrator: string;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes the store. */
   close(): Promise<void>;
 }
@@ -99,9 +103,8 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
   }
   const https = tls ? {cert: await readPem(options.tlsCert!), key: await readPem(options.tlsKey!)} : undefined;
 
-  const [{loadPolicy}, {DockerOrchestrator}, {openStore}, {buildApp}, {reconcile}] = await Promise.all([
+  const [{loadPolicy}, {openStore}, {buildApp}, {reconcile}] = await Promise.all([
     import('../policy/index.ts'),
-    import('../engine/docker.ts'),
     import('./store.ts'),
     import('./app.ts'),
     import('./reconcile.ts'),
@@ -115,9 +118,16 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     const found = await getCredentials(registry);
     return found && found.username !== undefined ? {username: found.username, password: found.password ?? ''} : undefined;
   };
+  const kind = await orchestratorKind(options.orchestrator ?? 'detect', docker);
+  if (kind === 'swarm' && options.ingressListen !== undefined) {
+    throw new UsageError('--ingress-listen is not supported with the swarm orchestrator yet', {hint: 'start the agent without --ingress-listen, or with --orchestrator docker'});
+  }
   const ingress = await startIngress(options, docker);
   const allowedPorts = policy.disabled_rules.includes('ports') ? undefined : policy.ports.allowed;
-  const orchestrator = new DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth, allowedPorts, ...(ingress ? {ingress: {hooks: ingress.controller, domain: ingress.domain, port: ingress.port}} : {})});
+  const orchestrator =
+    kind === 'swarm'
+      ? new (await import('../engine/swarm.ts')).SwarmOrchestrator({docker, registryAuth})
+      : new (await import('../engine/docker.ts')).DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth, allowedPorts, ...(ingress ? {ingress: {hooks: ingress.controller, domain: ingress.domain, port: ingress.port}} : {})});
   try {
     await orchestrator.ping();
   } catch (err) {
@@ -151,6 +161,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     return {
       url: `${tls ? 'https' : 'http'}://${shownHost}:${actualPort}`,
       dataDir: options.dataDir,
+      orchestrator: orchestrator.name,
       ...(ingress ? {ingressUrl: `http://${options.ingressListen}`} : {}),
       reconcile: report,
       close() {
@@ -172,6 +183,21 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     store.close();
     await ingress?.controller.close().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * The backend asked for, or the one the engine calls for: an active Swarm manager is driven as a
+ * cluster (its services would otherwise be invisible to a single-host agent), anything else as
+ * one host. An engine that does not answer is left to the orchestrator's ping to report.
+ */
+async function orchestratorKind(wanted: 'docker' | 'swarm' | 'detect', docker: Docker): Promise<'docker' | 'swarm'> {
+  if (wanted !== 'detect') return wanted;
+  try {
+    const info = (await docker.info()) as {Swarm?: {LocalNodeState?: string; ControlAvailable?: boolean}};
+    return info.Swarm?.LocalNodeState === 'active' && info.Swarm.ControlAvailable === true ? 'swarm' : 'docker';
+  } catch {
+    return 'docker';
   }
 }
 
