@@ -94,8 +94,6 @@ interface EngineTask {
 type WithAuth<M extends string> = Record<M, (auth: {username: string; password: string; serveraddress: string} | undefined, options: object) => Promise<unknown>>;
 
 const PING_TIMEOUT_MS = 5000;
-/** Task states after which a task never runs again. */
-const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
 /** New-spec task failures that end a rollout as failed: Swarm would otherwise retry forever. */
 const FAILED_TASKS_LIMIT = 3;
 
@@ -350,8 +348,9 @@ export class SwarmOrchestrator implements Orchestrator {
       const name = labels[LABELS.service] ?? '';
       const rev = Number(labels[LABELS.revision]);
       if (Number.isSafeInteger(rev)) revision = Math.max(revision ?? rev, rev);
-      // Tasks Swarm means to run, and those that ended since (a crash shows until replaced).
-      const live = (tasks.get(name) ?? []).filter((t) => t.DesiredState === 'running' || !ENDED.has(t.Status.State));
+      // The tasks Swarm means to run: a task on its way out (replaced, drained, scaled away) is
+      // no replica any more, and a crashed one is shown by the task that takes its slot.
+      const live = (tasks.get(name) ?? []).filter((t) => t.DesiredState === 'running');
       const replicas = live.map((t, i) => replicaStatus(s, t, i + 1, addresses)).sort((a, b) => a.replica - b.replica);
       const image = s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate ? (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '') : '';
       const running = replicas.filter((r) => r.state === 'running').length;
@@ -359,7 +358,7 @@ export class SwarmOrchestrator implements Orchestrator {
         service: name,
         image,
         ...(image.includes('@') ? {imageDigest: image} : {}),
-        desired: s.Spec.Mode?.Global ? live.filter((t) => t.DesiredState === 'running').length : (s.Spec.Mode?.Replicated?.Replicas ?? 0),
+        desired: s.Spec.Mode?.Global ? live.length : (s.Spec.Mode?.Replicated?.Replicas ?? 0),
         running,
         healthy: replicas.filter((r) => r.health === 'healthy').length,
         ports: [],

@@ -83,6 +83,10 @@ async function stackObjects(manager: Docker, stack: string) {
   return {services: services.length, networks: networks.length, secrets: secrets.length};
 }
 
+function managerUrl(): string {
+  return `unix://${(swarm!.manager.modem as unknown as {socketPath: string}).socketPath}`;
+}
+
 before(async () => {
   await requireEngine(docker);
   swarm = await startSwarm(3);
@@ -94,8 +98,7 @@ before(async () => {
   await mkdir(dockerConfig, {recursive: true});
   const auth = Buffer.from(`${swarm.registry.username}:${swarm.registry.password}`).toString('base64');
   await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({auths: {[swarm.registry.host]: {auth}}}));
-  const manager = (swarm.manager.modem as unknown as {socketPath: string}).socketPath;
-  agent = await startAgent({args: ['--docker-host', `unix://${manager}`, '--registry', swarm.registry.host], env: {DOCKER_CONFIG: dockerConfig}, logLevel: 'info'});
+  agent = await startAgent({args: ['--docker-host', managerUrl(), '--registry', swarm.registry.host], env: {DOCKER_CONFIG: dockerConfig}, logLevel: 'info'});
   const token = await agent.addUser('alice', {projects: [project]});
   env = {HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'home', '.config'), SPIN_URL: agent.url, SPIN_TOKEN: token, SPIN_PROJECT: project, SPIN_REGISTRY: swarm.registry.host};
 });
@@ -192,6 +195,46 @@ describe('the agent on a 3-node Swarm', () => {
     const r = await spin(['logs', '--stack', 'portal'], root);
     expectCode(r, 1, 'spin logs');
     assert.match(r.stderr, /logs is not supported with the swarm orchestrator yet/);
+  });
+
+  test('spin agent node ls lists the 3 nodes by ID and address, with --json', async () => {
+    const r = await runSpin(['agent', 'node', 'ls', '--docker-host', managerUrl()]);
+    expectCode(r, 0, 'spin agent node ls');
+    const rows = r.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/));
+    assert.deepEqual(rows[0], ['ID', 'ADDRESS', 'ROLE', 'AVAILABILITY', 'STATE', 'LABELS']);
+    assert.deepEqual(rows.slice(1).map((row) => row[1]), swarm!.nodes.map((n) => n.address));
+    assert.deepEqual(rows.slice(1).map((row) => [row[2], row[3], row[4]]), [['leader', 'active', 'ready'], ['worker', 'active', 'ready'], ['worker', 'active', 'ready']]);
+    const json = await runSpin(['agent', 'node', 'ls', '--docker-host', managerUrl(), '--json']);
+    expectCode(json, 0, 'spin agent node ls --json');
+    assert.equal((JSON.parse(json.stdout) as {nodes: unknown[]}).nodes.length, 3);
+  });
+
+  test('drain replaces a node\'s tasks elsewhere before it empties the node; activate takes it back', async () => {
+    const target = swarm!.nodes[1];
+    const ids = new Map((await swarm!.manager.listNodes() as {ID: string; Status: {Addr: string}}[]).map((n) => [n.Status.Addr, n.ID]));
+    const nodeId = ids.get(target.address)!;
+    const before = await runningTasks(swarm!.manager, 'portal');
+    assert.ok(before.some((t) => t.NodeID === nodeId), 'the node runs some of the stack');
+    const r = await runSpin(['agent', 'node', 'drain', target.address, '--docker-host', managerUrl(), '--timeout', '90s', '--json']);
+    expectCode(r, 0, 'spin agent node drain');
+    assert.match(r.stderr, /paused[\s\S]*replacement[\s\S]*drained/);
+    const report = JSON.parse(r.stdout) as {node: {availability: string}; moved: {service: string; replicas: number}[]};
+    assert.equal(report.node.availability, 'drain');
+    assert.deepEqual(report.moved, [{service: `${project}_portal_web`, replicas: before.filter((t) => t.NodeID === nodeId).length}]);
+    // Back to its own count, nothing left on the drained node, and the deploy's spec untouched.
+    let after: Task[] = [];
+    for (let i = 0; i < 60; i++) {
+      after = await runningTasks(swarm!.manager, 'portal');
+      if (after.length === before.length && !after.some((t) => t.NodeID === nodeId)) break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    assert.equal(after.length, before.length);
+    assert.ok(!after.some((t) => t.NodeID === nodeId));
+    const ps = await spin(['ps', '--stack', 'portal'], root);
+    assert.ok(!ps.stdout.includes(target.address), ps.stdout);
+    const back = await runSpin(['agent', 'node', 'activate', target.address, '--docker-host', managerUrl()]);
+    expectCode(back, 0, 'spin agent node activate');
+    assert.match(back.stdout, new RegExp(`node ${target.address.replaceAll('.', '\\.')} \\(${nodeId}\\) is active`));
   });
 
   test('remove takes every service, network and secret of the stack, and nothing else', async () => {
