@@ -17,12 +17,17 @@ one given with --ingress-admin, and stops it (or removes its routes) when it sto
 killed outright (SIGKILL) leaves its Caddy running; the next agent on the same data directory adopts it.
 Logs are JSON lines on stderr. Plain HTTP is only served on a loopback address; anywhere else give
 a certificate, or --insecure when a TLS proxy in front of the agent terminates HTTPS.
+The orchestrator is the Docker engine of one host (docker) or a Docker Swarm cluster (swarm, driven
+through a manager's engine; no ingress, exec, logs, lifecycle, volumes, ports or secrets yet). By
+default the agent detects it: an engine that is an active Swarm manager means swarm, anything else
+docker. The start-up line says which.
 Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker engine unreachable.`;
 
   static override examples = [
     {description: 'Serve on 127.0.0.1:7878 with the default policy and state directory', command: '<%= config.bin %> <%= command.id %>'},
     {description: "A site's policy, its registry, and HTTPS on every interface", command: '<%= config.bin %> <%= command.id %> --policy /etc/spin/policy.yaml --registry registry.example.org --listen 0.0.0.0:7878 --tls-cert /etc/spin/cert.pem --tls-key /etc/spin/key.pem'},
     {description: 'Another engine and state directory, ports published on loopback only', command: '<%= config.bin %> <%= command.id %> --docker-host tcp://10.0.0.5:2375 --data-dir /srv/spin --publish-host-ip 127.0.0.1'},
+    {description: 'Drive the Swarm cluster whose manager engine this is', command: '<%= config.bin %> <%= command.id %> --orchestrator swarm --docker-host unix:///var/run/docker.sock'},
     {description: 'With the ingress: web.portal.genomics.localhost on 127.0.0.1:8088 reaches service web', command: '<%= config.bin %> <%= command.id %> --ingress-listen 127.0.0.1:8088'},
     {description: 'With the web dashboard on 127.0.0.1:7879 (`spin dashboard` prints its URL)', command: '<%= config.bin %> <%= command.id %> --dashboard-listen 127.0.0.1:7879'},
     {description: 'Routes in an existing Caddy, names under apps.example.org', command: '<%= config.bin %> <%= command.id %> --ingress-listen 0.0.0.0:80 --ingress-admin http://127.0.0.1:2019 --ingress-domain apps.example.org'},
@@ -32,6 +37,7 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
     ...dataDirFlag,
     listen: Flags.string({description: 'Address to listen on, HOST:PORT.', default: '127.0.0.1:7878', helpValue: 'HOST:PORT'}),
     policy: Flags.string({description: 'Policy file to enforce instead of the default policy.', helpValue: 'FILE'}),
+    orchestrator: Flags.option({options: ['detect', 'docker', 'swarm'] as const, default: 'detect', description: 'docker: one host; swarm: a Swarm cluster through a manager; detect: swarm when the engine is an active Swarm manager, else docker.'})(),
     'docker-host': Flags.string({description: 'Docker engine to drive (unix:///path or tcp://HOST:PORT). Default: DOCKER_HOST, else the local socket.', helpValue: 'URL'}),
     registry: Flags.string({description: 'The platform registry (HOST[:PORT]); its images are always allowed.', env: 'SPIN_REGISTRY', helpValue: 'HOST'}),
     'tls-cert': Flags.string({description: 'Serve HTTPS with this certificate (PEM).', dependsOn: ['tls-key'], helpValue: 'FILE'}),
@@ -69,8 +75,9 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
       ingressAdmin: flags['ingress-admin'],
       ingressDomain: flags['ingress-domain'],
       dashboardListen: flags['dashboard-listen'],
+      orchestrator: flags.orchestrator,
     });
-    this.err(`spin agent listening on ${agent.url} (data: ${agent.dataDir})${agent.ingressUrl ? `; ingress on ${agent.ingressUrl}` : ''}${agent.dashboardUrl ? `; dashboard on ${agent.dashboardUrl}` : ''}`);
+    this.err(`spin agent listening on ${agent.url} (data: ${agent.dataDir}; orchestrator: ${agent.orchestrator})${agent.ingressUrl ? `; ingress on ${agent.ingressUrl}` : ''}${agent.dashboardUrl ? `; dashboard on ${agent.dashboardUrl}` : ''}`);
     this.err(`spin agent: ${await stopRequested}, finishing requests in flight`);
     await agent.close();
   }

@@ -11,6 +11,7 @@ import type Docker from 'dockerode';
 import {isDnsName} from '../dns-label.ts';
 
 import {fileError, UsageError} from '../errors.ts';
+import type {Orchestrator} from '../engine/types.ts';
 import type {AppOptions} from './app.ts';
 import {Operations} from './operations.ts';
 import type {ReconcileReport} from './reconcile.ts';
@@ -44,6 +45,8 @@ export interface AgentServerOptions {
   caddyBin?: string;
   /** Serve the web dashboard on this `HOST:PORT` (same TLS as the API); off when absent. */
   dashboardListen?: string;
+  /** Which backend drives the engine; `detect` (the default): swarm when the engine is an active Swarm manager, else docker. */
+  orchestrator?: 'docker' | 'swarm' | 'detect';
 }
 
 export interface RunningAgent {
@@ -54,6 +57,8 @@ export interface RunningAgent {
   /** Where the dashboard serves, when it runs. */
   dashboardUrl?: string;
   reconcile: ReconcileReport;
+  /** The backend in use: `docker` (one host) or `swarm`. */
+  orchestrator: string;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes the store. */
   close(): Promise<void>;
 }
@@ -108,9 +113,8 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
   }
   const https = tls ? {cert: await readPem(options.tlsCert!), key: await readPem(options.tlsKey!)} : undefined;
 
-  const [{loadPolicy}, {DockerOrchestrator}, {openStore}, {buildApp}, {reconcile}] = await Promise.all([
+  const [{loadPolicy}, {openStore}, {buildApp}, {reconcile}] = await Promise.all([
     import('../policy/index.ts'),
-    import('../engine/docker.ts'),
     import('./store.ts'),
     import('./app.ts'),
     import('./reconcile.ts'),
@@ -124,9 +128,16 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     const found = await getCredentials(registry);
     return found && found.username !== undefined ? {username: found.username, password: found.password ?? ''} : undefined;
   };
+  const kind = await orchestratorKind(options.orchestrator ?? 'detect', docker);
+  if (kind === 'swarm' && options.ingressListen !== undefined) {
+    throw new UsageError('--ingress-listen is not supported with the swarm orchestrator yet', {hint: 'start the agent without --ingress-listen, or with --orchestrator docker'});
+  }
   const ingress = await startIngress(options, docker);
   const allowedPorts = policy.disabled_rules.includes('ports') ? undefined : policy.ports.allowed;
-  const orchestrator = new DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth, allowedPorts, ...(ingress ? {ingress: {hooks: ingress.controller, domain: ingress.domain, port: ingress.port}} : {})});
+  const orchestrator: Orchestrator =
+    kind === 'swarm'
+      ? new (await import('../engine/swarm.ts')).SwarmOrchestrator({docker, registryAuth})
+      : new (await import('../engine/docker.ts')).DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth, allowedPorts, ...(ingress ? {ingress: {hooks: ingress.controller, domain: ingress.domain, port: ingress.port}} : {})});
   try {
     await orchestrator.ping();
   } catch (err) {
@@ -173,6 +184,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     return {
       url: `${tls ? 'https' : 'http'}://${shownHost}:${actualPort}`,
       dataDir: options.dataDir,
+      orchestrator: orchestrator.name,
       ...(ingress ? {ingressUrl: `http://${options.ingressListen}`} : {}),
       ...(web && dashboard ? {dashboardUrl: dashboardUrl(dashboard.host, web.port, tls)} : {}),
       reconcile: report,
@@ -220,6 +232,21 @@ async function startDashboard(appOptions: AppOptions, where: {host: string; port
   await app.listen(where);
   const address = app.server.address();
   return {app, port: typeof address === 'object' && address ? address.port : where.port};
+}
+
+/**
+ * The backend asked for, or the one the engine calls for: an active Swarm manager is driven as a
+ * cluster (its services would otherwise be invisible to a single-host agent), anything else as
+ * one host. An engine that does not answer is left to the orchestrator's ping to report.
+ */
+async function orchestratorKind(wanted: 'docker' | 'swarm' | 'detect', docker: Docker): Promise<'docker' | 'swarm'> {
+  if (wanted !== 'detect') return wanted;
+  try {
+    const info = (await docker.info()) as {Swarm?: {LocalNodeState?: string; ControlAvailable?: boolean}};
+    return info.Swarm?.LocalNodeState === 'active' && info.Swarm.ControlAvailable === true ? 'swarm' : 'docker';
+  } catch {
+    return 'docker';
+  }
 }
 
 /**

@@ -34,6 +34,8 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   'policy.violation': {status: 422, exit: ExitCode.invalid},
   'engine.unreachable': {status: 502, exit: ExitCode.unreachable},
   'engine.failed': {status: 500, exit: ExitCode.failed},
+  'engine.unsupported': {status: 501, exit: ExitCode.failed},
+  'node.not_found': {status: 404, exit: ExitCode.failed},
   internal: {status: 500, exit: ExitCode.failed},
 };
 

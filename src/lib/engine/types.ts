@@ -144,6 +144,8 @@ export interface ReplicaStatus {
   startedAt?: string;
   revision?: number;
   configHash?: string;
+  /** The cluster node it runs on, by address (Swarm); absent on a single host. */
+  node?: string;
 }
 
 export interface ServiceStatus {

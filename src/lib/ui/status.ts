@@ -52,9 +52,20 @@ function healthColor(c: Palette, health: string): string {
 
 export const PS_HEADERS = ['NAME', 'SERVICE', 'STATE', 'HEALTH', 'PORTS', 'IMAGE'];
 
+/** A cluster's status names each replica's node; one host's does not, and gets no NODE column. */
+function hasNodes(status: StackStatus): boolean {
+  return status.services.some((s) => s.replicas.some((r) => r.node !== undefined));
+}
+
+/** The headers for this status: PS_HEADERS, with NODE after STATE when replicas run on cluster nodes. */
+export function psHeaders(status: StackStatus): string[] {
+  return hasNodes(status) ? [...PS_HEADERS.slice(0, 3), 'NODE', ...PS_HEADERS.slice(3)] : PS_HEADERS;
+}
+
 /** One row per replica, sorted by service then replica number. */
 export function psRows(status: StackStatus, options: Pick<RenderOptions, 'color'>): string[][] {
   const c = palette(options.color);
+  const nodes = hasNodes(status);
   const services = [...status.services].sort((a, b) => a.service.localeCompare(b.service));
   return services.flatMap((s) =>
     [...s.replicas]
@@ -63,6 +74,7 @@ export function psRows(status: StackStatus, options: Pick<RenderOptions, 'color'
         `${s.service}-${r.replica}`,
         s.service,
         stateColor(c, r.state) + (r.state === 'exited' && r.exitCode !== undefined ? `(${r.exitCode})` : ''),
+        ...(nodes ? [r.node ?? '-'] : []),
         // Docker keeps the last verdict of a stopped container ("unhealthy" after `spin stop`), which
         // says nothing about a replica that does not run.
         ['exited', 'dead', 'created'].includes(r.state) ? '-' : healthColor(c, r.health),
@@ -74,7 +86,7 @@ export function psRows(status: StackStatus, options: Pick<RenderOptions, 'color'
 }
 
 export function renderPs(status: StackStatus, options: RenderOptions): string {
-  return renderTable(PS_HEADERS, psRows(status, options), options);
+  return renderTable(psHeaders(status), psRows(status, options), options);
 }
 
 export function countContainers(status: StackStatus): number {

@@ -53,6 +53,21 @@ describe('ps rendering', () => {
     );
   });
 
+  test('a cluster\'s status gets a NODE column after STATE; a single host\'s has none', () => {
+    const web = STATUS.services[0];
+    const onNodes: StackStatus = {...STATUS, services: [{...web, replicas: [{...web.replicas[0], node: '10.0.0.12'}, {...web.replicas[1], node: '10.0.0.11'}]}]};
+    assert.equal(
+      renderPs(onNodes, PIPED),
+      [
+        'NAME    SERVICE   STATE     NODE        HEALTH     PORTS                  IMAGE',
+        'web-1   web       running   10.0.0.11   healthy    0.0.0.0:8080->80/tcp   127.0.0.1:5000/demo/web:1.2@3f2a9c1b7d4e',
+        'web-2   web       running   10.0.0.12   starting   0.0.0.0:8080->80/tcp   127.0.0.1:5000/demo/web:1.2@3f2a9c1b7d4e',
+        '',
+      ].join('\n'),
+    );
+    assert.doesNotMatch(renderPs(STATUS, PIPED), /NODE/);
+  });
+
   test('TTY: states and health in color, same cells underneath', () => {
     const rows = psRows(STATUS, TTY);
     assert.equal(rows[0][2], '\u001B[31mexited\u001B[39m(3)');

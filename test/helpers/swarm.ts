@@ -1,0 +1,88 @@
+// A real Docker Swarm for a test file: N nodes (default 3), each its own dockerd in its own
+// network namespace on a private bridge, and a registry the nodes pull from over TLS with
+// htpasswd auth, all made by scripts/swarm-cluster.sh under names unique to the run. `stop()`
+// removes all of it; so does a failed start. Needs root: without it, starting fails and says so
+// (a Swarm test skipped in silence would prove nothing).
+
+import Docker from 'dockerode';
+import {execFile} from 'node:child_process';
+import {mkdtemp, readFile, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {promisify} from 'node:util';
+
+const run = promisify(execFile);
+const SCRIPT = new URL('../../scripts/swarm-cluster.sh', import.meta.url).pathname;
+
+export interface SwarmNode {
+  /** 1-based; node 1 is the manager. */
+  index: number;
+  /** The node's address on the cluster's bridge, as Swarm reports it (`Status.Addr`). */
+  address: string;
+  /** The node's own engine (its local containers and images). */
+  docker: Docker;
+}
+
+export interface TestSwarm {
+  /** The manager's engine: the one the agent drives. */
+  manager: Docker;
+  nodes: SwarmNode[];
+  /** `ADDRESS:PORT` of the registry, as image names use it. */
+  registry: {host: string; username: string; password: string};
+  stop(): Promise<void>;
+}
+
+function dockerAt(socket: string): Docker {
+  return new Docker({socketPath: socket.replace(/^unix:\/\//, '')});
+}
+
+function parseEnv(text: string): Record<string, string> {
+  return Object.fromEntries(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+}
+
+export async function startSwarm(nodes = 3): Promise<TestSwarm> {
+  if (process.getuid?.() !== 0) {
+    throw new Error('the Swarm tests need root: each test Swarm is a dockerd per node in its own network namespace, joined by a bridge with an iptables rule; run them as root (CI does)');
+  }
+  const parent = await mkdtemp(join(tmpdir(), 'spin-swarm-'));
+  const dir = join(parent, 'cluster');
+  const down = async () => {
+    await run('bash', [SCRIPT, 'down', dir]).catch(() => undefined);
+    await rm(parent, {recursive: true, force: true});
+  };
+  try {
+    await run('bash', [SCRIPT, 'up', dir, String(nodes)], {timeout: 180_000});
+  } catch (err) {
+    await rm(parent, {recursive: true, force: true});
+    const e = err as {stderr?: string; message: string};
+    throw new Error(`could not start a test Swarm: ${e.stderr?.trim() || e.message}`, {cause: err});
+  }
+  try {
+    const env = parseEnv(await readFile(join(dir, 'cluster.env'), 'utf8'));
+    const sockets = env.SWARM_NODES.split(' ').filter(Boolean);
+    const addresses = env.SWARM_ADDRESSES.split(' ').filter(Boolean);
+    return {
+      manager: dockerAt(env.SWARM_MANAGER),
+      nodes: sockets.map((s, i) => ({index: i + 1, address: addresses[i], docker: dockerAt(s)})),
+      registry: {host: env.SWARM_REGISTRY, username: env.SWARM_REGISTRY_USER, password: env.SWARM_REGISTRY_PASSWORD},
+      stop: down,
+    };
+  } catch (err) {
+    await down();
+    throw err;
+  }
+}
+
+/** Pushes a local image of the host's engine to the cluster's registry; returns `host/repo@sha256:…`. */
+export async function pushToSwarmRegistry(docker: Docker, image: string, swarm: TestSwarm, repo: string): Promise<string> {
+  const tag = `${swarm.registry.host}/${repo}`;
+  const [repository, version] = [tag, 'latest'];
+  await docker.getImage(image).tag({repo: repository, tag: version});
+  const stream = await docker.getImage(`${repository}:${version}`).push({authconfig: {username: swarm.registry.username, password: swarm.registry.password, serveraddress: swarm.registry.host}});
+  const output = await new Promise<{error?: string; aux?: {Digest?: string}}[]>((resolve, reject) => docker.modem.followProgress(stream, (err, out) => (err ? reject(err) : resolve(out))));
+  const failed = output.find((o) => o.error);
+  if (failed) throw new Error(`pushing ${tag} failed: ${failed.error}`);
+  const digest = output.find((o) => o.aux?.Digest)?.aux?.Digest;
+  if (!digest) throw new Error(`pushing ${tag} reported no digest`);
+  return `${repository}@${digest}`;
+}
