@@ -8,7 +8,7 @@ import type {DockerEnv} from './docker-env.ts';
 import {reportedHealth} from './docker-probe.ts';
 import type {ContainerSnapshot} from './docker-watch.ts';
 import {engineCall} from './errors.ts';
-import {checkRef} from './naming.ts';
+import {checkRef, stackRefsOf} from './naming.ts';
 import {LABELS, type ReplicaStatus, type ServiceStatus, type StackRef, type StackStatus} from './types.ts';
 
 /**
@@ -112,12 +112,6 @@ function ingressAddress(env: DockerEnv, ref: StackRef, service: string, labels: 
 export async function listStacks(env: DockerEnv, project?: string): Promise<StackRef[]> {
   const label = [`${LABELS.managed}=true`, ...(project !== undefined ? [`${LABELS.project}=${project}`] : [])];
   const [containers, networks] = await Promise.all([env.watch.all(project), engineCall('list networks', () => env.docker.listNetworks({filters: {label}}))]);
-  const refs = new Map<string, StackRef>();
-  for (const labels of [...containers.map((c) => c.Config.Labels), ...networks.map((n) => n.Labels)]) {
-    const p = labels?.[LABELS.project];
-    const s = labels?.[LABELS.stack];
-    if (p && s && labels[LABELS.managed] === 'true' && (project === undefined || p === project)) refs.set(`${p}/${s}`, {project: p, stack: s});
-  }
-  return [...refs.values()].sort((a, b) => a.project.localeCompare(b.project) || a.stack.localeCompare(b.stack));
+  return stackRefsOf([...containers.map((c) => c.Config.Labels), ...networks.map((n) => n.Labels)], project);
 }
 

@@ -130,3 +130,14 @@ export function describeOwner(labels: Record<string, string> | null | undefined)
 export function objectLabels(ref: StackRef): Record<string, string> {
   return {[LABELS.managed]: 'true', [LABELS.project]: ref.project, [LABELS.stack]: ref.stack};
 }
+
+/** The stacks that objects with these labels belong to (Spin's only, of one project if given), sorted. */
+export function stackRefsOf(labelSets: (Record<string, string> | null | undefined)[], project?: string): StackRef[] {
+  const refs = new Map<string, StackRef>();
+  for (const labels of labelSets) {
+    const p = labels?.[LABELS.project];
+    const s = labels?.[LABELS.stack];
+    if (p && s && labels[LABELS.managed] === 'true' && (project === undefined || p === project)) refs.set(`${p}/${s}`, {project: p, stack: s});
+  }
+  return [...refs.values()].sort((a, b) => a.project.localeCompare(b.project) || a.stack.localeCompare(b.stack));
+}

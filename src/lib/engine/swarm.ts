@@ -15,7 +15,7 @@ import {ENGINE_HINT, EngineError, engineCall, engineMessage, isNotFound} from '.
 import {desiredReplicas} from './container-spec.ts';
 import {configHash} from './hash.ts';
 import {digestOf, inspectNamedImage, pullImage, type RegistryAuth} from './images.ts';
-import {checkRef, checkServiceName, labelFilter, ownedBy} from './naming.ts';
+import {checkRef, checkServiceName, labelFilter, ownedBy, stackRefsOf} from './naming.ts';
 import {emitter, type Emit} from './ops.ts';
 import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, type ExistingContainer} from './plan.ts';
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
@@ -374,13 +374,7 @@ export class SwarmOrchestrator implements Orchestrator {
       engineCall('list services', () => this.docker.listServices({filters: {label}})) as Promise<EngineService[]>,
       engineCall('list networks', () => this.docker.listNetworks({filters: {label}})) as Promise<{Labels?: Record<string, string>}[]>,
     ]);
-    const refs = new Map<string, StackRef>();
-    for (const labels of [...services.map((s) => s.Spec.Labels), ...networks.map((n) => n.Labels)]) {
-      const p = labels?.[LABELS.project];
-      const s = labels?.[LABELS.stack];
-      if (p && s && labels[LABELS.managed] === 'true' && (project === undefined || p === project)) refs.set(`${p}/${s}`, {project: p, stack: s});
-    }
-    return [...refs.values()].sort((a, b) => a.project.localeCompare(b.project) || a.stack.localeCompare(b.stack));
+    return stackRefsOf([...services.map((s) => s.Spec.Labels), ...networks.map((n) => n.Labels)], project);
   }
 
   private async removeService(id: string, name: string): Promise<void> {
