@@ -63,10 +63,18 @@ export function psHeaders(status: StackStatus): string[] {
 }
 
 /** One row per replica, sorted by service then replica number. */
+/**
+ * Names (DNS labels, ASCII) in code-point order. Not localeCompare: its first call loads ICU's
+ * collation, about 10 ms of a `spin ps` that should take about as long as `docker ps`.
+ */
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function psRows(status: StackStatus, options: Pick<RenderOptions, 'color'>): string[][] {
   const c = palette(options.color);
   const nodes = hasNodes(status);
-  const services = [...status.services].sort((a, b) => a.service.localeCompare(b.service));
+  const services = [...status.services].sort((a, b) => byCodePoint(a.service, b.service));
   return services.flatMap((s) =>
     [...s.replicas]
       .sort((a, b) => a.replica - b.replica)
