@@ -12,12 +12,13 @@
 // and a space; an error frame (JSON: the API's error envelope `{"error":{…}}`) ends a stream that
 // failed after it started.
 
+import {FRAME_HEADER, FrameSplitter} from '../frames.ts';
+
 export const LOG_FRAMES = 'application/vnd.spin.log-frames';
 
 export const FRAME_KIND = {sources: 0, lines: 1, error: 2} as const;
 const STREAMS = {stdout: 1, stderr: 2} as const;
 
-const HEADER = 8;
 /** No frame is larger: a source's lines come in chunks far below this. */
 export const MAX_FRAME = 8 * 1024 * 1024;
 
@@ -32,7 +33,7 @@ export type LogFrame =
   | {kind: 'error'; error: {code?: string; message?: string; hint?: string}};
 
 function header(kind: number, stream: number, source: number, length: number): Buffer {
-  const h = Buffer.allocUnsafe(HEADER);
+  const h = Buffer.allocUnsafe(FRAME_HEADER);
   h[0] = kind;
   h[1] = stream;
   h.writeUInt16BE(source, 2);
@@ -57,28 +58,25 @@ export function errorFrame(envelope: {error: unknown}): Buffer {
 
 /** Reads frames from chunks as they arrive; a frame may span chunks. */
 export class LogFrameReader {
-  private buffer: Buffer = Buffer.alloc(0);
+  private readonly frames = new FrameSplitter((length) => {
+    if (length > MAX_FRAME) throw new Error(`log frame of ${length} bytes is larger than ${MAX_FRAME}`);
+    return length;
+  });
 
   push(chunk: Buffer): LogFrame[] {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
     const out: LogFrame[] = [];
-    while (this.buffer.length >= HEADER) {
-      const length = this.buffer.readUInt32BE(4);
-      if (length > MAX_FRAME) throw new Error(`log frame of ${length} bytes is larger than ${MAX_FRAME}`);
-      if (this.buffer.length < HEADER + length) break;
-      const kind = this.buffer[0];
-      const data = this.buffer.subarray(HEADER, HEADER + length);
-      if (kind === FRAME_KIND.lines) out.push({kind: 'lines', source: this.buffer.readUInt16BE(2), stream: this.buffer[1] === STREAMS.stderr ? 'stderr' : 'stdout', data});
+    for (const {header, payload: data} of this.frames.push(chunk)) {
+      const kind = header[0];
+      if (kind === FRAME_KIND.lines) out.push({kind: 'lines', source: header.readUInt16BE(2), stream: header[1] === STREAMS.stderr ? 'stderr' : 'stdout', data});
       else if (kind === FRAME_KIND.sources) out.push({kind: 'sources', sources: JSON.parse(data.toString('utf8')) as LogSource[]});
       else if (kind === FRAME_KIND.error) out.push({kind: 'error', error: (JSON.parse(data.toString('utf8')) as {error?: Extract<LogFrame, {kind: 'error'}>['error']}).error ?? {}});
       // Unknown kinds are skipped: a newer agent may send more.
-      this.buffer = this.buffer.subarray(HEADER + length);
     }
     return out;
   }
 
   /** True when a frame was cut off by the end of the stream. */
   get partial(): boolean {
-    return this.buffer.length > 0;
+    return this.frames.partial;
   }
 }

@@ -2,6 +2,7 @@
 // frames (an 8-byte header: stream, 3 zero bytes, big-endian length); with a TTY the bytes come raw.
 // Spin always asks for timestamps and splits them off, so every line can be ordered and shown.
 
+import {FrameSplitter} from '../frames.ts';
 import type {LogLine, LogStream} from './types.ts';
 
 export type StreamName = 'stdout' | 'stderr';
@@ -12,19 +13,11 @@ const MAX_FRAME = 16 * 1024 * 1024;
 
 /** Splits Docker's multiplexed stream into frames; feed it chunks as they arrive. */
 export class FrameDemuxer {
-  private buffer: Buffer = Buffer.alloc(0);
+  private readonly frames = new FrameSplitter((length) => Math.min(length, MAX_FRAME));
 
   push(chunk: Buffer): {stream: StreamName; data: Buffer}[] {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
-    const out: {stream: StreamName; data: Buffer}[] = [];
-    while (this.buffer.length >= 8) {
-      const size = Math.min(this.buffer.readUInt32BE(4), MAX_FRAME);
-      if (this.buffer.length < 8 + size) break;
-      // 0 (stdin echo) and 1 are output; 2 is stderr.
-      out.push({stream: this.buffer[0] === 2 ? 'stderr' : 'stdout', data: this.buffer.subarray(8, 8 + size)});
-      this.buffer = this.buffer.subarray(8 + size);
-    }
-    return out;
+    // 0 (stdin echo) and 1 are output; 2 is stderr.
+    return this.frames.push(chunk).map((f) => ({stream: f.header[0] === 2 ? 'stderr' : 'stdout', data: f.payload}));
   }
 }
 
