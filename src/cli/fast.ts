@@ -8,11 +8,13 @@
 // then says what is wrong in its usual words. A fast command runs the same function the oclif
 // command runs and reports failures the same way (io.ts).
 
+// Every other command passes through here on its way to oclif, so this module loads nothing
+// until argv names a fast command.
 import {readFileSync} from 'node:fs';
 import {parseArgs, type ParseArgsConfig} from 'node:util';
 
-import {processFactory, type Factory} from './factory.ts';
-import {reportFailure, type CommandError} from './io.ts';
+import type {Factory} from './factory.ts';
+import type {CommandError} from './io.ts';
 
 type Run = (factory: Factory, flags: Record<string, unknown>, args: string[]) => Promise<void>;
 
@@ -101,6 +103,7 @@ export async function runFast(argv: string[], manifestFile: URL): Promise<boolea
   const parsed = flags ? flagValues(argv.slice(1), flags, process.env, command.args === true) : undefined;
   const values = parsed && (command.convert ? command.convert(parsed.values) : parsed.values);
   if (!parsed || !values) return false;
+  const [{processFactory}, {reportFailure}] = await Promise.all([import('./factory.ts'), import('./io.ts')]);
   const factory = processFactory();
   try {
     await (await command.load())(factory, values, parsed.args);
