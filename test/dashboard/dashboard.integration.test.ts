@@ -75,7 +75,7 @@ describe('the dashboard in Chromium', {timeout: 240_000}, () => {
     assert.equal(res!.status(), 200);
     assert.equal(res!.headers()['x-frame-options'], 'DENY');
     assert.match(res!.headers()['content-security-policy'], /script-src 'self'/);
-    const replica = page.locator('tbody tr', {hasText: 'web.1'});
+    const replica = page.locator('tbody tr', {hasText: 'web-1'});
     assert.match((await replica.textContent())!, /running/);
     assert.match((await replica.textContent())!, /healthy/);
     const scripts = await page.$$eval('script', (all) => all.map((s) => ({src: s.getAttribute('src'), text: s.textContent})));
@@ -111,7 +111,7 @@ describe('the dashboard in Chromium', {timeout: 240_000}, () => {
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', {name: 'Download'}).click()]);
     const text = await readFile((await download.path())!, 'utf8');
-    assert.match(text, /^web\.1 \| marker-199$/m);
+    assert.match(text, /^web-1 \| marker-199$/m);
     assert.match(download.suggestedFilename(), /-web-logs\.txt$/);
   });
 

@@ -13,6 +13,7 @@ import {isDnsName} from '../dns-label.ts';
 import {fileError, UsageError} from '../errors.ts';
 import type {Orchestrator} from '../engine/types.ts';
 import type {AppOptions} from './app.ts';
+import {FailedAuthLimiter} from './auth-limit.ts';
 import {Operations} from './operations.ts';
 import type {ReconcileReport} from './reconcile.ts';
 
@@ -151,6 +152,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     const dashboardAt: {port?: number} = {};
     const appOptions: AppOptions = {
       operations: new Operations(),
+      authLimiter: new FailedAuthLimiter(),
       store,
       orchestrator,
       policy,

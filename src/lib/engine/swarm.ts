@@ -20,9 +20,10 @@ import {emitter, type Emit} from './ops.ts';
 import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, type ExistingContainer} from './plan.ts';
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
 import {checkSwarmService, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
-import {nodeAddresses} from './swarm-nodes.ts';
+import {clusterNodes, nodeAddresses} from './swarm-nodes.ts';
 import {
   LABELS,
+  type ClusterNode,
   type DeployResult,
   type ExecOptions,
   type ExecSession,
@@ -110,6 +111,10 @@ export class SwarmOrchestrator implements Orchestrator {
     this.registryAuth = options.registryAuth;
     this.clock = options.clock ?? Date;
     this.pollMs = options.pollMs ?? 500;
+  }
+
+  nodes(): Promise<ClusterNode[]> {
+    return clusterNodes(this.docker);
   }
 
   async ping(): Promise<void> {
