@@ -134,6 +134,27 @@ describe('the dashboard in Chromium', {timeout: 240_000}, () => {
     assert.match((await page.locator('tbody').textContent())!, /from the dashboard/);
   });
 
+  test('an upgrade from the page rolls web onto a new image and ends in a new revision', async (t) => {
+    const [repo] = lab.image.split(':');
+    const next = `${repo}:next`;
+    await docker.getImage(lab.image).tag({repo, tag: 'next'});
+    t.after(() => docker.getImage(next).remove().catch(() => undefined));
+    await page.goto(stackUrl());
+    await page.getByRole('link', {name: 'Upgrade'}).click();
+    await page.getByLabel('New image for web').fill(next);
+    await page.getByRole('button', {name: 'Upgrade'}).click();
+    await page.waitForURL(/\/operations\//);
+    await page.locator('#op-revision').waitFor({timeout: 90_000});
+    assert.equal(await page.locator('#op-revision').textContent(), '4');
+    assert.equal(await page.locator('#op-outcome .badge').textContent(), 'healthy');
+    await page.goto(`${stackUrl()}/revisions`);
+    const row = page.locator('tr[data-revision="4"]');
+    assert.match((await row.textContent())!, /current/);
+    assert.match((await row.textContent())!, /:next/);
+    const [container] = await docker.listContainers({filters: {label: [`org.spin.project=${lab.projectA}`, 'org.spin.stack=web']}});
+    assert.equal(container.Image, next, 'the engine runs the new image');
+  });
+
   test("another project's stack is 404, like a stack that does not exist", async () => {
     const foreign = await page.goto(stackUrl(lab.projectB, 'web'));
     assert.equal(foreign!.status(), 404);

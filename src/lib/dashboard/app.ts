@@ -13,7 +13,7 @@ import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} f
 import {isDnsLabel} from '../dns-label.ts';
 import {canSeeProject} from '../agent/auth.ts';
 import {tokenDisplayPrefix} from '../agent/crypto.ts';
-import {rollbackStack} from '../agent/deploy.ts';
+import {rollbackStack, upgradeStack} from '../agent/deploy.ts';
 import {checkServiceNames, invalidRequest, projectNotFound, toEnvelope} from '../agent/errors.ts';
 import {batched} from '../agent/routes/ndjson.ts';
 import {logLines, splitLines, splitTimestamp} from '../engine/logs.ts';
@@ -326,6 +326,45 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
       audited(ctx, request, 'stack.rollback', r.stack, () => rollbackStack(deployDeps(ctx), {user, ref: r, to, wait: true, onEvent}), (result) => ({
         outcome: result.outcome === 'failed' || result.outcome === 'timeout' ? 'failed' : 'ok',
         detail: `revision ${result.revision}: ${result.outcome} (from the dashboard)`,
+      })),
+    );
+    return reply.redirect(`${views.stackPath(r.project, r.stack)}/operations/${op.id}`, 303);
+  });
+
+  /** Each service of the running revision with its image as the revision names it (the tag, not the digest). */
+  async function upgradeForm(r: StackRef): Promise<{current: number; images: [string, string][]}> {
+    await findStack(ctx, r);
+    const current = ctx.store.stack(r)?.currentRevision;
+    if (current === undefined || current === null) throw new PageError(409, 'the stack has no running revision to upgrade', 'deploy it first, or roll back to a revision that was healthy');
+    const {imageRefs} = revisionDetail(ctx, r, current);
+    return {current, images: Object.entries(imageRefs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))};
+  }
+
+  app.get(`${STACK}/upgrade`, async (request, reply) => {
+    const r = ref(request);
+    const {current, images} = await upgradeForm(r);
+    return sendPage(reply, views.upgradePage(pageContext(request)!, r.project, r.stack, current, images));
+  });
+
+  app.post(`${STACK}/upgrade`, async (request, reply) => {
+    const r = ref(request);
+    const {current, images: running} = await upgradeForm(r);
+    const images: Record<string, string> = {};
+    const services: string[] = [];
+    for (const [service] of running) {
+      const image = field(request.body, views.upgradeImageField(service), 512)?.trim();
+      if (image) images[service] = image;
+      if (field(request.body, views.upgradePullField(service), 1) === '1' && !image) services.push(service);
+    }
+    if (Object.keys(images).length === 0 && services.length === 0) {
+      return sendPage(reply, views.upgradePage(pageContext(request)!, r.project, r.stack, current, running, 'Choose at least one service: give it a new image, or tick the box to pull its tag again.'), 400);
+    }
+    const user = request.user!;
+    const named = [...services, ...Object.keys(images)];
+    const op = operations.start(r, user.name, 'upgrade', (onEvent) =>
+      audited(ctx, request, 'stack.upgrade', r.stack, () => upgradeStack(deployDeps(ctx), {user, ref: r, services: named, images, wait: true, onEvent}), (result) => ({
+        outcome: result.outcome === 'failed' || result.outcome === 'timeout' ? 'failed' : 'ok',
+        detail: `revision ${result.revision}: ${result.outcome} (from the dashboard; ${named.join(', ')})`,
       })),
     );
     return reply.redirect(`${views.stackPath(r.project, r.stack)}/operations/${op.id}`, 303);

@@ -151,6 +151,7 @@ function stackTabs(project: string, stack: string, current: string): SafeHtml {
     ['Overview', stackPath(project, stack)],
     ['Revisions', `${stackPath(project, stack)}/revisions`],
     ['Logs', `${stackPath(project, stack)}/logs`],
+    ['Upgrade', `${stackPath(project, stack)}/upgrade`],
     ['Audit', `/audit?project=${encodeURIComponent(project)}&stack=${encodeURIComponent(stack)}`],
   ];
   return html`<nav class="tabs" aria-label="stack">${tabs.map(([label, href]) => (label === current ? html`<a href="${href}" aria-current="page">${label}</a>` : html`<a href="${href}">${label}</a>`))}</nav>`;
@@ -260,6 +261,32 @@ ${changesTable(changes)}
   <input type="hidden" name="to" value="${target}">
   <button type="submit" class="danger">Roll back to revision ${target}</button>
   <a href="${stackPath(project, stack)}/revisions">Cancel</a>
+</form>`,
+  );
+}
+
+/** The image field of a service on the upgrade form; `pull-SERVICE` the box that pulls its tag again. */
+export const upgradeImageField = (service: string) => `image-${service}`;
+export const upgradePullField = (service: string) => `pull-${service}`;
+
+export function upgradePage(ctx: PageContext, project: string, stack: string, current: number, images: [service: string, image: string][], error?: string): SafeHtml {
+  return layout(
+    ctx,
+    `Upgrade · ${stack}`,
+    stackCrumbs(project, stack, 'Upgrade'),
+    html`<h1>${stack}: upgrade</h1>
+${stackTabs(project, stack, 'Upgrade')}
+<p>Rolls the services chosen onto new images, replica by replica, as a new revision from the running revision ${current}: a new replica must turn healthy before the one it replaces stops. If one fails, the stack goes back to its last good revision by itself.</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="${stackPath(project, stack)}/upgrade">
+  ${csrfField(ctx.csrf)}
+  <table class="grid">
+  <thead><tr><th scope="col">Service</th><th scope="col">Running image</th><th scope="col">New image</th><th scope="col">Same tag, pulled again</th></tr></thead>
+  <tbody>${images.map(
+    ([service, image]) => html`<tr><td>${service}</td><td><code>${image}</code></td><td><label class="sr-only" for="${upgradeImageField(service)}">New image for ${service}</label><input id="${upgradeImageField(service)}" name="${upgradeImageField(service)}" maxlength="512" size="40" placeholder="unchanged" autocomplete="off"></td><td><input type="checkbox" id="${upgradePullField(service)}" name="${upgradePullField(service)}" value="1"><label for="${upgradePullField(service)}"> pull ${service}</label></td></tr>`,
+  )}</tbody>
+  </table>
+  <p class="confirm"><button type="submit" class="danger">Upgrade</button> <a href="${stackPath(project, stack)}">Cancel</a></p>
 </form>`,
   );
 }

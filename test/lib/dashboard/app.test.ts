@@ -372,6 +372,31 @@ describe('pages', () => {
     assert.equal((await bob.get(progress)).statusCode, 404, "another project's operation is not found");
   });
 
+  test('an upgrade from the page: a new image for one service, as a new revision, followed live and audited', async () => {
+    await deploy(WEB);
+    const b = new Browser();
+    await b.signIn('alice');
+    const form = await b.get('/projects/demo/stacks/web/upgrade');
+    assert.equal(form.statusCode, 200);
+    assert.match(form.body, /<td>web<\/td><td><code>busybox<\/code><\/td>/);
+    const nothing = await b.post('/projects/demo/stacks/web/upgrade', {_csrf: b.csrf});
+    assert.equal(nothing.statusCode, 400);
+    assert.match(nothing.body, /Choose at least one service/);
+    assert.equal((await b.post('/projects/demo/stacks/web/upgrade', {'image-web': 'busybox:1.37'})).statusCode, 403, 'no CSRF token, no upgrade');
+    await b.get('/projects/demo/stacks/web/upgrade');
+    const started = await b.post('/projects/demo/stacks/web/upgrade', {_csrf: b.csrf, 'image-web': 'busybox:1.37'});
+    assert.equal(started.statusCode, 303, started.body);
+    const progress = String(started.headers.location);
+    const events = await b.get(`${progress}/events?after=0`);
+    assert.match(events.body, /event: done\ndata: \{"outcome":"healthy","revision":2,"error":null\}/);
+    assert.equal(store.revision({project: 'demo', stack: 'web'}, 2)?.model.services.web.image, 'busybox:1.37');
+    assert.deepEqual(store.auditLog({action: 'stack.upgrade'}).map((e) => [e.user, e.outcome, e.detail]), [['alice', 'ok', 'revision 2: healthy (from the dashboard; web)']]);
+    const bob = new Browser();
+    await bob.signIn('bob');
+    assert.equal((await bob.get('/projects/demo/stacks/web/upgrade')).statusCode, 404, "another project's stack");
+    assert.equal((await bob.post('/projects/demo/stacks/web/upgrade', {_csrf: bob.csrf, 'image-web': 'evil'})).statusCode, 404);
+  });
+
   test('a deploy started from the CLI is followed live from the stack page, by its own project only', async () => {
     await deploy(WEB);
     let release!: () => void;
