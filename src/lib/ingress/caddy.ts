@@ -383,10 +383,13 @@ export class CaddyChild extends CaddyAdmin {
       const routing = new CaddyChild(`http://${admin}`, socket, [{pid: back.child.pid ?? -1, configFile}], stateFile);
       caddy = routing;
       await waitFor(back, () => routing.call('GET', '/config/').then(() => true, () => false), 'its admin API');
+      // Readiness below is "the address answers": checked free first, so that another program
+      // already there is reported, not taken for Caddy (a race a busy machine lost).
+      if (await canConnect(options.listen)) throw failed(`${options.listen} is already in use by another program`);
       const front = launch(frontFile);
       started.push(front);
       await waitFor(front, () => canConnect(options.listen), `its listener on ${options.listen}`);
-      // A port taken by another program shows up as an early exit.
+      // A port taken since shows up as an early exit.
       await sleep(100);
       for (const p of started) if (p.outcome() !== undefined) throw failed(p.outcome() as string);
       for (const p of started) p.child.unref();
