@@ -203,9 +203,8 @@ describe('the agent on the real engine', () => {
         }),
       },
     };
-    const started = Date.now();
     const result = await deploy(alice, projectA, 'sick', doc, {timeoutSeconds: 60});
-    assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
+    // "failed" at the failed check, not "timeout" at the 60 s deadline.
     assert.equal(result.outcome, 'failed');
     assert.equal(result.failure?.service, 'sick');
     assert.equal(result.failure?.replica, 1);
@@ -228,7 +227,8 @@ describe('the agent on the real engine', () => {
     const started = Date.now();
     const result = await deploy(alice, projectA, 'slow', doc, {timeoutSeconds: 3});
     const took = Date.now() - started;
-    assert.ok(took >= 3000 && took < 15_000, `took ${took} ms`);
+    // Not before the deadline; long after it only on a machine far too busy (a bound, not a benchmark).
+    assert.ok(took >= 3000 && took < 60_000, `took ${took} ms`);
     assert.equal(result.outcome, 'timeout');
     assert.equal(result.failure?.service, 'slow');
     assert.equal(result.failure?.reason, 'not healthy within 3s: "slow" still starting or waiting');
@@ -440,7 +440,8 @@ describe('an agent killed mid-deploy and started again on the same data', () => 
       const started = performance.now();
       await third.agent.stop('SIGTERM');
       const took = performance.now() - started;
-      assert.ok(took < 15_000, `the agent took ${Math.round(took)} ms to stop`);
+      // The 5 s grace, then the rollout's end: far below the 120 s it could wait (measured before the fix: 119 s).
+      assert.ok(took < 40_000, `the agent took ${Math.round(took)} ms to stop`);
       assert.equal(third.agent.process.exitCode, 0, third.agent.logs().slice(-2000));
       await waiting.done;
     } finally {

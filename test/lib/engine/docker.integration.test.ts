@@ -135,12 +135,10 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
   test('ten services at once, then scale up and down', async () => {
     const ref = {project, stack: 'ten'};
     const services = Object.fromEntries(Array.from({length: 10}, (_, i) => [`s${i}`, SLEEPER]));
-    const started = Date.now();
     const result = await deploy('ten', await model('ten', {services}));
     assert.equal(result.outcome, 'healthy', JSON.stringify(result.failure));
     assert.equal(result.status.services.length, 10);
     assert.ok(result.status.services.every((s) => s.running === 1 && s.healthy === 0 && s.replicas[0].health === 'none'));
-    assert.ok(Date.now() - started < 30_000);
 
     const up = await deploy('ten', await model('ten', {services: {...services, s0: {...SLEEPER, deploy: {replicas: 3}}}}));
     assert.equal(up.outcome, 'healthy');
@@ -162,14 +160,14 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
 
   test('a service that turns unhealthy fails fast with its logs', async () => {
     const doc = {services: {sick: {...SLEEPER, command: ['sh', '-c', 'echo warming up; exec sleep 3600'], healthcheck: {test: ['CMD', 'false'], interval: '1s', retries: 1}}}};
-    const started = Date.now();
     const result = await deploy('sick', await model('sick', doc));
+    // Fast: "failed" as soon as the check fails, not "timeout" at the deploy's deadline (no wall
+    // clock here: timings belong in the benchmarks, and a loaded CI machine is slow).
     assert.equal(result.outcome, 'failed');
     assert.equal(result.failure?.service, 'sick');
     assert.equal(result.failure?.replica, 1);
     assert.match(result.failure?.reason ?? '', /^turned unhealthy: its healthcheck failed \(exit code 1/);
     assert.deepEqual(result.failure?.logs, ['warming up']);
-    assert.ok(Date.now() - started < 20_000);
     assert.ok(result.events.some((e) => e.type === 'failed' && e.service === 'sick'));
   });
 
@@ -190,14 +188,12 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
 
   test('a service that exits 1 fails fast with its logs; a one-shot that exits 0 is done', async () => {
     const crash = {services: {crash: {image, command: ['sh', '-c', 'echo starting; echo no database >&2; exit 1'], restart: 'always'}}};
-    const started = Date.now();
     const failed = await deploy('crash', await model('crash', crash));
-    assert.equal(failed.outcome, 'failed');
+    assert.equal(failed.outcome, 'failed', 'failed at the exit, not timed out at the deadline');
     assert.match(failed.failure?.reason ?? '', /exited with code 1/);
     // It may have run more than once before the restart was seen, and the engine does not keep
     // the order between stdout and stderr.
     assert.deepEqual(failed.failure?.logs.slice(-2).sort(), ['no database', 'starting']);
-    assert.ok(Date.now() - started < 15_000);
 
     const oneShot = {
       services: {
