@@ -417,6 +417,7 @@ interface CheckContext {
   lookup: Lookup;
   readText: (path: string) => Promise<string | undefined>;
   consistency?: boolean;
+  secretValuesSent?: boolean;
 }
 
 /** Phases 10-13 on a merged model: cast, schema, normalize, consistency. */
@@ -428,7 +429,7 @@ async function checkModel(raw: RawMap, ctx: CheckContext): Promise<{project?: Co
   const normalized = await normalize(cast, {workingDir: ctx.workingDir, projectName: ctx.projectName, locations: ctx.locations, lookup: ctx.lookup, readText: ctx.readText});
   diagnostics.push(...normalized.diagnostics);
   if (hasErrors(normalized.diagnostics)) return {diagnostics};
-  if (ctx.consistency !== false) diagnostics.push(...checkConsistency(normalized.project, ctx.locations));
+  if (ctx.consistency !== false) diagnostics.push(...checkConsistency(normalized.project, ctx.locations, {secretValuesSent: ctx.secretValuesSent}));
   return {project: normalized.project, diagnostics};
 }
 
@@ -502,6 +503,6 @@ export async function loadDocument(document: unknown, projectName: string, optio
   if (hasErrors(diagnostics)) return {diagnostics};
   const raw = {...(interpolated.value as RawMap), name: projectName};
   // Every path in a resolved model is absolute, and env files were folded in: nothing to read.
-  const checked = await checkModel(raw, {workingDir: '/', projectName, locations, lookup: noEnv, readText: async () => undefined});
+  const checked = await checkModel(raw, {workingDir: '/', projectName, locations, lookup: noEnv, readText: async () => undefined, secretValuesSent: options.resolved});
   return {project: checked.project, diagnostics: [...diagnostics, ...checked.diagnostics]};
 }

@@ -18,9 +18,12 @@ class Checker {
   private readonly project: ComposeModel;
   private readonly locations: Locations | undefined;
 
-  constructor(project: ComposeModel, locations: Locations | undefined) {
+  private readonly options: ConsistencyOptions;
+
+  constructor(project: ComposeModel, locations: Locations | undefined, options: ConsistencyOptions) {
     this.project = project;
     this.locations = locations;
+    this.options = options;
   }
 
   private error(path: ModelPath, message: string, hint: string): void {
@@ -37,7 +40,7 @@ class Checker {
 
   run(): Diagnostic[] {
     for (const [name, service] of Object.entries(this.project.services)) this.service(name, service);
-    this.fileObjects('secret', 'secrets', ['file', 'environment']);
+    this.fileObjects('secret', 'secrets', ['file', 'environment'], this.options.secretValuesSent === true);
     this.fileObjects('config', 'configs', ['file', 'environment', 'content']);
     this.cycles();
     return this.diagnostics;
@@ -252,14 +255,15 @@ class Checker {
     (s.volumes ?? []).forEach((v, i) => claim(v.target, ['services', name, 'volumes', i]));
   }
 
-  private fileObjects(kind: string, top: 'secrets' | 'configs', sources: string[]): void {
+  /** `sourceOptional`: the value may come from elsewhere than the definition (see ConsistencyOptions). */
+  private fileObjects(kind: string, top: 'secrets' | 'configs', sources: string[], sourceOptional = false): void {
     for (const [key, def] of Object.entries(this.project[top])) {
       if (def.external === true) continue;
       const set = sources.filter((k) => def[k] !== undefined);
       const choices = sources.map((k) => `\`${k}\``).join(' or ');
       if (set.length > 1) {
         this.error([top, key], `${kind} "${key}" declares mutually exclusive ${set.map((k) => `\`${k}\``).join(' and ')}`, `keep only one of ${choices}`);
-      } else if (set.length === 0 && def.driver === undefined) {
+      } else if (set.length === 0 && def.driver === undefined && !sourceOptional) {
         this.error([top, key], `${kind} "${key}" must declare either ${choices}`, `set one of ${choices}, or \`external: true\` for a ${kind} that already exists`);
       }
     }
@@ -308,6 +312,16 @@ export function fixedHostPort(service: Service): string | undefined {
  * anything. Returns every problem found: errors, and warnings for settings the engine will read
  * otherwise than written; an empty list means consistent.
  */
-export function checkConsistency(project: ComposeModel, locations?: Locations): Diagnostic[] {
-  return new Checker(project, locations).run();
+export interface ConsistencyOptions {
+  /**
+   * The model is a resolved document sent to the agent: the client read each secret's `file` or
+   * `environment` itself and sends the values beside the model, which carries neither. A secret
+   * without a source is then one whose value comes with the request (or is already on the
+   * agent); the deploy says so when it has none.
+   */
+  secretValuesSent?: boolean;
+}
+
+export function checkConsistency(project: ComposeModel, locations?: Locations, options: ConsistencyOptions = {}): Diagnostic[] {
+  return new Checker(project, locations, options).run();
 }
