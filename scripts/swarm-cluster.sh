@@ -162,17 +162,30 @@ EOF
 
 # A node whose dockerd was killed (SIGKILL) left its containerd and the containers in it running:
 # kill and delete them through that containerd, then stop it. A dockerd that stopped normally took
-# its containerd with it, and there is nothing to do.
+# its containerd and containers with it, and there is nothing to do.
 stop_orphans() {
   local ns=$ID$1 a=$DIR/node$1/exec/containerd/containerd.sock pidf=$DIR/node$1/exec/containerd/containerd.pid t
   [ -S "$a" ] || return 0
-  for t in $(ctr -a "$a" -n "$ns" tasks ls -q 2>/dev/null); do
-    ctr -a "$a" -n "$ns" tasks kill -a -s SIGKILL "$t" 2>/dev/null || true
-  done
-  for t in $(ctr -a "$a" -n "$ns" tasks ls -q 2>/dev/null); do
-    ctr -a "$a" -n "$ns" tasks delete -f "$t" 2>/dev/null || true
+  for t in $(timeout 10 ctr -a "$a" -n "$ns" tasks ls -q 2>/dev/null); do
+    timeout 10 ctr -a "$a" -n "$ns" tasks kill -a -s SIGKILL "$t" 2>/dev/null || true
   done
   [ -f "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null || true
+}
+
+# Last resort, when even the node's containerd is gone: its shims (and the containers under them)
+# and any containerd of this cluster still running, found by the cluster's own folder in their
+# command line, with everything they started.
+kill_tree() {
+  local c
+  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
+  kill -9 "$1" 2>/dev/null || true
+}
+kill_leftovers() {
+  local pid comm
+  for pid in $(grep -lsaF "$DIR/node" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+    case "$comm" in containerd*|dockerd) kill_tree "$pid" ;; esac
+  done
 }
 
 # Best effort throughout: it runs after failures, and each step must happen even when one before it could not.
@@ -192,6 +205,7 @@ down() {
     ip netns del "$ID$i" 2>/dev/null || true
     ip link del "$ID${i}h" 2>/dev/null || true
   done
+  kill_leftovers
   # A dockerd leaves its data root's bind mount and the overlay namespaces' mounts behind.
   local m
   for m in $(awk -v d="$DIR" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do umount -l "$m" 2>/dev/null || true; done
