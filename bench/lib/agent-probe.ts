@@ -23,7 +23,7 @@ import {LABELS} from '../../src/lib/engine/types.ts';
 import {startAgent} from '../../test/helpers/agent.ts';
 import {COMPOSE_PROJECT_LABEL, CONCURRENT_REQUESTS, LEAK_DEPLOYS, readState, removeComposeProject, SERVICES, STACK, stackDocument, type FixtureState} from './agent-fixture.ts';
 import {percentile} from './measure.ts';
-import {run} from './process.ts';
+import {rssMiB, run} from './process.ts';
 import {sharedFigure} from './shared-runs.ts';
 
 /** How often the docker-compose side looks at health: often, so its detection lag stays small. */
@@ -141,13 +141,6 @@ async function engineStatus(state: FixtureState, name: string): Promise<number> 
     }),
     name,
   );
-}
-
-/** Resident memory of a process, from the kernel's own count. */
-function rssMiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(m[1]) / 1024;
 }
 
 function dockerdPid(): number {
