@@ -13,7 +13,6 @@
 //
 // DIR is a fixture's folder (agent-fixture.ts).
 
-import {readdirSync, readFileSync} from 'node:fs';
 import {setTimeout as sleep} from 'node:timers/promises';
 
 import Docker from 'dockerode';
@@ -23,7 +22,8 @@ import {LABELS} from '../../src/lib/engine/types.ts';
 import {startAgent} from '../../test/helpers/agent.ts';
 import {COMPOSE_PROJECT_LABEL, CONCURRENT_REQUESTS, LEAK_DEPLOYS, readState, removeComposeProject, SERVICES, STACK, stackDocument, type FixtureState} from './agent-fixture.ts';
 import {percentile} from './measure.ts';
-import {rssMiB, run} from './process.ts';
+import {dockerdPid, rssMiB} from './memory.ts';
+import {run} from './process.ts';
 import {sharedFigure} from './shared-runs.ts';
 
 /** How often the docker-compose side looks at health: often, so its detection lag stays small. */
@@ -141,22 +141,6 @@ async function engineStatus(state: FixtureState, name: string): Promise<number> 
     }),
     name,
   );
-}
-
-function dockerdPid(): number {
-  try {
-    return Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
-  } catch {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'dockerd') return Number(entry);
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-  throw new Error('no dockerd process found');
 }
 
 async function freshAgentRss(): Promise<number> {

@@ -1,7 +1,6 @@
 // What the self-measuring probes share: run a program to its end, and time a piece of work.
 
 import {spawn} from 'node:child_process';
-import {readFileSync} from 'node:fs';
 
 /** Runs a program to its end; rejects with the tail of its stderr when it fails. */
 export function run(file: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<void> {
@@ -20,11 +19,4 @@ export async function timed(fn: () => Promise<void>): Promise<number> {
   const start = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-/** Resident memory of a process, from the kernel's own count. */
-export function rssMiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(m[1]) / 1024;
 }

@@ -13,7 +13,8 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import Docker from 'dockerode';
 
 import {AgentClient} from '../../src/lib/client/agent.ts';
-import {rssMiB, run} from './process.ts';
+import {rssMiB} from './memory.ts';
+import {run} from './process.ts';
 import {BIG_SERVICES, readSwarmState, SWARM_REPLICAS, SWARM_SERVICES, swarmStack, type SwarmFixtureState} from './swarm-fixture.ts';
 
 const DEPLOY_STACK = 'deploy';

@@ -20,12 +20,13 @@ import {emitter, type Emit} from './ops.ts';
 import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, type ExistingContainer} from './plan.ts';
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
 import {checkSwarmService, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
-import {nodeAddresses} from './swarm-nodes.ts';
+import {clusterNodes, nodeAddresses} from './swarm-nodes.ts';
 import {swarmExec, type NodeEngines} from './swarm-exec.ts';
 import {restartSwarmServices, startSwarmServices, stopSwarmServices, type LifecycleOptions} from './swarm-lifecycle.ts';
 import {swarmLogs, type SwarmStackView} from './swarm-logs.ts';
 import {
   LABELS,
+  type ClusterNode,
   type DeployResult,
   type ExecOptions,
   type ExecSession,
@@ -130,6 +131,10 @@ export class SwarmOrchestrator implements Orchestrator {
 
   private lifecycle(): LifecycleOptions {
     return {clock: this.clock, pollMs: this.pollMs, timeoutMs: this.lifecycleTimeoutMs};
+  }
+
+  nodes(): Promise<ClusterNode[]> {
+    return clusterNodes(this.docker);
   }
 
   async ping(): Promise<void> {
