@@ -150,18 +150,17 @@ describe('operating a stack on a 3-node Swarm', () => {
   });
 
   test('-f follows: a line each replica writes after the start arrives', async () => {
-    // --tail 1 gives one past line per replica: a second line of a replica was written after the start.
+    // The last tick of each replica before following starts: a higher one can only come from following.
+    const tick = (l: JsonLine) => Number(/^tick (\d+)$/.exec(l.line)?.[1] ?? 0);
+    const before = parseLines((await spin(['logs', '--stack', STACK, '--json'])).stdout);
+    const last = new Map([1, 2, 3].map((n) => [n, Math.max(0, ...before.filter((l) => l.replica === n).map(tick))]));
     const child = spawn(process.execPath, [BIN, 'logs', '--stack', STACK, '-f', '--tail', '1', '--json'], {cwd: root, env: {...process.env, ...env, CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']});
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     try {
-      await until('a second line from every replica', 30_000, async () => {
-        const seen = new Map<number, number>();
-        for (const l of out.split('\n').filter(Boolean)) {
-          const j = JSON.parse(l) as JsonLine;
-          seen.set(j.replica, (seen.get(j.replica) ?? 0) + 1);
-        }
-        return [1, 2, 3].every((n) => (seen.get(n) ?? 0) >= 2) ? true : undefined;
+      await until('a new line from every replica', 30_000, async () => {
+        const lines = out.split('\n').slice(0, -1).map((l) => JSON.parse(l) as JsonLine);
+        return [1, 2, 3].every((n) => lines.some((l) => l.replica === n && tick(l) > last.get(n)!)) ? true : undefined;
       });
       assert.equal(child.exitCode, null, 'still following');
     } finally {
