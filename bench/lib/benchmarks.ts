@@ -13,7 +13,8 @@ import {dashboardPages} from './dashboard.ts';
 import {editLoop} from './edit-loop.ts';
 import {ship} from './ship.ts';
 import {startup} from './startup.ts';
+import {swarmDeploy} from './swarm-deploy.ts';
 import type {Benchmark} from './types.ts';
 import {validateConfig} from './validate-config.ts';
 
-export const benchmarks: readonly Benchmark[] = [startup, validateConfig, agentDeploy, agentStatus, agentMemory, cliDeploy, cliPs, cliLogs, ship, editLoop, rolloutUpgrade, dashboardPages, dashboardLogs];
+export const benchmarks: readonly Benchmark[] = [startup, validateConfig, agentDeploy, agentStatus, agentMemory, cliDeploy, cliPs, cliLogs, ship, editLoop, rolloutUpgrade, dashboardPages, dashboardLogs, swarmDeploy];

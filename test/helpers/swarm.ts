@@ -21,6 +21,8 @@ export interface SwarmNode {
   address: string;
   /** The node's own engine (its local containers and images). */
   docker: Docker;
+  /** Where the node's engine listens with TLS (`tcp://ADDRESS:2376`), for a client with the cluster's client certificate. */
+  engineUrl: string;
 }
 
 export interface TestSwarm {
@@ -29,6 +31,10 @@ export interface TestSwarm {
   nodes: SwarmNode[];
   /** `ADDRESS:PORT` of the registry, as image names use it. */
   registry: {host: string; username: string; password: string};
+  /** ca.pem, cert.pem and key.pem of a client the node engines' TLS ports accept (`spin agent start --swarm-node-tls-dir`). */
+  nodeTlsDir: string;
+  /** SIGKILLs node `index`'s dockerd: a node lost at once. `stop()` still removes everything. */
+  killNode(index: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,10 +67,15 @@ export async function startSwarm(nodes = 3): Promise<TestSwarm> {
     const env = parseEnv(await readFile(join(dir, 'cluster.env'), 'utf8'));
     const sockets = env.SWARM_NODES.split(' ').filter(Boolean);
     const addresses = env.SWARM_ADDRESSES.split(' ').filter(Boolean);
+    const engines = env.SWARM_NODE_ENGINES.split(' ').filter(Boolean);
     return {
       manager: dockerAt(env.SWARM_MANAGER),
-      nodes: sockets.map((s, i) => ({index: i + 1, address: addresses[i], docker: dockerAt(s)})),
+      nodes: sockets.map((s, i) => ({index: i + 1, address: addresses[i], docker: dockerAt(s), engineUrl: engines[i]})),
       registry: {host: env.SWARM_REGISTRY, username: env.SWARM_REGISTRY_USER, password: env.SWARM_REGISTRY_PASSWORD},
+      nodeTlsDir: env.SWARM_NODE_TLS_DIR,
+      killNode: async (index) => {
+        await run('bash', [SCRIPT, 'kill', dir, String(index)]);
+      },
       stop: down,
     };
   } catch (err) {

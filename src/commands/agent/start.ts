@@ -18,7 +18,8 @@ killed outright (SIGKILL) leaves its Caddy running; the next agent on the same d
 Logs are JSON lines on stderr. Plain HTTP is only served on a loopback address; anywhere else give
 a certificate, or --insecure when a TLS proxy in front of the agent terminates HTTPS.
 The orchestrator is the Docker engine of one host (docker) or a Docker Swarm cluster (swarm, driven
-through a manager's engine; no ingress, exec, logs, lifecycle, volumes, ports or secrets yet). By
+through a manager's engine; no ingress, volumes, ports or secrets yet). Exec in a task on another
+node than the manager goes through that node's engine, given with --swarm-node-engine. By
 default the agent detects it: an engine that is an active Swarm manager means swarm, anything else
 docker. The start-up line says which.
 Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker engine unreachable.`;
@@ -28,6 +29,7 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
     {description: "A site's policy, its registry, and HTTPS on every interface", command: '<%= config.bin %> <%= command.id %> --policy /etc/spin/policy.yaml --registry registry.example.org --listen 0.0.0.0:7878 --tls-cert /etc/spin/cert.pem --tls-key /etc/spin/key.pem'},
     {description: 'Another engine and state directory, ports published on loopback only', command: '<%= config.bin %> <%= command.id %> --docker-host tcp://10.0.0.5:2375 --data-dir /srv/spin --publish-host-ip 127.0.0.1'},
     {description: 'Drive the Swarm cluster whose manager engine this is', command: '<%= config.bin %> <%= command.id %> --orchestrator swarm --docker-host unix:///var/run/docker.sock'},
+    {description: 'A Swarm cluster whose workers\' engines listen with TLS, for exec in their tasks', command: '<%= config.bin %> <%= command.id %> --orchestrator swarm --swarm-node-engine 10.0.0.12=tcp://10.0.0.12:2376 --swarm-node-engine 10.0.0.13=tcp://10.0.0.13:2376 --swarm-node-tls-dir /etc/spin/node-tls'},
     {description: 'With the ingress: web.portal.genomics.localhost on 127.0.0.1:8088 reaches service web', command: '<%= config.bin %> <%= command.id %> --ingress-listen 127.0.0.1:8088'},
     {description: 'With the web dashboard on 127.0.0.1:7879 (`spin dashboard` prints its URL)', command: '<%= config.bin %> <%= command.id %> --dashboard-listen 127.0.0.1:7879'},
     {description: 'Routes in an existing Caddy, names under apps.example.org', command: '<%= config.bin %> <%= command.id %> --ingress-listen 0.0.0.0:80 --ingress-admin http://127.0.0.1:2019 --ingress-domain apps.example.org'},
@@ -49,6 +51,9 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
     'ingress-admin': Flags.string({description: "Drive the existing Caddy whose admin API answers at this loopback URL instead of starting one.", dependsOn: ['ingress-listen'], helpValue: 'URL'}),
     'ingress-domain': Flags.string({description: 'Default host names are SERVICE.STACK.PROJECT.DOMAIN.', default: 'localhost', helpValue: 'DOMAIN'}),
     'dashboard-listen': Flags.string({description: 'Serve the web dashboard on this address (its own listener, same TLS as the API). Default: no dashboard.', helpValue: 'HOST:PORT'}),
+    'swarm-node-engine': Flags.string({multiple: true, description: 'Swarm: the engine of a cluster node, for exec in its tasks: NODE (ID or address) = unix:///path or tcp://HOST:2376 (TLS only). Repeatable.', helpValue: 'NODE=URL'}),
+    'swarm-node-engines': Flags.string({description: 'Swarm: a file of NODE=URL lines, as --swarm-node-engine.', helpValue: 'FILE'}),
+    'swarm-node-tls-dir': Flags.string({description: 'Swarm: ca.pem, cert.pem and key.pem for the tcp:// node engines.', helpValue: 'DIR'}),
     'log-level': Flags.option({options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, default: 'info', description: 'Least severe log level written to stderr.'})(),
   };
 
@@ -76,6 +81,7 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
       ingressDomain: flags['ingress-domain'],
       dashboardListen: flags['dashboard-listen'],
       orchestrator: flags.orchestrator,
+      swarmNodeEngines: {entries: flags['swarm-node-engine'], file: flags['swarm-node-engines'], tlsDir: flags['swarm-node-tls-dir']},
     });
     this.err(`spin agent listening on ${agent.url} (data: ${agent.dataDir}; orchestrator: ${agent.orchestrator})${agent.ingressUrl ? `; ingress on ${agent.ingressUrl}` : ''}${agent.dashboardUrl ? `; dashboard on ${agent.dashboardUrl}` : ''}`);
     this.err(`spin agent: ${await stopRequested}, finishing requests in flight`);

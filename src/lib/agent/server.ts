@@ -48,6 +48,8 @@ export interface AgentServerOptions {
   dashboardListen?: string;
   /** Which backend drives the engine; `detect` (the default): swarm when the engine is an active Swarm manager, else docker. */
   orchestrator?: 'docker' | 'swarm' | 'detect';
+  /** Swarm only: engines of the cluster's nodes for exec (`NODE=URL`), inline and from a file, and the TLS client identity for `tcp://` ones. */
+  swarmNodeEngines?: {entries?: string[]; file?: string; tlsDir?: string};
 }
 
 export interface RunningAgent {
@@ -137,7 +139,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
   const allowedPorts = policy.disabled_rules.includes('ports') ? undefined : policy.ports.allowed;
   const orchestrator: Orchestrator =
     kind === 'swarm'
-      ? new (await import('../engine/swarm.ts')).SwarmOrchestrator({docker, registryAuth})
+      ? new (await import('../engine/swarm.ts')).SwarmOrchestrator({docker, registryAuth, nodeEngines: await (await import('../engine/swarm-exec.ts')).nodeEnginesFrom(options.swarmNodeEngines ?? {})})
       : new (await import('../engine/docker.ts')).DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth, allowedPorts, ...(ingress ? {ingress: {hooks: ingress.controller, domain: ingress.domain, port: ingress.port}} : {})});
   try {
     await orchestrator.ping();

@@ -1,5 +1,7 @@
 // Reading from and running in a stack's replicas on the Docker engine: their logs, and exec.
 
+import type Docker from 'dockerode';
+
 import {InvalidInputError, OperationError} from '../errors.ts';
 import {stackContainers, toExisting, type DockerEnv} from './docker-env.ts';
 import {selectedContainers} from './docker-lifecycle.ts';
@@ -12,19 +14,47 @@ import {LABELS, type ExecOptions, type ExecSession, type LogOptions, type LogStr
 /**
  * The logs of the stack's replicas (of some services) as chunks of whole lines, merged by time,
  * or as they come when following. The sources (replicas) are known before the first chunk.
- * Each container's log is read as a stream even when not following, so the first lines go out
- * while the engine still reads the rest.
  */
 export async function stackLogChunks(env: DockerEnv, ref: StackRef, options: LogOptions): Promise<LogStream> {
   const list = (await selectedContainers(env, ref, options.services)).map(toExisting).sort((a, b) => a.service.localeCompare(b.service) || a.replica - b.replica);
+  return readLogs(
+    env.docker,
+    list.map((c) => ({
+      service: c.service,
+      replica: c.replica,
+      what: `"${c.name}"`,
+      path: `/containers/${c.id}/logs`,
+      tty: async () => (await engineCall(`inspect container "${c.name}"`, () => env.docker.getContainer(c.id).inspect())).Config.Tty === true,
+    })),
+    options,
+  );
+}
+
+/** One source of a log stream: a container, or a Swarm task. */
+export interface LogTarget {
+  service: string;
+  replica: number;
+  /** For errors: `"demo.web.1"`, `task "web.2"`. */
+  what: string;
+  /** The engine's logs endpoint, e.g. `/containers/ID/logs` or `/tasks/ID/logs`. */
+  path: string;
+  /** Whether the engine sends the log raw (a TTY) rather than multiplexed. */
+  tty: () => Promise<boolean>;
+}
+
+/**
+ * The engine's log streams of the targets as one LogStream. Each log is read as a stream even
+ * when not following, so the first lines go out while the engine still reads the rest.
+ */
+export async function readLogs(docker: Docker, targets: LogTarget[], options: LogOptions): Promise<LogStream> {
   const streams: {destroy?: () => void}[] = [];
   const stopAll = () => {
     for (const s of streams) s.destroy?.();
   };
   options.signal?.addEventListener('abort', stopAll, {once: true});
   const opened = await Promise.all(
-    list.map(async (c, index) => {
-      const info = await engineCall(`inspect container "${c.name}"`, () => env.docker.getContainer(c.id).inspect());
+    targets.map(async (c, index) => {
+      const tty = await c.tty();
       const query = {
         stdout: true,
         stderr: true,
@@ -33,15 +63,15 @@ export async function stackLogChunks(env: DockerEnv, ref: StackRef, options: Log
         ...(options.tail !== undefined ? {tail: options.tail} : {}),
         ...(options.since !== undefined ? {since: options.since} : {}),
       };
-      const raw = (await engineCall(`read the logs of "${c.name}"`, () => logStream(env, c.id, query))) as NodeJS.ReadableStream & {destroy?: () => void};
+      const raw = (await engineCall(`read the logs of ${c.what}`, () => logStream(docker, c.path, query))) as NodeJS.ReadableStream & {destroy?: () => void};
       streams.push(raw);
       if (options.signal?.aborted) stopAll();
       return (async function* () {
         try {
-          yield* containerChunks(raw as AsyncIterable<Buffer>, info.Config.Tty === true, index);
+          yield* containerChunks(raw as AsyncIterable<Buffer>, tty, index);
         } catch (err) {
           // A stream destroyed on purpose ends quietly.
-          if (!options.signal?.aborted) throw engineError(err, `read the logs of "${c.name}"`);
+          if (!options.signal?.aborted) throw engineError(err, `read the logs of ${c.what}`);
         }
       })();
     }),
@@ -57,14 +87,14 @@ export async function stackLogChunks(env: DockerEnv, ref: StackRef, options: Log
       stopAll();
     }
   }
-  return {sources: list.map((c) => ({service: c.service, replica: c.replica})), chunks: chunks()};
+  return {sources: targets.map((c) => ({service: c.service, replica: c.replica})), chunks: chunks()};
 }
 
-/** GET /containers/{id}/logs as a stream, following or not (dockerode buffers it when not following). */
-function logStream(env: DockerEnv, id: string, query: Record<string, unknown>): Promise<NodeJS.ReadableStream> {
+/** GET a logs endpoint as a stream, following or not (dockerode buffers it when not following). */
+function logStream(docker: Docker, path: string, query: Record<string, unknown>): Promise<NodeJS.ReadableStream> {
   return new Promise((resolve, reject) => {
-    env.docker.modem.dial(
-      {path: `/containers/${id}/logs?`, method: 'GET', isStream: true, statusCodes: {200: true, 404: 'no such container', 500: 'server error'}, options: query},
+    docker.modem.dial(
+      {path: `${path}?`, method: 'GET', isStream: true, statusCodes: {200: true, 404: 'no such container or task', 500: 'server error', 503: 'node is not part of a swarm'}, options: query},
       (err: unknown, stream: unknown) => (err ? reject(err) : resolve(stream as NodeJS.ReadableStream)),
     );
   });

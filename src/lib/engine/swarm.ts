@@ -21,6 +21,9 @@ import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, ty
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
 import {checkSwarmService, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
 import {clusterNodes, nodeAddresses} from './swarm-nodes.ts';
+import {swarmExec, type NodeEngines} from './swarm-exec.ts';
+import {restartSwarmServices, startSwarmServices, stopSwarmServices, type LifecycleOptions} from './swarm-lifecycle.ts';
+import {swarmLogs, type SwarmStackView} from './swarm-logs.ts';
 import {
   LABELS,
   type ClusterNode,
@@ -49,6 +52,10 @@ export interface SwarmOrchestratorOptions {
   clock?: {now(): number};
   /** How often tasks are listed while waiting for convergence. Default 500. */
   pollMs?: number;
+  /** The engines of the other nodes, for exec (swarm-exec.ts). */
+  nodeEngines?: NodeEngines;
+  /** How long stop, start and restart wait for the cluster. Default 120 s. */
+  lifecycleTimeoutMs?: number;
 }
 
 interface SwarmService {
@@ -73,21 +80,21 @@ interface SwarmStack {
 }
 
 /** A Swarm service as the engine lists it (the fields read here). */
-interface EngineService {
+export interface EngineService {
   ID: string;
   Version: {Index: number};
   Spec: Docker.ServiceSpec & {Labels?: Record<string, string>; Mode?: {Replicated?: {Replicas?: number}; Global?: object}};
 }
 
 /** A task as the engine lists it (the fields read here). */
-interface EngineTask {
+export interface EngineTask {
   ID: string;
   ServiceID: string;
   NodeID?: string;
   Slot?: number;
   DesiredState: string;
   CreatedAt?: string;
-  Spec: {ContainerSpec?: {Labels?: Record<string, string>; Image?: string; Healthcheck?: {Test?: string[]}}};
+  Spec: {ForceUpdate?: number; ContainerSpec?: {Labels?: Record<string, string>; Image?: string; Healthcheck?: {Test?: string[]}}};
   Status: {State: string; Err?: string; Timestamp?: string; ContainerStatus?: {ContainerID?: string; ExitCode?: number}};
 }
 
@@ -105,12 +112,25 @@ export class SwarmOrchestrator implements Orchestrator {
   private readonly clock: {now(): number};
   private readonly pollMs: number;
   private readonly prepared = new WeakMap<PreparedDeploy, SwarmStack>();
+  private readonly nodeEngines: NodeEngines | undefined;
+  private readonly lifecycleTimeoutMs: number;
 
   constructor(options: SwarmOrchestratorOptions) {
     this.docker = options.docker;
     this.registryAuth = options.registryAuth;
     this.clock = options.clock ?? Date;
     this.pollMs = options.pollMs ?? 500;
+    this.nodeEngines = options.nodeEngines;
+    this.lifecycleTimeoutMs = options.lifecycleTimeoutMs ?? 120_000;
+  }
+
+  /** What the logs, exec and lifecycle modules read of a stack. */
+  private view(): SwarmStackView {
+    return {docker: this.docker, services: (ref, service) => this.stackServices(ref, service), tasks: (ref) => this.stackTasks(ref)};
+  }
+
+  private lifecycle(): LifecycleOptions {
+    return {clock: this.clock, pollMs: this.pollMs, timeoutMs: this.lifecycleTimeoutMs};
   }
 
   nodes(): Promise<ClusterNode[]> {
@@ -428,24 +448,24 @@ export class SwarmOrchestrator implements Orchestrator {
     return {volumes: {removed: [], kept: []}};
   }
 
-  stop(): Promise<void> {
-    return Promise.reject(notSupported('stopping services'));
+  stop(ref: StackRef, services?: string[]): Promise<void> {
+    return stopSwarmServices(this.view(), ref, services, this.lifecycle());
   }
 
-  start(): Promise<void> {
-    return Promise.reject(notSupported('starting services'));
+  start(ref: StackRef, services?: string[]): Promise<void> {
+    return startSwarmServices(this.view(), ref, services, this.lifecycle());
   }
 
-  restart(): Promise<void> {
-    return Promise.reject(notSupported('restarting services'));
+  restart(ref: StackRef, services?: string[]): Promise<void> {
+    return restartSwarmServices(this.view(), ref, services, this.lifecycle());
   }
 
-  logs(_ref: StackRef, _options: LogOptions): Promise<LogStream> {
-    return Promise.reject(notSupported('logs'));
+  logs(ref: StackRef, options: LogOptions): Promise<LogStream> {
+    return swarmLogs(this.view(), ref, options);
   }
 
-  exec(_ref: StackRef, _options: ExecOptions): Promise<ExecSession> {
-    return Promise.reject(notSupported('exec'));
+  exec(ref: StackRef, options: ExecOptions): Promise<ExecSession> {
+    return swarmExec(this.view(), this.nodeEngines, ref, options);
   }
 
   volumes(): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]> {

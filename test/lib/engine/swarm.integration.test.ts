@@ -192,9 +192,9 @@ describe('the agent on a 3-node Swarm', () => {
   });
 
   test('what the swarm backend does not do yet says so, with its own error', async () => {
-    const r = await spin(['logs', '--stack', 'portal'], root);
-    expectCode(r, 1, 'spin logs');
-    assert.match(r.stderr, /logs is not supported with the swarm orchestrator yet/);
+    const r = await spin(['volume', 'ls'], root);
+    expectCode(r, 1, 'spin volume ls');
+    assert.match(r.stderr, /volumes is not supported with the swarm orchestrator yet/);
   });
 
   test('spin agent node ls lists the 3 nodes by ID and address, with --json', async () => {

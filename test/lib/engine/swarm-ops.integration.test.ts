@@ -1,0 +1,295 @@
+// Operating a stack on a real 3-node Swarm (test/helpers/swarm.ts) through the built CLI and a real
+// agent: logs of tasks on every node (served by the manager), exec in a task on a worker through
+// that worker's TLS engine port, stop/start/restart, and the loss of a node. The agent is given the
+// engine of node 2 only: node 1 is the manager (always known), and node 3 is the node exec cannot
+// reach. The tests share one cluster and run in order; `after` removes the cluster (also after the
+// node kill), the agent's data and the local image tags, even when a test fails.
+
+import assert from 'node:assert/strict';
+import {execFile, spawn} from 'node:child_process';
+import {mkdtemp, mkdir, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {promisify} from 'node:util';
+import {after, before, describe, test} from 'node:test';
+
+import WebSocket from 'ws';
+
+import {LABELS} from '../../../src/lib/engine/types.ts';
+import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
+import {BIN, runSpin, type RunResult} from '../../helpers/cli.ts';
+import {buildBusyboxImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
+import {pushToSwarmRegistry, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
+
+const docker = dockerClient();
+const project = uniqueName('t');
+const otherProject = uniqueName('u');
+const localImage = `spin-test-${project}:bb`;
+const STACK = 'ops';
+
+let swarm: TestSwarm | undefined;
+let agent: AgentProcess | undefined;
+let root: string;
+let image: string;
+let env: Record<string, string>;
+let otherToken: string;
+
+interface Task {
+  ID: string;
+  NodeID: string;
+  Slot: number;
+  DesiredState: string;
+  Status: {State: string; ContainerStatus?: {ContainerID?: string}};
+}
+
+function spin(args: string[], extra: Record<string, string> = {}): Promise<RunResult> {
+  return runSpin(args, {cwd: root, env: {...env, ...extra}});
+}
+
+function expectCode(r: RunResult, code: number, what: string): void {
+  assert.equal(r.code, code, `${what}: exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+}
+
+async function runningTasks(): Promise<Task[]> {
+  const tasks = (await swarm!.manager.listTasks({filters: {label: [`${LABELS.project}=${project}`, `${LABELS.stack}=${STACK}`], 'desired-state': ['running']}})) as Task[];
+  return tasks.filter((t) => t.Status.State === 'running');
+}
+
+/** Node ID → address, as the manager reports them. */
+async function nodeIds(): Promise<Map<string, string>> {
+  const nodes = (await swarm!.manager.listNodes()) as {ID: string; Status: {Addr: string}; ManagerStatus?: {Addr?: string}}[];
+  return new Map(nodes.map((n) => [n.ID, n.Status.Addr === '0.0.0.0' ? (n.ManagerStatus?.Addr ?? '').replace(/:\d+$/, '') : n.Status.Addr]));
+}
+
+/** Polls `check` until it returns a value, or fails with `what` after `ms`. */
+async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function managerUrl(): string {
+  return `unix://${(swarm!.manager.modem as unknown as {socketPath: string}).socketPath}`;
+}
+
+interface JsonLine {
+  service: string;
+  replica: number;
+  line: string;
+}
+
+const parseLines = (stdout: string): JsonLine[] => stdout.trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as JsonLine);
+
+before(async () => {
+  await requireEngine(docker);
+  swarm = await startSwarm(3);
+  root = await mkdtemp(join(tmpdir(), 'spin-swarm-ops-'));
+  await buildBusyboxImage(docker, localImage, project);
+  image = await pushToSwarmRegistry(docker, localImage, swarm, `${project}/bb`);
+  const dockerConfig = join(root, 'docker');
+  await mkdir(dockerConfig, {recursive: true});
+  const auth = Buffer.from(`${swarm.registry.username}:${swarm.registry.password}`).toString('base64');
+  await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({auths: {[swarm.registry.host]: {auth}}}));
+  const worker = swarm.nodes[1];
+  agent = await startAgent({
+    args: ['--docker-host', managerUrl(), '--registry', swarm.registry.host, '--swarm-node-engine', `${worker.address}=${worker.engineUrl}`, '--swarm-node-tls-dir', swarm.nodeTlsDir],
+    env: {DOCKER_CONFIG: dockerConfig},
+  });
+  const token = await agent.addUser('alice', {projects: [project]});
+  otherToken = await agent.addUser('bob', {projects: [otherProject]});
+  env = {HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'home', '.config'), SPIN_URL: agent.url, SPIN_TOKEN: token, SPIN_PROJECT: project, SPIN_REGISTRY: swarm.registry.host};
+  // Each replica says which container it is, then ticks every second.
+  const web = {
+    image,
+    init: true,
+    cap_drop: ['ALL'],
+    // `$$`: a compose file interpolates `$`.
+    command: ['sh', '-c', 'echo "start $(hostname)"; i=0; while true; do i=$$((i+1)); echo "tick $$i"; sleep 1; done'],
+    deploy: {replicas: 3},
+  };
+  await writeFile(join(root, 'compose.yaml'), JSON.stringify({services: {web}}, null, 2) + '\n');
+  expectCode(await spin(['deploy', '--stack', STACK, '--timeout', '120s']), 0, 'spin deploy');
+});
+
+after(async () => {
+  await agent?.stop();
+  agent?.cleanup();
+  await swarm?.stop();
+  for (const tag of [localImage, image?.replace(/@sha256:.*/, ':latest')]) if (tag) await docker.getImage(tag).remove({force: true}).catch(() => undefined);
+  if (root) await rm(root, {recursive: true, force: true});
+});
+
+describe('operating a stack on a 3-node Swarm', () => {
+  test('the 3 replicas run one on each node', async () => {
+    const tasks = await runningTasks();
+    assert.equal(tasks.length, 3);
+    assert.equal(new Set(tasks.map((t) => t.NodeID)).size, 3, 'one task per node');
+  });
+
+  test('spin logs returns the lines of every task, from the workers too, named by slot', async () => {
+    const tasks = await runningTasks();
+    const addresses = await nodeIds();
+    const r = await spin(['logs', '--stack', STACK, '--json']);
+    expectCode(r, 0, 'spin logs --json');
+    const lines = parseLines(r.stdout);
+    for (const t of tasks) {
+      const hostname = t.Status.ContainerStatus!.ContainerID!.slice(0, 12);
+      const start = lines.find((l) => l.line === `start ${hostname}`);
+      assert.ok(start, `the task on node ${addresses.get(t.NodeID)} (container ${hostname}) is in the logs`);
+      assert.deepEqual([start.service, start.replica], ['web', t.Slot]);
+    }
+    const onWorkers = tasks.filter((t) => addresses.get(t.NodeID) !== swarm!.nodes[0].address);
+    assert.equal(onWorkers.length, 2, 'two of the tasks whose lines came back run on workers');
+    const human = await spin(['logs', '--stack', STACK, 'web']);
+    expectCode(human, 0, 'spin logs web');
+    for (const t of tasks) assert.match(human.stdout, new RegExp(`^web-${t.Slot}\\s*\\| start ${t.Status.ContainerStatus!.ContainerID!.slice(0, 12)}$`, 'm'));
+  });
+
+  test('-f follows: a line each replica writes after the start arrives', async () => {
+    // The last tick of each replica before following starts: a higher one can only come from following.
+    const tick = (l: JsonLine) => Number(/^tick (\d+)$/.exec(l.line)?.[1] ?? 0);
+    const before = parseLines((await spin(['logs', '--stack', STACK, '--json'])).stdout);
+    const last = new Map([1, 2, 3].map((n) => [n, Math.max(0, ...before.filter((l) => l.replica === n).map(tick))]));
+    const child = spawn(process.execPath, [BIN, 'logs', '--stack', STACK, '-f', '--tail', '1', '--json'], {cwd: root, env: {...process.env, ...env, CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']});
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    try {
+      await until('a new line from every replica', 30_000, async () => {
+        const lines = out.split('\n').slice(0, -1).map((l) => JSON.parse(l) as JsonLine);
+        return [1, 2, 3].every((n) => lines.some((l) => l.replica === n && tick(l) > last.get(n)!)) ? true : undefined;
+      });
+      assert.equal(child.exitCode, null, 'still following');
+    } finally {
+      child.kill();
+    }
+  });
+
+  test('spin exec runs in the task on a worker node, through that node\'s engine', async () => {
+    const worker = swarm!.nodes[1];
+    const addresses = await nodeIds();
+    const task = (await runningTasks()).find((t) => addresses.get(t.NodeID) === worker.address)!;
+    assert.ok(task, 'a task runs on node 2');
+    const id = task.Status.ContainerStatus!.ContainerID!;
+    const r = await spin(['exec', '--stack', STACK, 'web', '--index', String(task.Slot), '--', 'sh', '-c', 'hostname; mkdir -p /tmp && echo only-here > /tmp/mark; exit 5']);
+    expectCode(r, 5, 'spin exec on node 2');
+    assert.equal(r.stdout, `${id.slice(0, 12)}\n`);
+    // The file it wrote is in that container on node 2's own engine.
+    const socket = (worker.docker.modem as unknown as {socketPath: string}).socketPath;
+    const {stdout} = await promisify(execFile)('docker', ['-H', `unix://${socket}`, 'exec', id, 'cat', '/tmp/mark']);
+    assert.equal(stdout, 'only-here\n');
+  });
+
+  test('spin exec in the manager\'s task needs no endpoint', async () => {
+    const addresses = await nodeIds();
+    const task = (await runningTasks()).find((t) => addresses.get(t.NodeID) === swarm!.nodes[0].address)!;
+    const r = await spin(['exec', '--stack', STACK, 'web', '--index', String(task.Slot), '--', 'hostname']);
+    expectCode(r, 0, 'spin exec on the manager');
+    assert.equal(r.stdout, `${task.Status.ContainerStatus!.ContainerID!.slice(0, 12)}\n`);
+  });
+
+  test('spin exec in a task on a node the agent has no engine for fails, naming the node and the flag', async () => {
+    const lost = swarm!.nodes[2];
+    const addresses = await nodeIds();
+    const task = (await runningTasks()).find((t) => addresses.get(t.NodeID) === lost.address)!;
+    const r = await spin(['exec', '--stack', STACK, 'web', '--index', String(task.Slot), '--', 'hostname']);
+    expectCode(r, 1, 'spin exec on node 3');
+    assert.match(r.stderr, new RegExp(`runs on node ${lost.address.replaceAll('.', '\\.')} .*no engine endpoint`));
+    assert.match(r.stderr, /--swarm-node-engine/);
+  });
+
+  test('--tail 2 gives the last 2 lines of each replica', async () => {
+    // Enough lines first, so that the tail really cuts: at least 4 of each replica.
+    const full = await until('4 lines of each replica', 30_000, async () => {
+      const r = await spin(['logs', '--stack', STACK, '--json']);
+      const lines = parseLines(r.stdout);
+      return [1, 2, 3].every((n) => lines.filter((l) => l.replica === n).length >= 4) ? lines : undefined;
+    });
+    const r = await spin(['logs', '--stack', STACK, '--json', '--tail', '2']);
+    expectCode(r, 0, 'spin logs --tail 2');
+    const lines = parseLines(r.stdout);
+    for (const n of [1, 2, 3]) {
+      const own = lines.filter((l) => l.replica === n).map((l) => l.line);
+      assert.equal(own.length, 2, `replica ${n}: ${JSON.stringify(own)}`);
+      const ticks = own.map((l) => Number(/^tick (\d+)$/.exec(l)?.[1]));
+      // Two consecutive lines, no older than the last one the full log had a moment before.
+      assert.equal(ticks[1], ticks[0] + 1, JSON.stringify(own));
+      const lastBefore = Math.max(...full.filter((l) => l.replica === n).map((l) => Number(/^tick (\d+)$/.exec(l.line)?.[1] ?? 0)));
+      assert.ok(ticks[1] >= lastBefore, `replica ${n}: tail ${JSON.stringify(own)}, full log up to tick ${lastBefore}`);
+    }
+  });
+
+  test('another project\'s token gets 404 for the stack\'s logs and exec', async () => {
+    const logs = await fetch(`${agent!.url}/v1/projects/${project}/stacks/${STACK}/logs`, {headers: {authorization: `Bearer ${otherToken}`}});
+    assert.equal(logs.status, 404);
+    const url = new URL(`${agent!.url.replace(/^http/, 'ws')}/v1/projects/${project}/stacks/${STACK}/exec`);
+    url.searchParams.set('service', 'web');
+    url.searchParams.set('cmd', JSON.stringify(['hostname']));
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const ws = new WebSocket(url, {headers: {authorization: `Bearer ${otherToken}`}});
+      ws.on('unexpected-response', (req, res) => {
+        resolve(res.statusCode);
+        res.resume();
+        req.destroy();
+      });
+      ws.on('open', () => {
+        ws.close();
+        resolve(undefined);
+      });
+      ws.on('error', reject);
+    });
+    assert.equal(status, 404);
+    const cli = await spin(['logs', '--stack', STACK], {SPIN_TOKEN: otherToken});
+    assert.notEqual(cli.code, 0);
+    assert.doesNotMatch(cli.stdout, /tick/);
+  });
+
+  test('stop scales to 0 remembering the count, start brings the same count back, restart replaces every task', async () => {
+    const stop = await spin(['stop', '--stack', STACK]);
+    expectCode(stop, 0, 'spin stop');
+    assert.equal((await runningTasks()).length, 0);
+    const [service] = (await swarm!.manager.listServices({filters: {label: [`${LABELS.project}=${project}`, `${LABELS.stack}=${STACK}`]}})) as {Spec: {Mode: {Replicated: {Replicas: number}}; Labels: Record<string, string>}}[];
+    assert.equal(service.Spec.Mode.Replicated.Replicas, 0);
+    assert.equal(service.Spec.Labels['org.spin.stopped-replicas'], '3');
+    const start = await spin(['start', '--stack', STACK]);
+    expectCode(start, 0, 'spin start');
+    const started = await runningTasks();
+    assert.equal(started.length, 3);
+    const restart = await spin(['restart', '--stack', STACK, 'web']);
+    expectCode(restart, 0, 'spin restart');
+    const restarted = await runningTasks();
+    assert.equal(restarted.length, 3);
+    const before = new Set(started.map((t) => t.ID));
+    assert.ok(restarted.every((t) => !before.has(t.ID)), 'every task replaced');
+  });
+
+  test('a killed worker\'s replicas come back on the other nodes, and spin ps says so', async () => {
+    // A worker that runs a replica: the scheduler need not have put one on each after the restart.
+    const addresses = await nodeIds();
+    const tasks = await runningTasks();
+    const lost = swarm!.nodes.slice(1).find((n) => tasks.some((t) => addresses.get(t.NodeID) === n.address));
+    assert.ok(lost, 'a worker runs a task before it is lost');
+    const kept = swarm!.nodes.filter((n) => n !== lost).map((n) => n.address);
+    await swarm!.killNode(lost.index);
+    // Swarm notices a dead node after its heartbeat period (about 20 s here).
+    const moved = await until('the replicas back to 3 on the remaining nodes', 120_000, async () => {
+      const tasks = await runningTasks();
+      return tasks.length === 3 && tasks.every((t) => addresses.get(t.NodeID) !== lost.address) ? tasks : undefined;
+    });
+    assert.equal(moved.length, 3);
+    const r = await spin(['ps', '--stack', STACK]);
+    expectCode(r, 0, 'spin ps');
+    const rows = r.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/));
+    assert.deepEqual(rows[0].slice(0, 4), ['NAME', 'SERVICE', 'STATE', 'NODE']);
+    const body = rows.slice(1);
+    assert.equal(body.length, 3, r.stdout);
+    for (const row of body) {
+      assert.equal(row[2], 'running', r.stdout);
+      assert.ok(kept.includes(row[3]), `${row[3]} is a remaining node: ${r.stdout}`);
+    }
+    assert.ok(!r.stdout.includes(lost.address), r.stdout);
+  });
+});
