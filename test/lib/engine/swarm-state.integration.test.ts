@@ -99,6 +99,18 @@ async function history(project: string, stack: string): Promise<{currentRevision
   return JSON.parse(r.stdout) as {currentRevision: number | null; revisions: {number: number; outcome: string}[]};
 }
 
+let agentArgs: string[] = [];
+let agentEnv: Record<string, string> = {};
+
+/** Starts the agent on the same data (users, tokens, revisions), after a stop or a crash. */
+async function restartAgent(signal: NodeJS.Signals, policy?: string): Promise<AgentProcess> {
+  await agent!.stop(signal);
+  const args = policy ? [...agentArgs.filter((_, i, all) => all[i] !== '--policy' && all[i - 1] !== '--policy'), '--policy', policy] : agentArgs;
+  agent = await startAgent({dataDir: agent!.dataDir, args, env: agentEnv, logLevel: 'info'});
+  for (const e of Object.values(envs)) e.SPIN_URL = agent.url;
+  return agent;
+}
+
 before(async () => {
   await requireEngine(docker);
   swarm = await startSwarm(3);
@@ -119,7 +131,9 @@ before(async () => {
   const policy = join(root, 'policy.yaml');
   await writeFile(policy, `placement:\n  projects:\n    ${pooled}: ["node.labels.pool==bio"]\n`);
   const manager = `unix://${(swarm.manager.modem as unknown as {socketPath: string}).socketPath}`;
-  agent = await startAgent({args: ['--docker-host', manager, '--registry', swarm.registry.host, '--policy', policy], env: {DOCKER_CONFIG: dockerConfig}, logLevel: 'info'});
+  agentArgs = ['--docker-host', manager, '--registry', swarm.registry.host, '--policy', policy];
+  agentEnv = {DOCKER_CONFIG: dockerConfig};
+  agent = await startAgent({args: agentArgs, env: agentEnv, logLevel: 'info'});
   for (const project of [open, pooled]) {
     const token = await agent.addUser(`u-${project}`, {projects: [project]});
     const home = join(root, `home-${project}`);
@@ -194,6 +208,39 @@ describe('state on a 3-node Swarm', () => {
     assert.equal(h.currentRevision, 2);
   });
 
+  test('an agent killed mid-rollout comes back with that revision interrupted, no other added, and the stack on its last good spec', async () => {
+    const before = await runningTasks(open, 'vault');
+    const hash = before[0].Spec.ContainerSpec.Labels[LABELS.configHash];
+    const dir = join(root, 'vault-slow');
+    // Healthy only after 30 s: the rollout is still running when the agent dies.
+    await writeStack(open, dir, {...vault, services: {web: {...vault.services.web, command: ['sh', '-c', 'sleep 30; ' + httpd.command[2]]}}});
+    const deploying = spin(open, ['deploy', '--stack', 'vault', '--timeout', '120s'], dir);
+    let sent = false;
+    for (let i = 0; i < 60 && !sent; i++) {
+      const [service] = (await swarm!.manager.listServices({filters: {label: [`${LABELS.project}=${open}`, `${LABELS.stack}=vault`]}})) as {Spec: {Labels: Record<string, string>}}[];
+      sent = service?.Spec.Labels[LABELS.revision] === '4';
+      if (!sent) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.ok(sent, 'the new spec reached the cluster');
+    await restartAgent('SIGKILL');
+    assert.notEqual((await deploying).code, 0);
+    // The agent logs JSON: the quotes of stack names come escaped.
+    assert.match(agent!.logs(), /revision 4 of stack \\"vault\\".*was interrupted/);
+    assert.match(agent!.logs(), /stack \\"vault\\".* is back on revision 2/);
+    const h = await history(open, 'vault');
+    assert.deepEqual(h.revisions.map((x) => [x.number, x.outcome]).sort((a, b) => Number(a[0]) - Number(b[0])), [[1, 'healthy'], [2, 'healthy'], [3, 'rolled-back'], [4, 'interrupted']]);
+    assert.equal(h.currentRevision, 2);
+    // Reconcile sent revision 2's spec back (without waiting): its task runs again, with the secret.
+    let tasks: Awaited<ReturnType<typeof runningTasks>> = [];
+    for (let i = 0; i < 120; i++) {
+      tasks = await runningTasks(open, 'vault');
+      if (tasks.length === 1 && tasks[0].Spec.ContainerSpec.Labels[LABELS.configHash] === hash) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.deepEqual(tasks.map((t) => t.Spec.ContainerSpec.Labels[LABELS.configHash]), [hash]);
+    assert.equal(await inTask(tasks[0], ['cat', '/run/secrets/token'], '1000:1000'), 'second-value');
+  });
+
   test('a pooled project runs only on its pool, even when the user asks for another node', async () => {
     const dir = join(root, 'pinned');
     const web = {...httpd, image: '__IMAGE__', deploy: {replicas: 3}};
@@ -258,6 +305,25 @@ describe('state on a 3-node Swarm', () => {
     assert.deepEqual(h.revisions.map((x) => x.number).sort(), [1, 2, 3]);
     assert.equal(h.currentRevision, 3);
     assert.equal((await runningTasks(open, 'db')).length, 1);
+  });
+
+  test('a rollback to a revision today\'s policy refuses changes nothing on the cluster and adds no revision', async () => {
+    const dir = join(root, 'caps');
+    const web = {...httpd, image: '__IMAGE__', deploy: {replicas: 1}};
+    await writeStack(open, dir, {services: {web: {...web, cap_add: ['KILL']}}});
+    expectCode(await spin(open, ['deploy', '--stack', 'caps', '--timeout', '120s'], dir), 0, 'revision 1, with KILL');
+    await writeStack(open, dir, {services: {web}});
+    expectCode(await spin(open, ['deploy', '--stack', 'caps', '--timeout', '120s'], dir), 0, 'revision 2, without');
+    const before = (await runningTasks(open, 'caps')).map((t) => t.ID);
+    // The site no longer allows KILL.
+    const narrower = join(root, 'policy-narrower.yaml');
+    await writeFile(narrower, `placement:\n  projects:\n    ${pooled}: ["node.labels.pool==bio"]\ncapabilities:\n  allowed_add: [NET_BIND_SERVICE]\n`);
+    await restartAgent('SIGTERM', narrower);
+    const r = await spin(open, ['rollback', '--stack', 'caps', '--to', '1']);
+    expectCode(r, 3, 'a rollback the policy refuses');
+    assert.match(r.stderr, /capabilities/);
+    assert.deepEqual((await runningTasks(open, 'caps')).map((t) => t.ID), before);
+    assert.equal((await history(open, 'caps')).revisions.length, 2);
   });
 
   test('spin volume ls says why it cannot list a cluster\'s volumes', async () => {
