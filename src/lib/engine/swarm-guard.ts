@@ -12,6 +12,7 @@
 
 import type Docker from 'dockerode';
 
+import type {Service} from '../compose/types.ts';
 import {OperationError} from '../errors.ts';
 import {swarmServiceName} from './swarm-spec.ts';
 import {LABELS, type StackRef} from './types.ts';
@@ -44,6 +45,18 @@ export function mergeConstraints(user: string[] | undefined, pool: string[]): st
     out.push(c);
   }
   return out;
+}
+
+/**
+ * The service as the cluster will run it, pool constraints included: what its config hash is taken
+ * of, so that a project moved to another pool has its services sent again on the next deploy
+ * instead of kept where they run.
+ */
+export function withPool(service: Service, pool: string[]): Service {
+  if (pool.length === 0) return service;
+  const placement = (service.deploy?.placement ?? {}) as {constraints?: unknown};
+  const own = Array.isArray(placement.constraints) ? placement.constraints.map(String) : undefined;
+  return {...service, deploy: {...service.deploy, placement: {...placement, constraints: mergeConstraints(own, pool)}}};
 }
 
 function refused(ref: StackRef, why: string): OperationError {

@@ -20,7 +20,7 @@ import {emitter, type Emit} from './ops.ts';
 import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, type ExistingContainer} from './plan.ts';
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
 import {checkSwarmService, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
-import {guardSpec, unschedulable, type PlacementPools} from './swarm-guard.ts';
+import {guardSpec, poolConstraints, unschedulable, withPool, type PlacementPools} from './swarm-guard.ts';
 import {ensureFiles, fileReferences, pruneFiles, removeStackFiles, swarmFiles, type SwarmFile} from './swarm-secrets.ts';
 import {checkSwarmVolumes, swarmMounts, type SwarmVolumePolicy} from './swarm-volumes.ts';
 import {fileDigests, removeStackFiles as removeFileCopies, writeServiceFiles} from './files.ts';
@@ -111,6 +111,8 @@ type WithAuth<M extends string> = Record<M, (auth: {username: string; password: 
 const PING_TIMEOUT_MS = 5000;
 /** New-spec task failures that end a rollout as failed: Swarm would otherwise retry forever. */
 const FAILED_TASKS_LIMIT = 3;
+/** Why `spin rm --volumes` and `spin volume rm` stop short on a cluster. */
+const NODE_LOCAL_REMOVAL = 'removing volumes (each node keeps its own, and the manager reaches only its own node\'s)';
 /** How long a new task may wait for a node its constraints allow before the rollout fails. */
 const UNPLACEABLE_MS = 5000;
 
@@ -173,13 +175,14 @@ export class SwarmOrchestrator implements Orchestrator {
           : rolloutSettings(name, service, service.deploy?.update_config, false);
         const global = service.deploy?.mode === 'global';
         const files = swarmFiles(ref, model, name, request.secrets ?? {}, request.secrets !== undefined);
+        const pool = poolConstraints(this.placement, ref.project);
         services.set(name, {
           name,
           model: service,
           replicas: desiredReplicas(service),
           global,
           digest,
-          configHash: configHash(service, {imageId: digest, files: fileDigests(files), networks: Object.keys(service.networks).map((k) => swarmNetworkName(ref, k)), volumes: []}),
+          configHash: configHash(withPool(service, pool), {imageId: digest, files: fileDigests(files), networks: Object.keys(service.networks).map((k) => swarmNetworkName(ref, k)), volumes: []}),
           rollout,
           files,
         });
@@ -458,7 +461,7 @@ export class SwarmOrchestrator implements Orchestrator {
   /** Removes the stack's services, then its secrets, configs and networks (a network stays busy until its tasks are gone). */
   async remove(ref: StackRef, options: {volumes?: boolean} = {}): Promise<RemoveReport> {
     checkRef(ref);
-    if (options.volumes) throw notSupported('removing volumes');
+    if (options.volumes) throw notSupported(NODE_LOCAL_REMOVAL);
     for (const s of await this.stackServices(ref)) await this.removeService(s.ID, s.Spec.Name ?? s.ID);
     const filters = {label: labelFilter(ref.project, ref.stack)};
     await removeStackFiles(this.docker, ref);
@@ -516,7 +519,7 @@ export class SwarmOrchestrator implements Orchestrator {
   }
 
   removeVolume(): Promise<void> {
-    return Promise.reject(notSupported('removing volumes (each node keeps its own, and the manager reaches only its own node\'s)'));
+    return Promise.reject(notSupported(NODE_LOCAL_REMOVAL));
   }
 }
 

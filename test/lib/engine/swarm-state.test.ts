@@ -6,8 +6,9 @@ import {test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
 import type {ComposeModel} from '../../../src/lib/compose/types.ts';
+import {configHash} from '../../../src/lib/engine/hash.ts';
 import {rolloutSettings} from '../../../src/lib/engine/rollout.ts';
-import {guardSpec, mergeConstraints, poolConstraints, unschedulable, type PlacementPools} from '../../../src/lib/engine/swarm-guard.ts';
+import {guardSpec, mergeConstraints, poolConstraints, unschedulable, withPool, type PlacementPools} from '../../../src/lib/engine/swarm-guard.ts';
 import {fileReferences, swarmFileName, swarmFiles} from '../../../src/lib/engine/swarm-secrets.ts';
 import {swarmServiceSpec} from '../../../src/lib/engine/swarm-spec.ts';
 import {checkSwarmVolumes, pinningConstraint, swarmMounts, type SwarmVolumePolicy} from '../../../src/lib/engine/swarm-volumes.ts';
@@ -97,6 +98,18 @@ test('the project\'s pool is ANDed with the user\'s constraints: a user constrai
   assert.deepEqual(template.Placement?.Constraints, ['node.labels.pool==bio', 'node.labels.pool==other']);
   // Without a pool the spec goes as it is.
   assert.deepEqual(guardSpec(spec(m), ref, 'web', undefined), spec(m));
+});
+
+test('a project moved to another pool changes its services\' config hash, so the next deploy sends them again', async () => {
+  const m = await model({services: {web: {image: 'app', deploy: {placement: {constraints: ['node.role==worker']}}}}});
+  const web = m.services.web;
+  const hash = (s: typeof web) => configHash(s, {imageId: DIGEST, files: {}, networks: [], volumes: []});
+  assert.equal(withPool(web, []), web, 'no pool: the hash a deploy had before pools');
+  const bio = withPool(web, ['node.labels.pool==bio']);
+  assert.deepEqual((bio.deploy?.placement as {constraints: string[]}).constraints, ['node.labels.pool==bio', 'node.role==worker']);
+  assert.notEqual(hash(bio), hash(web));
+  assert.notEqual(hash(bio), hash(withPool(web, ['node.labels.pool==other'])));
+  assert.equal(hash(bio), hash(withPool(web, ['node.labels.pool==bio'])));
 });
 
 test('a spec that is not the stack\'s own (name or labels) is never sent', async () => {
