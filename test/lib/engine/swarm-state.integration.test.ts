@@ -189,7 +189,7 @@ describe('state on a 3-node Swarm', () => {
     assert.deepEqual((await stackSecrets(pooled, 'vault')).map((s) => s.ID), [otherProject.ID]);
   });
 
-  test('an update that never gets healthy exits non-zero, the previous spec runs again, and only one revision is added', async () => {
+  test('an update that never gets healthy exits non-zero, the previous spec runs again, and only one revision is added', async (t) => {
     const before = await runningTasks(open, 'vault');
     const hash = before[0].Spec.ContainerSpec.Labels[LABELS.configHash];
     const dir = join(root, 'vault-sick');
@@ -199,6 +199,7 @@ describe('state on a 3-node Swarm', () => {
     assert.notEqual(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout + r.stderr, /rolled back to revision 2|rolling back to revision 2/);
     assert.ok(Date.now() - started < 85_000, 'Spin judged before its deadline');
+    t.diagnostic(`failed and rolled back after ${Date.now() - started} ms`);
     const tasks = await runningTasks(open, 'vault');
     assert.equal(tasks.length, 1);
     assert.equal(tasks[0].Spec.ContainerSpec.Labels[LABELS.configHash], hash, 'the previous spec runs');
@@ -241,7 +242,7 @@ describe('state on a 3-node Swarm', () => {
     assert.equal(await inTask(tasks[0], ['cat', '/run/secrets/token'], '1000:1000'), 'second-value');
   });
 
-  test('a pooled project runs only on its pool, even when the user asks for another node', async () => {
+  test('a pooled project runs only on its pool, even when the user asks for another node', async (t) => {
     const dir = join(root, 'pinned');
     const web = {...httpd, image: '__IMAGE__', deploy: {replicas: 3}};
     await writeStack(pooled, dir, {services: {web}});
@@ -260,6 +261,7 @@ describe('state on a 3-node Swarm', () => {
     expectCode(r, 1, 'a deploy outside the pool');
     assert.match(r.stdout + r.stderr, /no node of the cluster may run its tasks: no suitable node/);
     assert.ok(Date.now() - started < 60_000, 'reported, not waited out');
+    t.diagnostic(`unschedulable deploy reported and rolled back after ${Date.now() - started} ms`);
     const after = await runningTasks(pooled, 'pinned');
     assert.equal(after.length, 4);
     assert.deepEqual([...new Set(after.map((t) => t.NodeID))], [nodeIds[1]], 'nothing ever ran outside the pool');
