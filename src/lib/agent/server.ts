@@ -139,7 +139,14 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
   const allowedPorts = policy.disabled_rules.includes('ports') ? undefined : policy.ports.allowed;
   const orchestrator: Orchestrator =
     kind === 'swarm'
-      ? new (await import('../engine/swarm.ts')).SwarmOrchestrator({docker, registryAuth, nodeEngines: await (await import('../engine/swarm-exec.ts')).nodeEnginesFrom(options.swarmNodeEngines ?? {})})
+      ? new (await import('../engine/swarm.ts')).SwarmOrchestrator({
+          docker,
+          registryAuth,
+          secretsDir,
+          placement: policy.placement,
+          nodeEngines: await (await import('../engine/swarm-exec.ts')).nodeEnginesFrom(options.swarmNodeEngines ?? {}),
+          volumes: {sharedDrivers: policy.volumes.shared_drivers, pinLabels: policy.placement.pin_labels},
+        })
       : new (await import('../engine/docker.ts')).DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth, allowedPorts, ...(ingress ? {ingress: {hooks: ingress.controller, domain: ingress.domain, port: ingress.port}} : {})});
   try {
     await orchestrator.ping();

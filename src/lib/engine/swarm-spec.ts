@@ -113,9 +113,10 @@ const FIELDS: Record<string, Mapping> = {
   isolation: CANNOT('isolation is a Windows setting'),
   platform: CANNOT('Swarm places tasks by node, not by a platform key (use deploy.placement)'),
   ports: NOT_YET('publishing ports (the cluster ingress)'),
-  volumes: NOT_YET('mounting volumes'),
-  secrets: NOT_YET('secrets'),
-  configs: NOT_YET('configs'),
+  // Checked and mounted by swarm-volumes.ts and swarm-secrets.ts.
+  volumes: 'mapped',
+  secrets: 'mapped',
+  configs: 'mapped',
 };
 
 const DEPLOY_FIELDS = new Set(['mode', 'replicas', 'labels', 'resources', 'restart_policy', 'update_config', 'rollback_config', 'placement', 'endpoint_mode']);

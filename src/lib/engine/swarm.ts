@@ -20,10 +20,14 @@ import {emitter, type Emit} from './ops.ts';
 import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, type ExistingContainer} from './plan.ts';
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
 import {checkSwarmService, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
-import {clusterNodes, nodeAddresses} from './swarm-nodes.ts';
 import {swarmExec, type NodeEngines} from './swarm-exec.ts';
 import {restartSwarmServices, startSwarmServices, stopSwarmServices, type LifecycleOptions} from './swarm-lifecycle.ts';
 import {swarmLogs, type SwarmStackView} from './swarm-logs.ts';
+import {guardSpec, poolConstraints, unschedulable, withPool, type PlacementPools} from './swarm-guard.ts';
+import {ensureFiles, fileReferences, pruneFiles, removeStackFiles, swarmFiles, type SwarmFile} from './swarm-secrets.ts';
+import {checkSwarmVolumes, swarmMounts, type SwarmVolumePolicy} from './swarm-volumes.ts';
+import {fileDigests, removeStackFiles as removeFileCopies, writeServiceFiles} from './files.ts';
+import {clusterNodes, nodeAddresses} from './swarm-nodes.ts';
 import {
   LABELS,
   type ClusterNode,
@@ -56,6 +60,15 @@ export interface SwarmOrchestratorOptions {
   nodeEngines?: NodeEngines;
   /** How long stop, start and restart wait for the cluster. Default 120 s. */
   lifecycleTimeoutMs?: number;
+  /**
+   * Where the agent keeps a copy of each stack's secret values (as the single-host backend does):
+   * a Swarm secret cannot be read back, and scale, rollback and reconcile redeploy without the client.
+   */
+  secretsDir?: string;
+  /** The policy's node pools: constraints added to every spec of a project. */
+  placement?: PlacementPools;
+  /** The policy's volume drivers that reach every node, and node labels that name one node. */
+  volumes?: SwarmVolumePolicy;
 }
 
 interface SwarmService {
@@ -67,6 +80,8 @@ interface SwarmService {
   digest: string;
   configHash: string;
   rollout: RolloutSettings;
+  /** Secrets and configs it mounts, with their values. */
+  files: SwarmFile[];
 }
 
 interface SwarmStack {
@@ -104,6 +119,10 @@ type WithAuth<M extends string> = Record<M, (auth: {username: string; password: 
 const PING_TIMEOUT_MS = 5000;
 /** New-spec task failures that end a rollout as failed: Swarm would otherwise retry forever. */
 const FAILED_TASKS_LIMIT = 3;
+/** Why `spin rm --volumes` and `spin volume rm` stop short on a cluster. */
+const NODE_LOCAL_REMOVAL = 'removing volumes (each node keeps its own, and the manager reaches only its own node\'s)';
+/** How long a new task may wait for a node its constraints allow before the rollout fails. */
+const UNPLACEABLE_MS = 5000;
 
 export class SwarmOrchestrator implements Orchestrator {
   readonly name = 'swarm';
@@ -111,6 +130,9 @@ export class SwarmOrchestrator implements Orchestrator {
   private readonly registryAuth: RegistryAuth | undefined;
   private readonly clock: {now(): number};
   private readonly pollMs: number;
+  private readonly secretsDir: string | undefined;
+  private readonly placement: PlacementPools | undefined;
+  private readonly volumePolicy: SwarmVolumePolicy;
   private readonly prepared = new WeakMap<PreparedDeploy, SwarmStack>();
   private readonly nodeEngines: NodeEngines | undefined;
   private readonly lifecycleTimeoutMs: number;
@@ -120,6 +142,9 @@ export class SwarmOrchestrator implements Orchestrator {
     this.registryAuth = options.registryAuth;
     this.clock = options.clock ?? Date;
     this.pollMs = options.pollMs ?? 500;
+    this.secretsDir = options.secretsDir;
+    this.placement = options.placement;
+    this.volumePolicy = options.volumes ?? {sharedDrivers: [], pinLabels: []};
     this.nodeEngines = options.nodeEngines;
     this.lifecycleTimeoutMs = options.lifecycleTimeoutMs ?? 120_000;
   }
@@ -162,6 +187,7 @@ export class SwarmOrchestrator implements Orchestrator {
     for (const name of Object.keys(model.services).sort()) {
       checkServiceName(name);
       checkSwarmService(name, model.services[name]);
+      checkSwarmVolumes(name, model.services[name], model, this.volumePolicy);
     }
     await Promise.all(
       Object.keys(model.services).map(async (name) => {
@@ -173,14 +199,17 @@ export class SwarmOrchestrator implements Orchestrator {
           ? rolloutSettings(name, service, request.updateConfigs?.[name], false, 'rollback_config')
           : rolloutSettings(name, service, service.deploy?.update_config, false);
         const global = service.deploy?.mode === 'global';
+        const files = swarmFiles(ref, model, name, request.secrets ?? {}, request.secrets !== undefined);
+        const pool = poolConstraints(this.placement, ref.project);
         services.set(name, {
           name,
           model: service,
           replicas: desiredReplicas(service),
           global,
           digest,
-          configHash: configHash(service, {imageId: digest, files: {}, networks: Object.keys(service.networks).map((k) => swarmNetworkName(ref, k)), volumes: []}),
+          configHash: configHash(withPool(service, pool), {imageId: digest, files: fileDigests(files), networks: Object.keys(service.networks).map((k) => swarmNetworkName(ref, k)), volumes: []}),
           rollout,
+          files,
         });
       }),
     );
@@ -266,6 +295,10 @@ export class SwarmOrchestrator implements Orchestrator {
       emit('create', `network ${name}`);
     }
     const current = new Map((await this.stackServices(ref)).map((s) => [s.Spec.Labels?.[LABELS.service] ?? '', s]));
+    const fileIds = await ensureFiles(this.docker, ref, [...stack.services.values()].flatMap((s) => s.files));
+    if (this.secretsDir !== undefined) {
+      for (const s of stack.services.values()) await writeServiceFiles(this.secretsDir, ref, s.name, s.files.filter((f) => f.kind === 'secret'));
+    }
     const changed: SwarmService[] = [];
     for (const name of dependencyOrder(stack.model)) {
       const s = stack.services.get(name)!;
@@ -276,16 +309,12 @@ export class SwarmOrchestrator implements Orchestrator {
         action === 'scale' && old
           ? // The count only: a new task template would replace every running task.
             {...old.Spec, Mode: {Replicated: {Replicas: s.replicas}}, Labels: {...old.Spec.Labels, [LABELS.revision]: String(options.revision)}}
-          : swarmServiceSpec(s.model, {ref, service: name, revision: options.revision, configHash: s.configHash, image: s.digest, rollout: s.rollout});
-      const auth = await this.authFor(s.digest);
-      if (old) {
-        // Two arguments: with one, dockerode would send the whole spec as the registry auth header.
-        await engineCall(`update service "${spec.Name}"`, () => (this.docker.getService(old.ID) as unknown as WithAuth<'update'>).update(auth, {...spec, version: old.Version.Index}));
-        emit('create', `updated (${action})`, name);
-      } else {
-        await engineCall(`create service "${spec.Name}"`, () => (this.docker as unknown as WithAuth<'createService'>).createService(auth, spec));
-        emit('create', 'created', name);
-      }
+          : withTaskExtras(swarmServiceSpec(s.model, {ref, service: name, revision: options.revision, configHash: s.configHash, image: s.digest, rollout: s.rollout}), {
+              Mounts: swarmMounts(ref, stack.model, s.model),
+              ...fileReferences(s.files, fileIds),
+            });
+      await this.sendSpec(ref, name, spec, old, s.digest);
+      emit('create', old ? `updated (${action})` : 'created', name);
       changed.push(s);
     }
     for (const sp of plan.services) {
@@ -297,8 +326,26 @@ export class SwarmOrchestrator implements Orchestrator {
     const images = Object.fromEntries([...stack.services.values()].map((s) => [s.name, s.digest]));
     if (options.noWait) return {plan: publicPlan(plan), outcome: 'started', status: await this.status(ref), images};
     const verdict = await this.converge(ref, [...stack.services.values()], options, emit);
+    // Converged: no task mounts a secret or config the specs no longer name (never before: a
+    // rollback of a failed rollout needs the old ones).
+    if (verdict.outcome === 'healthy') for (const what of await pruneFiles(this.docker, ref, await this.stackServices(ref))) emit('remove', `${what}, used no more`);
     const status = await this.status(ref);
     return {plan: publicPlan(plan), outcome: verdict.outcome, status, images, ...(verdict.failure ? {failure: verdict.failure} : {})};
+  }
+
+  /**
+   * The only way a service spec reaches the cluster: create, update, scale and rollback alike pass
+   * guardSpec (the stack's name and labels, the project's node pool) on the way.
+   */
+  private async sendSpec(ref: StackRef, service: string, spec: Docker.ServiceSpec, old: EngineService | undefined, image: string): Promise<void> {
+    const checked = guardSpec(spec, ref, service, this.placement);
+    const auth = await this.authFor(image);
+    if (old) {
+      // Two arguments: with one, dockerode would send the whole spec as the registry auth header.
+      await engineCall(`update service "${checked.Name}"`, () => (this.docker.getService(old.ID) as unknown as WithAuth<'update'>).update(auth, {...checked, version: old.Version.Index}));
+    } else {
+      await engineCall(`create service "${checked.Name}"`, () => (this.docker as unknown as WithAuth<'createService'>).createService(auth, checked));
+    }
   }
 
   private async authFor(image: string): Promise<{username: string; password: string; serveraddress: string} | undefined> {
@@ -312,6 +359,8 @@ export class SwarmOrchestrator implements Orchestrator {
   private async converge(ref: StackRef, services: SwarmService[], options: ExecuteOptions, emit: Emit): Promise<{outcome: DeployResult['outcome']; failure?: FailureDetail}> {
     const deadline = this.clock.now() + options.timeoutMs;
     const done = new Set<string>();
+    /** When each new-spec task was first seen with no node to run it. */
+    const homeless = new Map<string, number>();
     for (;;) {
       options.signal?.throwIfAborted();
       const byService = await this.stackTasks(ref);
@@ -326,6 +375,12 @@ export class SwarmOrchestrator implements Orchestrator {
           const reason = `its tasks keep failing: ${last.Status.Err || `task ${last.Status.State}`}`;
           emit('failed', reason, s.name);
           return {outcome: 'failed', failure: {service: s.name, reason, logs: [], ...(/No such image|pull access denied|manifest unknown/i.test(last.Status.Err ?? '') ? {hint: 'the nodes cannot pull the image: check that it is in the registry and that the agent has credentials for it'} : {})}};
+        }
+        const stuck = this.unplaceable(fresh, homeless);
+        if (stuck) {
+          const reason = `no node of the cluster may run its tasks: ${stuck}`;
+          emit('failed', reason, s.name);
+          return {outcome: 'failed', failure: {service: s.name, reason, logs: [], hint: 'the service\'s deploy.placement.constraints, together with the project\'s node pool (the agent policy\'s placement), match no available node: check them against `spin agent node ls`'}};
         }
         const want = s.global ? nodes : s.replicas;
         const running = fresh.filter((t) => t.DesiredState === 'running' && t.Status.State === 'running').length;
@@ -343,6 +398,24 @@ export class SwarmOrchestrator implements Orchestrator {
       }
       await new Promise((r) => setTimeout(r, this.pollMs));
     }
+  }
+
+  /**
+   * Swarm's reason when a new-spec task has waited UNPLACEABLE_MS with no node allowed to run it.
+   * Swarm would keep it pending for ever; a moment's grace lets a node that is just joining count.
+   */
+  private unplaceable(tasks: EngineTask[], since: Map<string, number>): string | undefined {
+    const now = this.clock.now();
+    for (const t of tasks) {
+      const why = t.DesiredState === 'running' ? unschedulable(t) : undefined;
+      if (why === undefined) {
+        since.delete(t.ID);
+        continue;
+      }
+      if (!since.has(t.ID)) since.set(t.ID, now);
+      if (now - since.get(t.ID)! >= UNPLACEABLE_MS) return why;
+    }
+    return undefined;
   }
 
   private async eligibleNodes(): Promise<number> {
@@ -410,18 +483,14 @@ export class SwarmOrchestrator implements Orchestrator {
     }
   }
 
-  /** Removes the stack's services, then its networks and secrets (a network stays busy until its tasks are gone). */
+  /** Removes the stack's services, then its secrets, configs and networks (a network stays busy until its tasks are gone). */
   async remove(ref: StackRef, options: {volumes?: boolean} = {}): Promise<RemoveReport> {
     checkRef(ref);
-    if (options.volumes) throw notSupported('removing volumes');
+    if (options.volumes) throw notSupported(NODE_LOCAL_REMOVAL);
     for (const s of await this.stackServices(ref)) await this.removeService(s.ID, s.Spec.Name ?? s.ID);
     const filters = {label: labelFilter(ref.project, ref.stack)};
-    const secrets = (await engineCall('list secrets', () => this.docker.listSecrets({filters}))) as {ID: string; Spec?: {Name?: string; Labels?: Record<string, string>}}[];
-    for (const s of secrets.filter((x) => ownedBy(x.Spec?.Labels, ref.project, ref.stack))) {
-      await engineCall(`remove secret "${s.Spec?.Name}"`, () => this.docker.getSecret(s.ID).remove()).catch((err) => {
-        if (!isNotFound((err as {cause?: unknown}).cause)) throw err;
-      });
-    }
+    await removeStackFiles(this.docker, ref);
+    if (this.secretsDir !== undefined) await removeFileCopies(this.secretsDir, ref);
     const networks = ((await engineCall('list networks', () => this.docker.listNetworks({filters}))) as {Id: string; Name: string; Labels?: Record<string, string>}[]).filter((n) => ownedBy(n.Labels, ref.project, ref.stack));
     const deadline = this.clock.now() + 60_000;
     for (const n of networks) {
@@ -468,13 +537,23 @@ export class SwarmOrchestrator implements Orchestrator {
     return swarmExec(this.view(), this.nodeEngines, ref, options);
   }
 
+  // A named volume lives on the node that ran the task, and the manager's API lists only its own
+  // node's: a list from here would miss most of them, and a removal could not reach them.
   volumes(): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]> {
-    return Promise.reject(notSupported('volumes'));
+    return Promise.reject(notSupported('listing volumes (each node keeps its own, and the manager lists only its own node\'s)'));
   }
 
   removeVolume(): Promise<void> {
-    return Promise.reject(notSupported('volumes'));
+    return Promise.reject(notSupported(NODE_LOCAL_REMOVAL));
   }
+}
+
+/** The spec with more for its containers: mounts go before the ones it has (its `tmpfs:` entries). */
+function withTaskExtras(spec: Docker.ServiceSpec, extra: Pick<Docker.ContainerSpec, 'Mounts' | 'Secrets' | 'Configs'>): Docker.ServiceSpec {
+  const template = spec.TaskTemplate as Docker.ContainerTaskSpec;
+  const container = template.ContainerSpec ?? {};
+  const mounts = [...(extra.Mounts ?? []), ...(container.Mounts ?? [])];
+  return {...spec, TaskTemplate: {...template, ContainerSpec: {...container, ...extra, ...(mounts.length ? {Mounts: mounts} : {Mounts: undefined})}}};
 }
 
 /** Network keys the stack's services join; external networks are not built for the cluster yet. */

@@ -257,7 +257,12 @@ function normalize(raw: RawPolicy, what: string): Policy {
       ulimits: {...limits.ulimits},
     },
     networks: {drivers: section<{drivers?: string[]}>('networks').drivers ?? []},
-    volumes: {drivers: section<{drivers?: string[]}>('volumes').drivers ?? []},
+    volumes: {drivers: section<{drivers?: string[]}>('volumes').drivers ?? [], shared_drivers: section<{shared_drivers?: string[]}>('volumes').shared_drivers ?? []},
+    placement: {
+      projects: {...section<{projects?: Record<string, string[]>}>('placement').projects},
+      default: section<{default?: string[]}>('placement').default ?? [],
+      pin_labels: section<{pin_labels?: string[]}>('placement').pin_labels ?? [],
+    },
     logging: {drivers: logging.drivers ?? [], max_size: parseBytes(logging.max_size ?? 0) ?? 0, max_file: logging.max_file ?? 1},
   };
 }

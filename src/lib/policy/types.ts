@@ -115,6 +115,17 @@ export interface Policy {
   volumes: {
     /** Drivers a named volume may use; driver_opts are only ever a bind of an allowed host path. */
     drivers: string[];
+    /** Swarm: drivers whose volumes every node reaches, so a service using one may move between nodes. */
+    shared_drivers: string[];
+  };
+  /** Swarm: node pools, as placement constraints every task of a project must meet. */
+  placement: {
+    /** Constraints per project (`node.labels.pool==bio`). */
+    projects: Record<string, string[]>;
+    /** Constraints for the projects not listed. */
+    default: string[];
+    /** Node labels that name one node each: `node.labels.NAME==…` pins a service like `node.id==…`. */
+    pin_labels: string[];
   };
   logging: {
     /** Log drivers a service may choose (kept on the host, never sent elsewhere). */

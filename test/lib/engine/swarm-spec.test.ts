@@ -102,7 +102,7 @@ test('keys Swarm cannot express are refused as invalid input (exit 3), naming th
 });
 
 test('what this backend does not do yet has its own error code, not a silent drop', async () => {
-  for (const def of [{ports: ['8080:80']}, {volumes: ['/srv/data:/data']}]) {
+  for (const def of [{ports: ['8080:80']}]) {
     const s = await service({image: 'x', ...def});
     assert.throws(() => checkSwarmService('web', s), (err: unknown) => err instanceof EngineError && err.code === 'engine.unsupported' && /not supported with the swarm orchestrator yet/.test(err.message));
   }

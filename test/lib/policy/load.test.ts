@@ -62,7 +62,8 @@ describe('the default policy', () => {
     assert.deepEqual(p.ports.host_ips, ['0.0.0.0', '::', '127.0.0.1', '::1']);
     assert.deepEqual(p.limits, {replicas: 100, services: 100, shm_size: 1024 ** 3, ulimits: {nofile: 1048576, nproc: 65536, memlock: 67108864, stack: 67108864, core: 0}});
     assert.deepEqual(p.networks, {drivers: ['bridge']});
-    assert.deepEqual(p.volumes, {drivers: ['local']});
+    assert.deepEqual(p.volumes, {drivers: ['local'], shared_drivers: []});
+    assert.deepEqual(p.placement, {projects: {}, default: [], pin_labels: []});
     assert.deepEqual(p.logging, {drivers: ['json-file', 'local'], max_size: 100 * 1024 ** 2, max_file: 10});
   });
 
@@ -164,6 +165,25 @@ describe('an invalid policy file', () => {
   test('a directory is refused', async () => {
     const err = await rejection(files);
     assert.match(err.message, /is not a regular file$/);
+  });
+});
+
+describe('Swarm node pools and shared volume drivers', () => {
+  test('a site gives projects their pools; a constraint Swarm would not read is refused with its path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'spin-policy-'));
+    try {
+      const good = join(dir, 'pools.yaml');
+      await writeFile(good, 'placement:\n  projects:\n    genomics: ["node.labels.pool==bio"]\n  default: ["node.labels.pool != bio"]\n  pin_labels: [host]\nvolumes:\n  drivers: [local, nfs]\n  shared_drivers: [nfs]\n');
+      const p = await loadPolicy(good);
+      assert.deepEqual(p.placement, {projects: {genomics: ['node.labels.pool==bio']}, default: ['node.labels.pool != bio'], pin_labels: ['host']});
+      assert.deepEqual(p.volumes, {drivers: ['local', 'nfs'], shared_drivers: ['nfs']});
+      const bad = join(dir, 'bad.yaml');
+      await writeFile(bad, 'placement:\n  projects:\n    genomics: ["pool=bio"]\n');
+      const err = await rejection(bad);
+      assert.match(err.message, /placement\.projects\.genomics\[0\]: "pool=bio" does not match/);
+    } finally {
+      await rm(dir, {recursive: true, force: true});
+    }
   });
 });
 
