@@ -1,5 +1,5 @@
-// A load generator for tests and benchmarks: GET requests with a given Host header to a proxy on
-// 127.0.0.1, at a constant rate, until stopped (never past a time limit). It behaves like an
+// A load generator for tests and benchmarks: GET requests with a given Host header to a proxy (on
+// 127.0.0.1 unless told), at a constant rate, until stopped (never past a time limit). It behaves like an
 // ordinary HTTP client: keep-alive connections, and a request that finds its idle keep-alive
 // connection closed by the server (nothing received yet) is sent again once on a new connection,
 // as RFC 9112 section 9.3.1 allows for idempotent requests and as browsers and Go's client do;
@@ -9,6 +9,8 @@
 import http from 'node:http';
 
 export interface LoadOptions {
+  /** Where the proxy listens. Default 127.0.0.1 (a cluster's proxy is on its manager's address). */
+  address?: string;
   port: number;
   /** Several ports, used in turn (client-side round robin, no proxy); `port` is then ignored. */
   ports?: number[];
@@ -53,7 +55,7 @@ export function startLoad(options: LoadOptions) {
   let turn = 0;
   const once = (fresh = false, port = ports[turn++ % ports.length]): Promise<Answer> =>
     new Promise((resolve) => {
-      const req = http.get({host: '127.0.0.1', port, path: '/', headers: {host: options.host}, agent: fresh ? false : agent, timeout: options.timeoutMs ?? 10_000}, (res) => {
+      const req = http.get({host: options.address ?? '127.0.0.1', port, path: '/', headers: {host: options.host}, agent: fresh ? false : agent, timeout: options.timeoutMs ?? 10_000}, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
         res.on('end', () => resolve({status: res.statusCode ?? 0, body: body.trim()}));

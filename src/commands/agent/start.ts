@@ -18,7 +18,11 @@ killed outright (SIGKILL) leaves its Caddy running; the next agent on the same d
 Logs are JSON lines on stderr. Plain HTTP is only served on a loopback address; anywhere else give
 a certificate, or --insecure when a TLS proxy in front of the agent terminates HTTPS.
 The orchestrator is the Docker engine of one host (docker) or a Docker Swarm cluster (swarm, driven
-through a manager's engine; no ingress, exec, logs, lifecycle, volumes, ports or secrets yet). By
+through a manager's engine; no exec, logs, lifecycle, volumes or secrets yet; \`ports\` are refused,
+use the ingress). On a cluster, --ingress-listen runs Caddy in two containers on the manager's
+engine (image built there from this host's /usr/bin/caddy, admin API on a unix socket under the
+data directory, attached to the stacks' overlay networks to reach task addresses) and publishes
+HOST:PORT on the manager's host: one proxy for the whole cluster, a known single point of failure. By
 default the agent detects it: an engine that is an active Swarm manager means swarm, anything else
 docker. The start-up line says which.
 Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker engine unreachable.`;
@@ -30,6 +34,7 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
     {description: 'Drive the Swarm cluster whose manager engine this is', command: '<%= config.bin %> <%= command.id %> --orchestrator swarm --docker-host unix:///var/run/docker.sock'},
     {description: 'With the ingress: web.portal.genomics.localhost on 127.0.0.1:8088 reaches service web', command: '<%= config.bin %> <%= command.id %> --ingress-listen 127.0.0.1:8088'},
     {description: 'With the web dashboard on 127.0.0.1:7879 (`spin dashboard` prints its URL)', command: '<%= config.bin %> <%= command.id %> --dashboard-listen 127.0.0.1:7879'},
+    {description: 'On a Swarm manager: the cluster ingress on every interface of the manager, port 80', command: '<%= config.bin %> <%= command.id %> --orchestrator swarm --ingress-listen 0.0.0.0:80 --ingress-domain apps.example.org'},
     {description: 'Routes in an existing Caddy, names under apps.example.org', command: '<%= config.bin %> <%= command.id %> --ingress-listen 0.0.0.0:80 --ingress-admin http://127.0.0.1:2019 --ingress-domain apps.example.org'},
   ];
 

@@ -6,6 +6,16 @@ import type Docker from 'dockerode';
 
 import {InvalidInputError, TimeoutError} from '../errors.ts';
 import {EngineError, engineCall} from './errors.ts';
+import {LABELS} from './types.ts';
+
+/**
+ * Set on a node while a Spin drain takes it out of service: the cluster ingress stops routing to
+ * the node's tasks before Swarm stops them. A label, so the agent's proxy reads it from the
+ * cluster like everything else it routes by (the drain may run in another process).
+ */
+export const NODE_LEAVING_LABEL = 'org.spin.node.leaving';
+/** How long a drain waits after labelling a node for the proxy to route around it and for requests in flight on it to end. */
+const LEAVING_GRACE_MS = 2000;
 
 export interface NodeInfo {
   id: string;
@@ -72,11 +82,25 @@ export async function findNode(docker: Docker, name: string): Promise<EngineNode
 
 /** Sets a node's availability; returns the node as it is now. */
 export async function setAvailability(docker: Docker, name: string, availability: 'active' | 'pause' | 'drain'): Promise<NodeInfo> {
-  const node = await findNode(docker, name);
+  let node = await findNode(docker, name);
+  if (availability === 'active' && node.Spec.Labels?.[NODE_LEAVING_LABEL] !== undefined) {
+    await setLeaving(docker, node.ID, false);
+    node = await findNode(docker, node.ID);
+  }
   if (node.Spec.Availability !== availability) {
     await engineCall(`set node "${addressOf(node)}" to ${availability}`, () => docker.getNode(node.ID).update({version: node.Version.Index, ...node.Spec, Availability: availability}));
   }
   return (await listNodes(docker)).find((n) => n.id === node.ID)!;
+}
+
+/** Sets or clears the leaving label; `activate` clears it too. */
+async function setLeaving(docker: Docker, id: string, leaving: boolean): Promise<void> {
+  const node = (await engineCall('inspect a node', () => docker.getNode(id).inspect())) as EngineNode;
+  const labels = {...(node.Spec.Labels ?? {})};
+  if ((labels[NODE_LEAVING_LABEL] === 'true') === leaving) return;
+  if (leaving) labels[NODE_LEAVING_LABEL] = 'true';
+  else delete labels[NODE_LEAVING_LABEL];
+  await engineCall(`label node "${addressOf(node)}"`, () => docker.getNode(id).update({version: node.Version.Index, ...node.Spec, Labels: labels}));
 }
 
 /** A task as drain reads it. */
@@ -164,12 +188,23 @@ export async function drainNode(docker: Docker, name: string, options: DrainOpti
         await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
       }
     }
+    // The replacements answer: the ingress routes around the node before Swarm stops its tasks.
+    const behindIngress = moves.some((m) => m.service.Spec.Labels?.[LABELS.ingressPort] !== undefined);
+    if (behindIngress) {
+      await setLeaving(docker, node.ID, true);
+      progress(`node ${label}: out of the ingress`);
+      await new Promise((r) => setTimeout(r, LEAVING_GRACE_MS));
+    }
   } catch (err) {
     await restore();
+    await setLeaving(docker, node.ID, false).catch(() => undefined);
     await setAvailability(docker, node.ID, before as 'active' | 'pause').catch(() => undefined);
     throw err;
   }
   const drained = await setAvailability(docker, node.ID, 'drain');
+  // Its tasks are no longer meant to run, so the ingress skips them without the label, and a node
+  // put back to work some other way than `activate` is not left out of the ingress.
+  await setLeaving(docker, node.ID, false);
   await restore();
   progress(`node ${label} drained`);
   return {node: drained, moved: moves.map((m) => ({service: m.service.Spec.Name ?? m.service.ID, replicas: m.here}))};

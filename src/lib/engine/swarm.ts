@@ -21,6 +21,8 @@ import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, ty
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
 import {checkSwarmService, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
 import {nodeAddresses} from './swarm-nodes.ts';
+import {ingressAddress, ingressRequest} from '../ingress/model.ts';
+import type {IngressRequest} from '../ingress/types.ts';
 import {
   LABELS,
   type DeployResult,
@@ -48,6 +50,8 @@ export interface SwarmOrchestratorOptions {
   clock?: {now(): number};
   /** How often tasks are listed while waiting for convergence. Default 500. */
   pollMs?: number;
+  /** The cluster ingress, when the agent runs one: status shows each service's address on it. */
+  ingress?: {domain: string; port?: number};
 }
 
 interface SwarmService {
@@ -59,6 +63,7 @@ interface SwarmService {
   digest: string;
   configHash: string;
   rollout: RolloutSettings;
+  ingress?: IngressRequest;
 }
 
 interface SwarmStack {
@@ -103,6 +108,7 @@ export class SwarmOrchestrator implements Orchestrator {
   private readonly registryAuth: RegistryAuth | undefined;
   private readonly clock: {now(): number};
   private readonly pollMs: number;
+  private readonly ingress: SwarmOrchestratorOptions['ingress'];
   private readonly prepared = new WeakMap<PreparedDeploy, SwarmStack>();
 
   constructor(options: SwarmOrchestratorOptions) {
@@ -110,6 +116,7 @@ export class SwarmOrchestrator implements Orchestrator {
     this.registryAuth = options.registryAuth;
     this.clock = options.clock ?? Date;
     this.pollMs = options.pollMs ?? 500;
+    this.ingress = options.ingress;
   }
 
   async ping(): Promise<void> {
@@ -144,9 +151,10 @@ export class SwarmOrchestrator implements Orchestrator {
         const pull = !dryRun && request.pull?.includes(name) === true;
         const digest = await this.resolveDigest(name, service.image, {dryRun, pull}, emit);
         const override = request.updateConfigs && Object.hasOwn(request.updateConfigs, name);
+        const ingress = ingressRequest(service, name);
         const rollout = override
-          ? rolloutSettings(name, service, request.updateConfigs?.[name], false, 'rollback_config')
-          : rolloutSettings(name, service, service.deploy?.update_config, false);
+          ? rolloutSettings(name, service, request.updateConfigs?.[name], ingress !== undefined, 'rollback_config')
+          : rolloutSettings(name, service, service.deploy?.update_config, ingress !== undefined);
         const global = service.deploy?.mode === 'global';
         services.set(name, {
           name,
@@ -156,6 +164,7 @@ export class SwarmOrchestrator implements Orchestrator {
           digest,
           configHash: configHash(service, {imageId: digest, files: {}, networks: Object.keys(service.networks).map((k) => swarmNetworkName(ref, k)), volumes: []}),
           rollout,
+          ...(ingress ? {ingress} : {}),
         });
       }),
     );
@@ -251,7 +260,7 @@ export class SwarmOrchestrator implements Orchestrator {
         action === 'scale' && old
           ? // The count only: a new task template would replace every running task.
             {...old.Spec, Mode: {Replicated: {Replicas: s.replicas}}, Labels: {...old.Spec.Labels, [LABELS.revision]: String(options.revision)}}
-          : swarmServiceSpec(s.model, {ref, service: name, revision: options.revision, configHash: s.configHash, image: s.digest, rollout: s.rollout});
+          : swarmServiceSpec(s.model, {ref, service: name, revision: options.revision, configHash: s.configHash, image: s.digest, rollout: s.rollout, ...(s.ingress ? {ingress: s.ingress} : {})});
       const auth = await this.authFor(s.digest);
       if (old) {
         // Two arguments: with one, dockerode would send the whole spec as the registry auth header.
@@ -363,6 +372,7 @@ export class SwarmOrchestrator implements Orchestrator {
         healthy: replicas.filter((r) => r.health === 'healthy').length,
         ports: [],
         replicas,
+        ...(this.ingress && labels[LABELS.ingressPort] ? {ingress: ingressAddress(this.ingress, ref, name, labels)} : {}),
       });
     }
     return {ref, services: out, ...(revision !== undefined ? {revision} : {})};

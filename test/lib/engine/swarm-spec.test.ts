@@ -102,10 +102,22 @@ test('keys Swarm cannot express are refused as invalid input (exit 3), naming th
 });
 
 test('what this backend does not do yet has its own error code, not a silent drop', async () => {
-  for (const def of [{ports: ['8080:80']}, {volumes: ['/srv/data:/data']}]) {
+  for (const def of [{volumes: ['/srv/data:/data']}]) {
     const s = await service({image: 'x', ...def});
     assert.throws(() => checkSwarmService('web', s), (err: unknown) => err instanceof EngineError && err.code === 'engine.unsupported' && /not supported with the swarm orchestrator yet/.test(err.message));
   }
+});
+
+test('published ports are refused (exit 3) with the cluster ingress as the way to go; x-spin.ingress labels the service for it', async () => {
+  const s = await service({image: 'x', ports: ['8080:80']});
+  assert.throws(() => checkSwarmService('web', s), (err: unknown) => err instanceof InvalidInputError && err.exitCode === ExitCode.invalid && /routing mesh/.test(err.message) && err.message.includes('x-spin: {ingress: {port: N}}'));
+  const behind = await service({image: 'x', 'x-spin': {ingress: {port: 8080, host: 'portal.example.org'}}});
+  assert.doesNotThrow(() => checkSwarmService('web', behind));
+  const spec = swarmServiceSpec(behind, {...ctx(behind), ingress: {port: 8080, host: 'portal.example.org'}});
+  assert.equal(spec.Labels?.['org.spin.ingress.port'], '8080');
+  assert.equal(spec.Labels?.['org.spin.ingress.host'], 'portal.example.org');
+  assert.equal((spec.TaskTemplate as {ContainerSpec: {Labels: Record<string, string>}}).ContainerSpec.Labels['org.spin.ingress.port'], '8080');
+  assert.equal(swarmServiceSpec(s, ctx(s)).Labels?.['org.spin.ingress.port'], undefined);
 });
 
 test('unset or empty values ask for nothing and pass', async () => {

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import {describe, test} from 'node:test';
+
+import {NODE_LEAVING_LABEL} from '../../../src/lib/engine/swarm-nodes.ts';
+import {LABELS} from '../../../src/lib/engine/types.ts';
+import {lddPaths} from '../../../src/lib/ingress/swarm-proxy.ts';
+import {swarmRoutes, type ListedNode, type ListedService, type ListedTask} from '../../../src/lib/ingress/swarm-routes.ts';
+
+const stackLabels = (project: string, stack: string) => ({[LABELS.managed]: 'true', [LABELS.project]: project, [LABELS.stack]: stack});
+
+function service(id: string, name: string, extra: Record<string, string> = {}, project = 'p', stack = 's'): ListedService {
+  return {ID: id, Spec: {Labels: {...stackLabels(project, stack), [LABELS.service]: name, [LABELS.ingressPort]: '8080', [LABELS.ingressHost]: '', ...extra}}};
+}
+
+const net = (id: string, name: string, project = 'p', stack = 's') => ({ID: id, Spec: {Name: name, Labels: stackLabels(project, stack)}});
+
+function task(id: string, serviceId: string, address: string, extra: Partial<ListedTask> = {}): ListedTask {
+  return {ID: id, ServiceID: serviceId, NodeID: 'n1', DesiredState: 'running', Status: {State: 'running'}, NetworksAttachments: [{Network: net('net1', 'p_s'), Addresses: [`${address}/24`]}], ...extra};
+}
+
+const none = {domain: 'localhost', held: new Set<string>(), draining: new Set<string>()};
+
+describe('routes on a Swarm cluster', () => {
+  test('running tasks are routed by their overlay address, the prefix stripped, and the proxy joins that network', () => {
+    const out = swarmRoutes([service('S1', 'web')], [task('t1', 'S1', '10.0.1.5'), task('t2', 'S1', '10.0.1.4')], [], none);
+    assert.deepEqual(out.routes, [{host: 'web.s.p.localhost', owner: 'p/s/web', upstreams: ['10.0.1.4:8080', '10.0.1.5:8080']}]);
+    assert.deepEqual(out.networks, ['net1']);
+    assert.deepEqual([...out.present].sort(), ['t1', 't2']);
+  });
+
+  test('a task still starting (healthcheck not passed), or on its way out, is not routed; the route stays and answers 503', () => {
+    const tasks = [task('t1', 'S1', '10.0.1.5', {Status: {State: 'starting'}}), task('t2', 'S1', '10.0.1.6', {DesiredState: 'shutdown'}), task('t3', 'S1', '10.0.1.7', {Status: {State: 'failed'}})];
+    const out = swarmRoutes([service('S1', 'web')], tasks, [], none);
+    assert.deepEqual(out.routes, [{host: 'web.s.p.localhost', owner: 'p/s/web', upstreams: []}]);
+    // The starting and failed tasks are still meant to run: the proxy stays on their network.
+    assert.deepEqual(out.networks, ['net1']);
+  });
+
+  test('tasks on a node that is leaving (a Spin drain) and held or drained tasks are not routed', () => {
+    const tasks = [task('t1', 'S1', '10.0.1.5', {NodeID: 'n2'}), task('t2', 'S1', '10.0.1.6'), task('t3', 'S1', '10.0.1.7'), task('t4', 'S1', '10.0.1.8')];
+    const nodes: ListedNode[] = [{ID: 'n2', Spec: {Labels: {[NODE_LEAVING_LABEL]: 'true'}}}, {ID: 'n1', Spec: {Labels: {}}}];
+    const out = swarmRoutes([service('S1', 'web')], tasks, nodes, {...none, held: new Set(['t2']), draining: new Set(['t3'])});
+    assert.deepEqual(out.routes[0].upstreams, ['10.0.1.8:8080']);
+  });
+
+  test("only the stack's own network is used, the first by name; a task with no address there is skipped", () => {
+    const other = {Network: net('netX', 'a_other', 'q', 'x'), Addresses: ['10.0.9.9/24']};
+    const tasks = [
+      task('t1', 'S1', '10.0.1.5', {NetworksAttachments: [other, {Network: net('net2', 'p_s_back'), Addresses: ['10.0.2.5/24']}, {Network: net('net1', 'p_s'), Addresses: ['10.0.1.5/24']}]}),
+      task('t2', 'S1', '', {NetworksAttachments: [other]}),
+    ];
+    const out = swarmRoutes([service('S1', 'web')], tasks, [], none);
+    assert.deepEqual(out.routes[0].upstreams, ['10.0.1.5:8080']);
+    assert.deepEqual(out.networks, ['net1']);
+  });
+
+  test('a chosen host name, IPv6 addresses, and services without an ingress label or not Spin\'s are left out', () => {
+    const services = [service('S1', 'web', {[LABELS.ingressHost]: 'portal.example.org'}), {ID: 'S2', Spec: {Labels: {...stackLabels('p', 's'), [LABELS.service]: 'db'}}}, {ID: 'S3', Spec: {Labels: {[LABELS.ingressPort]: '80'}}}];
+    const tasks = [task('t1', 'S1', 'fd00::5'), task('t2', 'S2', '10.0.1.9'), task('t3', 'S3', '10.0.1.10')];
+    const out = swarmRoutes(services, tasks, [], none);
+    assert.deepEqual(out.routes, [{host: 'portal.example.org', owner: 'p/s/web', upstreams: ['[fd00::5]:8080']}]);
+  });
+
+  test('two services claiming one host name: the first by owner keeps it, the clash is reported', () => {
+    const services = [service('S1', 'web', {[LABELS.ingressHost]: 'x.example.org'}, 'b'), service('S2', 'web', {[LABELS.ingressHost]: 'x.example.org'}, 'a')];
+    const tasks = [
+      task('t1', 'S1', '10.0.1.5', {NetworksAttachments: [{Network: net('nb', 'b_s', 'b'), Addresses: ['10.0.1.5/24']}]}),
+      task('t2', 'S2', '10.0.2.5', {NetworksAttachments: [{Network: net('na', 'a_s', 'a'), Addresses: ['10.0.2.5/24']}]}),
+    ];
+    const out = swarmRoutes(services, tasks, [], none);
+    assert.deepEqual(out.routes, [{host: 'x.example.org', owner: 'a/s/web', upstreams: ['10.0.2.5:8080']}]);
+    assert.deepEqual(out.conflicts, [{host: 'x.example.org', owners: ['a/s/web', 'b/s/web']}]);
+  });
+});
+
+describe('the proxy image', () => {
+  test("ldd's output gives the libraries and the loader, not the vDSO", () => {
+    const out = [
+      '\tlinux-vdso.so.1 (0x00007fe09ab51000)',
+      '\tlibzstd.so.1 => /lib/x86_64-linux-gnu/libzstd.so.1 (0x00007fe09aa83000)',
+      '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007fe09a8a1000)',
+      '\t/lib64/ld-linux-x86-64.so.2 (0x00007fe09ab53000)',
+    ].join('\n');
+    assert.deepEqual(lddPaths(out), ['/lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libzstd.so.1', '/lib64/ld-linux-x86-64.so.2']);
+    assert.deepEqual(lddPaths('\tnot a dynamic executable'), []);
+  });
+});
