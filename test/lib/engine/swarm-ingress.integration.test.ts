@@ -251,7 +251,7 @@ describe('the ingress on a 3-node Swarm', () => {
   });
 
   test('an upgrade to a new image under load: 0 failed requests, and it ends on the new version', async (t) => {
-    const load = startLoad({address: proxyAddress, port: PORT, host: hostA(), rate: 50, connections: 8});
+    const load = startLoad({address: proxyAddress, port: PORT, host: hostA(), rate: 100, connections: 16});
     await sleep(1000);
     const r = await deploy(envA, 'portal', {web: web(imageV2)});
     await sleep(2000);
@@ -266,10 +266,12 @@ describe('the ingress on a 3-node Swarm', () => {
 
   test('a Spin drain of a node under load: 0 failed requests, its tasks moved elsewhere', async (t) => {
     const tasks = await runningTasks(projectA, 'portal');
-    const node = swarm!.nodes[1];
-    const nodeId = ((await swarm!.manager.listNodes()) as {ID: string; Status: {Addr: string}}[]).find((n) => n.Status.Addr === node.address)!.ID;
-    assert.ok(tasks.some((t) => t.NodeID === nodeId), 'the node runs a task of the stack');
-    const load = startLoad({address: proxyAddress, port: PORT, host: hostA(), rate: 50, connections: 8});
+    // A worker that runs a task of the stack (the rollout may have left one without).
+    const workers = ((await swarm!.manager.listNodes()) as {ID: string; Status: {Addr: string}}[]).filter((n) => n.Status.Addr !== proxyAddress);
+    const worker = workers.find((n) => tasks.some((t) => t.NodeID === n.ID));
+    assert.ok(worker, 'a worker runs a task of the stack');
+    const [nodeId, node] = [worker.ID, swarm!.nodes.find((n) => n.address === worker.Status.Addr)!];
+    const load = startLoad({address: proxyAddress, port: PORT, host: hostA(), rate: 100, connections: 16});
     await sleep(1000);
     const r = await runSpin(['agent', 'node', 'drain', node.address, '--docker-host', managerUrl(), '--timeout', '90s'], {cwd: root, env: envA});
     await sleep(2000);
