@@ -12,6 +12,8 @@ export interface LoadOptions {
   /** Where the proxy listens. Default 127.0.0.1 (a cluster's proxy is on its manager's address). */
   address?: string;
   port: number;
+  /** The path requested. Default `/`. */
+  path?: string;
   /** Several ports, used in turn (client-side round robin, no proxy); `port` is then ignored. */
   ports?: number[];
   host: string;
@@ -55,7 +57,7 @@ export function startLoad(options: LoadOptions) {
   let turn = 0;
   const once = (fresh = false, port = ports[turn++ % ports.length]): Promise<Answer> =>
     new Promise((resolve) => {
-      const req = http.get({host: options.address ?? '127.0.0.1', port, path: '/', headers: {host: options.host}, agent: fresh ? false : agent, timeout: options.timeoutMs ?? 10_000}, (res) => {
+      const req = http.get({host: options.address ?? '127.0.0.1', port, path: options.path ?? '/', headers: {host: options.host}, agent: fresh ? false : agent, timeout: options.timeoutMs ?? 10_000}, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
         res.on('end', () => resolve({status: res.statusCode ?? 0, body: body.trim()}));

@@ -16,8 +16,8 @@ import {after, before, describe, test} from 'node:test';
 import {LABELS} from '../../../src/lib/engine/types.ts';
 import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
 import {runSpin, type RunResult} from '../../helpers/cli.ts';
-import {BUSYBOX_DOCKERFILE, buildBusyboxImage, buildImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
-import {startLoad} from '../../helpers/load.ts';
+import {BUSYBOX_DOCKERFILE, buildImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
+import {startLoad, type LoadReport} from '../../helpers/load.ts';
 import {pushToSwarmRegistry, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
 
 const docker = dockerClient();
@@ -44,7 +44,7 @@ function web(image: string, replicas = 3) {
     image,
     init: true,
     cap_drop: ['ALL'],
-    command: ['sh', '-c', 'mkdir -p /tmp/www && (cat /version 2>/dev/null || echo v1) > /tmp/www/index.html && hostname > /tmp/www/host && echo ok > /tmp/www/health && exec httpd -f -p 8080 -h /tmp/www'],
+    command: ['sh', '-c', 'mkdir -p /tmp/www && ln -s /cgi /tmp/www/cgi-bin && (cat /version 2>/dev/null || echo v1) > /tmp/www/index.html && hostname > /tmp/www/host && echo ok > /tmp/www/health && exec httpd -f -p 8080 -h /tmp/www'],
     healthcheck: {test: ['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8080/health'], interval: '1s', timeout: '2s', retries: 2},
     // No max_replicas_per_node: 1 here, which would leave a start-first update no node to start on;
     // Swarm spreads a service's tasks over the nodes by itself.
@@ -141,6 +141,27 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
   }
 }
 
+/**
+ * Runs `change` under two streams of requests to stack A: 100/s of `/` and 10/s of a page that
+ * takes a second, so requests are in flight on a task whenever it is stopped. Asserts none failed.
+ */
+async function underLoad(t: {diagnostic(m: string): void}, what: string, change: () => Promise<RunResult>): Promise<{result: RunResult; fast: LoadReport}> {
+  const fast = startLoad({address: proxyAddress, port: PORT, host: hostA(), rate: 100, connections: 16});
+  const slow = startLoad({address: proxyAddress, port: PORT, host: hostA(), path: '/cgi-bin/slow', rate: 10, connections: 32});
+  await sleep(1000);
+  const r = await change();
+  await sleep(2000);
+  const [f, s] = [await fast.stop(), await slow.stop()];
+  for (const [name, report] of [['fast', f], ['slow', s]] as const) {
+    t.diagnostic(`${what}, ${name}: ${report.sent} sent, ${report.ok} ok, ${report.failed} failed, ${report.retried} retried, ${Math.round(report.durationMs)} ms`);
+  }
+  assert.equal(f.failed, 0, `failed requests: ${f.errors.join('; ')}`);
+  assert.equal(s.failed, 0, `failed slow requests: ${s.errors.join('; ')}`);
+  assert.ok(f.ok > 300 && s.ok > 30, `${f.ok} + ${s.ok} requests answered`);
+  assert.deepEqual(Object.keys(s.bodies), ['slow']);
+  return {result: r, fast: f};
+}
+
 const hostA = () => `web.portal.${projectA}.localhost`;
 const hostB = () => `web.other.${projectB}.localhost`;
 
@@ -152,8 +173,11 @@ before(async () => {
   await requireEngine(docker);
   swarm = await startSwarm(3);
   root = await mkdtemp(join(tmpdir(), 'spin-swarm-ing-'));
-  await buildBusyboxImage(docker, localV1, projectA);
-  await buildImage(docker, localV2, `${BUSYBOX_DOCKERFILE}COPY version /version\n`, {files: {version: 'v2\n'}, owner: projectA});
+  // /cgi-bin/slow answers after a second: requests still in flight when a task is stopped.
+  const cgi = `${BUSYBOX_DOCKERFILE}COPY slow /cgi/slow\nRUN ["/bin/chmod", "755", "/cgi/slow"]\n`;
+  const slow = '#!/bin/sh\nsleep 1\nprintf "Content-Type: text/plain\\r\\n\\r\\nslow\\n"\n';
+  await buildImage(docker, localV1, cgi, {files: {slow}, owner: projectA});
+  await buildImage(docker, localV2, `${cgi}COPY version /version\n`, {files: {slow, version: 'v2\n'}, owner: projectA});
   imageV1 = await pushToSwarmRegistry(docker, localV1, swarm, `${projectA}/web1`);
   imageV2 = await pushToSwarmRegistry(docker, localV2, swarm, `${projectA}/web2`);
   imageB = await pushToSwarmRegistry(docker, localV1, swarm, `${projectB}/web1`);
@@ -251,15 +275,8 @@ describe('the ingress on a 3-node Swarm', () => {
   });
 
   test('an upgrade to a new image under load: 0 failed requests, and it ends on the new version', async (t) => {
-    const load = startLoad({address: proxyAddress, port: PORT, host: hostA(), rate: 100, connections: 16});
-    await sleep(1000);
-    const r = await deploy(envA, 'portal', {web: web(imageV2)});
-    await sleep(2000);
-    const report = await load.stop();
-    t.diagnostic(`upgrade: ${report.sent} sent, ${report.ok} ok, ${report.failed} failed, ${report.retried} retried, ${Math.round(report.durationMs)} ms, versions ${report.sequence.length}`);
-    expectCode(r, 0, 'spin deploy (upgrade)');
-    assert.equal(report.failed, 0, `failed requests: ${report.errors.join('; ')}`);
-    assert.ok(report.ok > 100, `${report.ok} requests answered`);
+    const {result, fast: report} = await underLoad(t, 'upgrade', () => deploy(envA, 'portal', {web: web(imageV2)}));
+    expectCode(result, 0, 'spin deploy (upgrade)');
     assert.equal(report.sequence.at(-1), 'v2', `versions seen: ${report.sequence.join(' → ')}`);
     assert.ok(report.bodies.v1 > 0 && report.bodies.v2 > 0);
   });
@@ -268,18 +285,11 @@ describe('the ingress on a 3-node Swarm', () => {
     const tasks = await runningTasks(projectA, 'portal');
     // A worker that runs a task of the stack (the rollout may have left one without).
     const workers = ((await swarm!.manager.listNodes()) as {ID: string; Status: {Addr: string}}[]).filter((n) => n.Status.Addr !== proxyAddress);
-    const worker = workers.find((n) => tasks.some((t) => t.NodeID === n.ID));
+    const worker = workers.find((n) => tasks.some((task) => task.NodeID === n.ID));
     assert.ok(worker, 'a worker runs a task of the stack');
     const [nodeId, node] = [worker.ID, swarm!.nodes.find((n) => n.address === worker.Status.Addr)!];
-    const load = startLoad({address: proxyAddress, port: PORT, host: hostA(), rate: 100, connections: 16});
-    await sleep(1000);
-    const r = await runSpin(['agent', 'node', 'drain', node.address, '--docker-host', managerUrl(), '--timeout', '90s'], {cwd: root, env: envA});
-    await sleep(2000);
-    const report = await load.stop();
-    t.diagnostic(`drain: ${report.sent} sent, ${report.ok} ok, ${report.failed} failed, ${report.retried} retried, ${Math.round(report.durationMs)} ms`);
-    expectCode(r, 0, 'spin agent node drain');
-    assert.equal(report.failed, 0, `failed requests: ${report.errors.join('; ')}`);
-    assert.ok(report.ok > 100, `${report.ok} requests answered`);
+    const {result} = await underLoad(t, 'drain', () => runSpin(['agent', 'node', 'drain', node.address, '--docker-host', managerUrl(), '--timeout', '90s'], {cwd: root, env: envA}));
+    expectCode(result, 0, 'spin agent node drain');
     const after = await runningTasks(projectA, 'portal');
     assert.equal(after.length, 3);
     assert.ok(!after.some((t) => t.NodeID === nodeId), 'no task on the drained node');
