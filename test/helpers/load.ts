@@ -14,6 +14,8 @@ export interface LoadOptions {
   port: number;
   /** The path requested. Default `/`. */
   path?: string;
+  /** Default GET. A POST (empty body) is never sent twice: no proxy or client may retry it. */
+  method?: 'GET' | 'POST';
   /** Several ports, used in turn (client-side round robin, no proxy); `port` is then ignored. */
   ports?: number[];
   host: string;
@@ -57,7 +59,9 @@ export function startLoad(options: LoadOptions) {
   let turn = 0;
   const once = (fresh = false, port = ports[turn++ % ports.length]): Promise<Answer> =>
     new Promise((resolve) => {
-      const req = http.get({host: options.address ?? '127.0.0.1', port, path: options.path ?? '/', headers: {host: options.host}, agent: fresh ? false : agent, timeout: options.timeoutMs ?? 10_000}, (res) => {
+      const method = options.method ?? 'GET';
+      const headers = {host: options.host, ...(method === 'POST' ? {'content-length': '0'} : {})};
+      const req = http.request({host: options.address ?? '127.0.0.1', port, method, path: options.path ?? '/', headers, agent: fresh ? false : agent, timeout: options.timeoutMs ?? 10_000}, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
         res.on('end', () => resolve({status: res.statusCode ?? 0, body: body.trim()}));
@@ -65,6 +69,7 @@ export function startLoad(options: LoadOptions) {
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), {code: 'ETIMEDOUT'})));
       req.on('error', (error: NodeJS.ErrnoException) => resolve({error, reused: req.reusedSocket}));
+      req.end();
     });
 
   const fail = (why: string) => {
@@ -76,7 +81,7 @@ export function startLoad(options: LoadOptions) {
     report.sent++;
     const t = performance.now();
     let answer = await once();
-    if ('error' in answer && answer.reused && ['ECONNRESET', 'EPIPE'].includes(answer.error.code ?? '')) {
+    if ('error' in answer && answer.reused && (options.method ?? 'GET') === 'GET' && ['ECONNRESET', 'EPIPE'].includes(answer.error.code ?? '')) {
       report.retried++;
       answer = await once(true);
     }
