@@ -94,6 +94,8 @@ export interface RouteSource {
   /** A stream of the engine's events that may change the routes. */
   events(): Promise<NodeJS.ReadableStream & {destroy?: () => void}>;
   relevant(event: Record<string, unknown>): boolean;
+  /** After a read, how soon to read again when sooner than the periodic re-read (the engine is changing in ways it sends no event for). */
+  readAgainMs?(): number | undefined;
 }
 
 /** The single-host source: containers with Spin's ingress label, reached on their loopback port. */
@@ -147,6 +149,7 @@ export class IngressController implements IngressHooks {
   private queue: Promise<void> = Promise.resolve();
   private waiting?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  private soon?: NodeJS.Timeout;
   private events?: NodeJS.ReadableStream & {destroy?: () => void};
   private closed = false;
   private reported = '';
@@ -201,6 +204,12 @@ export class IngressController implements IngressHooks {
       this.reported = report;
       await this.driver.apply(routes);
       await this.source.applied?.();
+      const again = this.source.readAgainMs?.();
+      if (again !== undefined && !this.closed) {
+        clearTimeout(this.soon);
+        this.soon = setTimeout(() => void this.sync().catch((err: Error) => this.log('warn', `ingress: ${err.message}`)), again);
+        this.soon.unref();
+      }
     });
     const run = this.waiting;
     this.queue = run.catch(() => undefined);
@@ -226,6 +235,7 @@ export class IngressController implements IngressHooks {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.soon);
     this.events?.destroy?.();
     await this.queue;
     await this.driver.close();

@@ -3,7 +3,11 @@
 // to those networks (swarm-proxy.ts), since an overlay address cannot be reached from a host or a
 // node's own namespace. The cluster is the source of truth, read through the manager: a task is
 // routed while Swarm means it to run and reports it running (a task with a healthcheck stays
-// `starting` until it passes, and leaves `running` when it fails), on a node that is not leaving.
+// `starting` until it passes, and leaves `running` when it fails), on a node that is not leaving,
+// and not superseded: in a start-first update Swarm stops a slot's old task the moment its
+// replacement runs, so the old one leaves the proxy as soon as the replacement exists, and
+// requests in flight on it end while the replacement starts (a request no proxy may send again,
+// a POST, would otherwise be cut).
 
 import type Dockerode from 'dockerode';
 
@@ -18,13 +22,17 @@ import {defaultHost} from './model.ts';
 export interface ListedService {
   ID: string;
   Spec?: {Labels?: Record<string, string>};
+  UpdateStatus?: {State?: string};
 }
 
 /** A task as the manager lists it (the fields read here). */
 export interface ListedTask {
   ID: string;
   ServiceID: string;
+  /** A replicated service's slot; a global service's tasks are told apart by node. */
+  Slot?: number;
   NodeID?: string;
+  CreatedAt?: string;
   DesiredState: string;
   Status: {State: string};
   NetworksAttachments?: {Network: {ID: string; Spec?: {Name?: string; Labels?: Record<string, string>}}; Addresses?: string[]}[];
@@ -48,6 +56,22 @@ function dial(address: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/** Tasks of one service that a newer task of their slot (or node, for a global service) replaces. */
+function supersededTasks(tasks: ListedTask[]): Set<string> {
+  const bySlot = new Map<string, ListedTask[]>();
+  for (const t of tasks) {
+    const key = t.Slot !== undefined && t.Slot > 0 ? `slot ${t.Slot}` : `node ${t.NodeID ?? ''}`;
+    bySlot.set(key, [...(bySlot.get(key) ?? []), t]);
+  }
+  const out = new Set<string>();
+  for (const group of bySlot.values()) {
+    if (group.length < 2) continue;
+    const newest = group.reduce((a, b) => ((b.CreatedAt ?? '') > (a.CreatedAt ?? '') ? b : a));
+    for (const t of group) if (t !== newest) out.add(t.ID);
+  }
+  return out;
+}
+
 /** Pure: the routes and networks the cluster's services behind the ingress give. */
 export function swarmRoutes(services: ListedService[], tasks: ListedTask[], nodes: ListedNode[], inputs: RouteInputs): SwarmRoutes {
   const leaving = new Set(nodes.filter((n) => n.Spec?.Labels?.[NODE_LEAVING_LABEL] === 'true').map((n) => n.ID));
@@ -63,8 +87,10 @@ export function swarmRoutes(services: ListedService[], tasks: ListedTask[], node
     const host = labels[LABELS.ingressHost] || defaultHost(project, stack, service, inputs.domain);
     const owner = `${project}/${stack}/${service}`;
     candidates.push({host, owner});
-    for (const t of byService.get(s.ID) ?? []) {
-      if (t.DesiredState !== 'running') continue;
+    const live = (byService.get(s.ID) ?? []).filter((t) => t.DesiredState === 'running');
+    const superseded = supersededTasks(live);
+    const routable: {task: ListedTask; upstream: string}[] = [];
+    for (const t of live) {
       // The stack's own network, the same for every task of the service: a task may also be on
       // another project's network only if the policy let it, and the proxy never joins those.
       const attachment = (t.NetworksAttachments ?? [])
@@ -72,12 +98,19 @@ export function swarmRoutes(services: ListedService[], tasks: ListedTask[], node
         .sort((a, b) => (a.Network.Spec?.Name ?? '').localeCompare(b.Network.Spec?.Name ?? ''))[0];
       if (!attachment) continue;
       networks.add(attachment.Network.ID);
-      const routable = t.Status.State === 'running' && !leaving.has(t.NodeID ?? '') && !inputs.held.has(t.ID) && !inputs.draining.has(t.ID);
-      if (routable) candidates.push({host, owner, upstream: dial((attachment.Addresses as string[])[0], port)});
+      if (t.Status.State === 'running' && !leaving.has(t.NodeID ?? '') && !inputs.held.has(t.ID) && !inputs.draining.has(t.ID)) {
+        routable.push({task: t, upstream: dial((attachment.Addresses as string[])[0], port)});
+      }
     }
+    // A superseded task keeps serving while nothing else can (one replica, or a failing update).
+    const current = routable.filter((r) => !superseded.has(r.task.ID));
+    for (const r of current.length > 0 ? current : routable) candidates.push({host, owner, upstream: r.upstream});
   }
   return {...routesOf(candidates), networks: [...networks].sort(), present: new Set(tasks.map((t) => t.ID))};
 }
+
+const UPDATING = new Set(['updating', 'rollback_started']);
+const UPDATING_READ_MS = 200;
 
 /** What the Swarm source needs of the proxy: to be on the networks its routes go through. */
 export interface NetworkMember {
@@ -96,6 +129,7 @@ export class SwarmRouteSource implements RouteSource {
   private readonly docker: Dockerode;
   private readonly proxy: NetworkMember;
   private wanted: string[] = [];
+  private updating = false;
 
   constructor(docker: Dockerode, proxy: NetworkMember) {
     this.docker = docker;
@@ -112,6 +146,7 @@ export class SwarmRouteSource implements RouteSource {
             engineCall('list the nodes', () => this.docker.listNodes()) as Promise<ListedNode[]>,
           ]);
     const out = swarmRoutes(services, tasks, nodes, inputs);
+    this.updating = services.some((s) => UPDATING.has(s.UpdateStatus?.State ?? ''));
     // Joined before the routes reach the proxy: a route to a network it is not on would fail.
     await this.proxy.join(out.networks);
     this.wanted = out.networks;
@@ -129,5 +164,10 @@ export class SwarmRouteSource implements RouteSource {
 
   relevant(): boolean {
     return true;
+  }
+
+  /** While a service rolls, each slot's new task must be seen before it runs, so its old one leaves the proxy first. */
+  readAgainMs(): number | undefined {
+    return this.updating ? UPDATING_READ_MS : undefined;
   }
 }

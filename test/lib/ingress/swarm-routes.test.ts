@@ -14,8 +14,11 @@ function service(id: string, name: string, extra: Record<string, string> = {}, p
 
 const net = (id: string, name: string, project = 'p', stack = 's') => ({ID: id, Spec: {Name: name, Labels: stackLabels(project, stack)}});
 
+let slots = 0;
+
+/** A replicated service's task, in a slot of its own unless told. */
 function task(id: string, serviceId: string, address: string, extra: Partial<ListedTask> = {}): ListedTask {
-  return {ID: id, ServiceID: serviceId, NodeID: 'n1', DesiredState: 'running', Status: {State: 'running'}, NetworksAttachments: [{Network: net('net1', 'p_s'), Addresses: [`${address}/24`]}], ...extra};
+  return {ID: id, ServiceID: serviceId, Slot: ++slots, NodeID: 'n1', DesiredState: 'running', Status: {State: 'running'}, NetworksAttachments: [{Network: net('net1', 'p_s'), Addresses: [`${address}/24`]}], ...extra};
 }
 
 const none = {domain: 'localhost', held: new Set<string>(), draining: new Set<string>()};
@@ -41,6 +44,22 @@ describe('routes on a Swarm cluster', () => {
     const nodes: ListedNode[] = [{ID: 'n2', Spec: {Labels: {[NODE_LEAVING_LABEL]: 'true'}}}, {ID: 'n1', Spec: {Labels: {}}}];
     const out = swarmRoutes([service('S1', 'web')], tasks, nodes, {...none, held: new Set(['t2']), draining: new Set(['t3'])});
     assert.deepEqual(out.routes[0].upstreams, ['10.0.1.8:8080']);
+  });
+
+  test("a start-first update: a slot's old task leaves the routes once its replacement exists, unless nothing else could serve", () => {
+    const old = (id: string, slot: number, address: string) => task(id, 'S1', address, {Slot: slot, CreatedAt: '2026-01-01T00:00:00Z'});
+    const fresh = (id: string, slot: number, address: string, state: string) => task(id, 'S1', address, {Slot: slot, CreatedAt: '2026-01-01T00:01:00Z', Status: {State: state}});
+    const three = [old('a1', 1, '10.0.1.1'), old('a2', 2, '10.0.1.2'), old('a3', 3, '10.0.1.3')];
+    const starting = swarmRoutes([service('S1', 'web')], [...three, fresh('b1', 1, '10.0.1.4', 'starting')], [], none);
+    assert.deepEqual(starting.routes[0].upstreams, ['10.0.1.2:8080', '10.0.1.3:8080']);
+    const running = swarmRoutes([service('S1', 'web')], [...three, fresh('b1', 1, '10.0.1.4', 'running')], [], none);
+    assert.deepEqual(running.routes[0].upstreams, ['10.0.1.2:8080', '10.0.1.3:8080', '10.0.1.4:8080']);
+    // One replica: its old task serves until the new one runs, or nothing would.
+    const single = swarmRoutes([service('S1', 'web')], [old('a1', 1, '10.0.1.1'), fresh('b1', 1, '10.0.1.4', 'starting')], [], none);
+    assert.deepEqual(single.routes[0].upstreams, ['10.0.1.1:8080']);
+    // A global service's tasks are told apart by node.
+    const global = [task('g1', 'S1', '10.0.1.1', {Slot: 0, NodeID: 'n1', CreatedAt: '1'}), task('g2', 'S1', '10.0.1.2', {Slot: 0, NodeID: 'n1', CreatedAt: '2'}), task('g3', 'S1', '10.0.1.3', {Slot: 0, NodeID: 'n2', CreatedAt: '1'})];
+    assert.deepEqual(swarmRoutes([service('S1', 'web')], global, [], none).routes[0].upstreams, ['10.0.1.2:8080', '10.0.1.3:8080']);
   });
 
   test("only the stack's own network is used, the first by name; a task with no address there is skipped", () => {
