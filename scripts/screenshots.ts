@@ -37,6 +37,7 @@ try {
     ['stacks', `${lab.url}/`, async () => undefined],
     ['stack', stack, async () => undefined],
     ['revisions', `${stack}/revisions`, async () => undefined],
+    ['upgrade', `${stack}/upgrade`, async () => undefined],
     ['logs', `${stack}/logs`, () => page.locator('#log').getByText('GET /datasets/1039', {exact: false}).waitFor()],
   ];
   for (const [name, url, ready] of shots) {

@@ -73,18 +73,8 @@ function liveLogs(pre) {
   }
 
   const source = new EventSource(pre.dataset.stream);
-  source.onmessage = (event) => {
-    const lines = [];
-    for (const json of event.data.split('\n')) {
-      try {
-        const l = JSON.parse(json);
-        lines.push(`${l.service}.${l.replica} | ${l.line}`);
-      } catch {
-        // a partial line cannot happen in one event; skip anything that is not a log line
-      }
-    }
-    receive(lines);
-  };
+  // Each data line of an event is one display line, `web-1 | text`.
+  source.onmessage = (event) => receive(event.data.split('\n'));
   source.addEventListener('end', () => {
     source.close();
     ended = 'the logs ended';

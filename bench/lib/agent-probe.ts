@@ -13,7 +13,6 @@
 //
 // DIR is a fixture's folder (agent-fixture.ts).
 
-import {readdirSync, readFileSync} from 'node:fs';
 import {setTimeout as sleep} from 'node:timers/promises';
 
 import Docker from 'dockerode';
@@ -23,6 +22,7 @@ import {LABELS} from '../../src/lib/engine/types.ts';
 import {startAgent} from '../../test/helpers/agent.ts';
 import {COMPOSE_PROJECT_LABEL, CONCURRENT_REQUESTS, LEAK_DEPLOYS, readState, removeComposeProject, SERVICES, STACK, stackDocument, type FixtureState} from './agent-fixture.ts';
 import {percentile} from './measure.ts';
+import {dockerdPid, rssMiB} from './memory.ts';
 import {run} from './process.ts';
 import {sharedFigure} from './shared-runs.ts';
 
@@ -141,29 +141,6 @@ async function engineStatus(state: FixtureState, name: string): Promise<number> 
     }),
     name,
   );
-}
-
-/** Resident memory of a process, from the kernel's own count. */
-function rssMiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(m[1]) / 1024;
-}
-
-function dockerdPid(): number {
-  try {
-    return Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
-  } catch {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'dockerd') return Number(entry);
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-  throw new Error('no dockerd process found');
 }
 
 async function freshAgentRss(): Promise<number> {

@@ -8,6 +8,7 @@ import {rolloutUpgrade} from './rollout-upgrade.ts';
 import {cliDeploy} from './cli-deploy.ts';
 import {cliLogs} from './cli-logs.ts';
 import {cliPs} from './cli-ps.ts';
+import {dashboardLogs} from './dashboard-logs.ts';
 import {dashboardPages} from './dashboard.ts';
 import {editLoop} from './edit-loop.ts';
 import {ship} from './ship.ts';
@@ -15,4 +16,4 @@ import {startup} from './startup.ts';
 import type {Benchmark} from './types.ts';
 import {validateConfig} from './validate-config.ts';
 
-export const benchmarks: readonly Benchmark[] = [startup, validateConfig, agentDeploy, agentStatus, agentMemory, cliDeploy, cliPs, cliLogs, ship, editLoop, rolloutUpgrade, dashboardPages];
+export const benchmarks: readonly Benchmark[] = [startup, validateConfig, agentDeploy, agentStatus, agentMemory, cliDeploy, cliPs, cliLogs, ship, editLoop, rolloutUpgrade, dashboardPages, dashboardLogs];

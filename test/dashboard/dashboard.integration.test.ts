@@ -75,7 +75,7 @@ describe('the dashboard in Chromium', {timeout: 240_000}, () => {
     assert.equal(res!.status(), 200);
     assert.equal(res!.headers()['x-frame-options'], 'DENY');
     assert.match(res!.headers()['content-security-policy'], /script-src 'self'/);
-    const replica = page.locator('tbody tr', {hasText: 'web.1'});
+    const replica = page.locator('tbody tr', {hasText: 'web-1'});
     assert.match((await replica.textContent())!, /running/);
     assert.match((await replica.textContent())!, /healthy/);
     const scripts = await page.$$eval('script', (all) => all.map((s) => ({src: s.getAttribute('src'), text: s.textContent})));
@@ -111,7 +111,7 @@ describe('the dashboard in Chromium', {timeout: 240_000}, () => {
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', {name: 'Download'}).click()]);
     const text = await readFile((await download.path())!, 'utf8');
-    assert.match(text, /^web\.1 \| marker-199$/m);
+    assert.match(text, /^web-1 \| marker-199$/m);
     assert.match(download.suggestedFilename(), /-web-logs\.txt$/);
   });
 
@@ -132,6 +132,27 @@ describe('the dashboard in Chromium', {timeout: 240_000}, () => {
     assert.match((await row.textContent())!, /alice/);
     await page.goto(`${lab.url}/audit?project=${lab.projectA}&action=stack.rollback`);
     assert.match((await page.locator('tbody').textContent())!, /from the dashboard/);
+  });
+
+  test('an upgrade from the page rolls web onto a new image and ends in a new revision', async (t) => {
+    const [repo] = lab.image.split(':');
+    const next = `${repo}:next`;
+    await docker.getImage(lab.image).tag({repo, tag: 'next'});
+    t.after(() => docker.getImage(next).remove().catch(() => undefined));
+    await page.goto(stackUrl());
+    await page.getByRole('link', {name: 'Upgrade'}).click();
+    await page.getByLabel('New image for web').fill(next);
+    await page.getByRole('button', {name: 'Upgrade'}).click();
+    await page.waitForURL(/\/operations\//);
+    await page.locator('#op-revision').waitFor({timeout: 90_000});
+    assert.equal(await page.locator('#op-revision').textContent(), '4');
+    assert.equal(await page.locator('#op-outcome .badge').textContent(), 'healthy');
+    await page.goto(`${stackUrl()}/revisions`);
+    const row = page.locator('tr[data-revision="4"]');
+    assert.match((await row.textContent())!, /current/);
+    assert.match((await row.textContent())!, /:next/);
+    const [container] = await docker.listContainers({filters: {label: [`org.spin.project=${lab.projectA}`, 'org.spin.stack=web']}});
+    assert.equal(container.Image, next, 'the engine runs the new image');
   });
 
   test("another project's stack is 404, like a stack that does not exist", async () => {

@@ -10,6 +10,7 @@ import type {IncomingMessage} from 'node:http';
 
 import type {Orchestrator} from '../engine/types.ts';
 import type {Policy} from '../policy/index.ts';
+import {FailedAuthLimiter} from './auth-limit.ts';
 import {registerAuth} from './auth.ts';
 import {ApiError, toEnvelope} from './errors.ts';
 import {DEFAULT_LIMITS, writeAudit, type AgentContext, type Limits} from './routes/context.ts';
@@ -28,6 +29,8 @@ export interface AppOptions {
   store: Store;
   /** The changes in flight; the API and the dashboard of one agent share one. */
   operations?: Operations;
+  /** Failed sign-ins per address; the API and the dashboard of one agent share one. */
+  authLimiter?: FailedAuthLimiter;
   orchestrator: Orchestrator;
   policy: Policy;
   /** The platform registry (`host[:port]`): reported by /v1/info and allowed by the registry rule. */
@@ -109,6 +112,7 @@ export function agentContext(options: AppOptions): AgentContext {
     engineVersion: options.engineVersion,
     dashboardUrl: options.dashboardUrl,
     operations: options.operations ?? new Operations(options.clock),
+    authLimiter: options.authLimiter ?? new FailedAuthLimiter(),
     spec: loadApiSpec(),
   };
 }
@@ -141,6 +145,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   registerAuth(app, {
     store: options.store,
+    limiter: ctx.authLimiter,
     paramChecks: pathParamChecks(spec),
     onDenied: (request, user, project) =>
       writeAudit(ctx, request, {user: user.name, project, action: 'project.access', target: request.url.split('?')[0].slice(0, 200), outcome: 'denied'}),

@@ -7,6 +7,7 @@ import type {FastifyInstance, FastifyRequest} from 'fastify';
 import {DNS_LABEL_RULE} from '../dns-label.ts';
 
 import {ApiError, invalidRequest, projectNotFound} from './errors.ts';
+import type {FailedAuthLimiter} from './auth-limit.ts';
 import type {ParamCheck} from './routes/spec.ts';
 import type {Store, User} from './types.ts';
 
@@ -42,11 +43,20 @@ export function quote(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
 
-export function authenticate(store: Store, request: FastifyRequest): User {
+/** The answer to an address past its failed sign-ins; `retryAfter` in seconds. */
+export function rateLimited(retryAfter: number): ApiError {
+  return new ApiError('auth.rate_limited', `too many failed sign-ins from this address; try again in ${retryAfter} s`, {
+    hint: 'check the token (`spin whoami` with the one you have; an admin creates tokens with `spin agent user add`)',
+  });
+}
+
+export function authenticate(store: Store, request: FastifyRequest, limiter?: FailedAuthLimiter): User {
   const header = request.headers.authorization;
   const token = bearerToken(header);
   const user = token === undefined ? undefined : store.authenticate(token);
   if (user) return user;
+  // A call without any credentials is a client that has not logged in, not a guess.
+  if (header !== undefined) limiter?.fail(request.ip);
   const message = header === undefined ? 'authentication required' : token === undefined ? 'the Authorization header is not "Bearer <token>"' : 'the token is invalid or was revoked';
   throw new ApiError('auth.unauthenticated', message, {hint: 'log in with `spin login URL --token TOKEN`; an admin creates tokens with `spin agent user add`'});
 }
@@ -57,6 +67,8 @@ export function canSeeProject(user: User, project: string): boolean {
 
 export interface AuthHookOptions {
   store: Store;
+  /** Failed sign-ins per address: past the limit, an address is refused before its token is hashed. */
+  limiter?: FailedAuthLimiter;
   paramChecks: Map<string, ParamCheck>;
   /** Called when a caller is refused a project on a mutating route, for the audit log. */
   onDenied?: (request: FastifyRequest, user: User, project: string) => void;
@@ -64,9 +76,14 @@ export interface AuthHookOptions {
 
 export function registerAuth(app: FastifyInstance, options: AuthHookOptions): void {
   app.decorateRequest('user', null);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return;
-    const user = authenticate(options.store, request);
+    const wait = options.limiter?.retryAfter(request.ip) ?? 0;
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      throw rateLimited(wait);
+    }
+    const user = authenticate(options.store, request, options.limiter);
     request.user = user;
     const params = (request.params ?? {}) as Record<string, string>;
     for (const [name, value] of Object.entries(params)) {

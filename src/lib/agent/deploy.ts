@@ -30,6 +30,11 @@ export interface DeployDeps {
   secretsDir?: string;
   clock?: () => Date;
   /**
+   * Aborts when the agent stops: a rollout in flight ends where it is and its revision stays
+   * pending, for the next start to reconcile (reconcile.ts), as after a crash.
+   */
+  stopping?: AbortSignal;
+  /**
    * `warn`: policy violations are returned as warnings and the stack runs anyway. A laptop's
    * embedded agent runs this way so trainees learn the rules before they deploy for real.
    */
@@ -250,8 +255,9 @@ async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJ
   const revision = store.addRevision(ref, {model, images, user: user.name, plan});
   let result: DeployResult;
   try {
-    result = await orchestrator.execute(prepared, {revision: revision.number, timeoutMs: input.timeoutSeconds * 1000, noWait: !input.wait, onEvent: input.onEvent});
+    result = await orchestrator.execute(prepared, {revision: revision.number, timeoutMs: input.timeoutSeconds * 1000, noWait: !input.wait, onEvent: input.onEvent, ...(deps.stopping ? {signal: deps.stopping} : {})});
   } catch (err) {
+    if (deps.stopping?.aborted) throw agentStopping(revision.number);
     store.finishRevision(ref, revision.number, 'failed', err instanceof Error ? err.message : String(err));
     throw err;
   }
@@ -264,11 +270,19 @@ async function apply(deps: DeployDeps, input: ApplyInput): Promise<DeployResultJ
     return out;
   }
   const rollback = await rollBack(deps, ref, back, {...input, model});
+  if (deps.stopping?.aborted) throw agentStopping(revision.number);
   store.finishRevision(ref, revision.number, rollback.outcome === 'failed' ? result.outcome : 'rolled-back', `${revisionMessage(result) ?? result.outcome}; ${rollback.message}`, result.images);
   out.rollback = {revision: back.number, outcome: rollback.outcome};
   if (rollback.status) out.status = rollback.status;
   out.warnings.push(...rollback.warnings.map(diagnosticJson));
   return out;
+}
+
+/** What a rollout cut short by the agent's stop ends with; its revision stays pending for the next start. */
+function agentStopping(revision: number): ApiError {
+  return new ApiError('engine.failed', `the agent stopped during the rollout of revision ${revision}`, {
+    hint: 'when the agent starts again it marks the revision interrupted and puts the stack back on its last good revision; then deploy again',
+  });
 }
 
 /**
@@ -307,6 +321,7 @@ async function rollBack(
       timeoutMs: input.timeoutSeconds * 1000,
       onEvent: input.onEvent,
       ...(updateConfigs ? {updateConfigs} : {}),
+      ...(deps.stopping ? {signal: deps.stopping} : {}),
     });
     const ok = r.outcome === 'healthy' || r.outcome === 'started';
     return {outcome: r.outcome, status: r.status, message: ok ? `rolled back to revision ${to.number}` : `rolling back to revision ${to.number} ended ${r.outcome}`, warnings: gate.warnings};

@@ -31,6 +31,8 @@ const MAX_OPERATIONS = 200;
 export class Operations {
   private readonly byId = new Map<string, Operation>();
   private readonly now: () => Date;
+  private readonly stopping = new AbortController();
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(now: () => Date = () => new Date()) {
     this.now = now;
@@ -44,6 +46,33 @@ export class Operations {
   /** Runs a change to its end, as a request that waits for it does (the API's deploy). */
   run(ref: StackRef, user: string, action: string, run: (onEvent: (e: DeployEvent) => void) => Promise<DeployResultJson>): Promise<DeployResultJson> {
     return this.begin(ref, user, action, run).result;
+  }
+
+  /** Aborts when the agent stops: every rollout in flight ends where it is (see stop). */
+  get signal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
+  /**
+   * The agent is stopping: changes in flight get `graceMs` to end; then each ends where it is,
+   * its revision left pending, so the next start reconciles it as after a crash (marked
+   * interrupted, the stack put back on its last good revision). Resolves once they have all
+   * ended, or `graceMs` after the abort.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (!(await this.settled(graceMs))) {
+      this.stopping.abort(new Error('the agent is stopping'));
+      await this.settled(graceMs);
+    }
+  }
+
+  /** Whether every change in flight ended within `ms`. */
+  private async settled(ms: number): Promise<boolean> {
+    if (this.running.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([Promise.allSettled(this.running).then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)))]);
+    clearTimeout(timer);
+    return ended;
   }
 
   /** The newest change of the stack still running, if any. */
@@ -64,7 +93,7 @@ export class Operations {
       op.emitter.emit('event', e);
     };
     const result = run(onEvent);
-    result
+    const settled = result
       .then(
         (r) => {
           op.result = r;
@@ -76,7 +105,9 @@ export class Operations {
       .finally(() => {
         op.done = true;
         op.emitter.emit('done');
+        this.running.delete(settled);
       });
+    this.running.add(settled);
     return {op, result};
   }
 

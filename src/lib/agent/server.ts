@@ -13,6 +13,7 @@ import {isDnsName} from '../dns-label.ts';
 import {fileError, UsageError} from '../errors.ts';
 import type {Orchestrator} from '../engine/types.ts';
 import type {AppOptions} from './app.ts';
+import {FailedAuthLimiter} from './auth-limit.ts';
 import {Operations} from './operations.ts';
 import type {ReconcileReport} from './reconcile.ts';
 
@@ -146,8 +147,10 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
   try {
     // Known once the dashboard listens, after the API is built.
     const dashboardAt: {port?: number} = {};
+    const operations = new Operations();
     const appOptions: AppOptions = {
-      operations: new Operations(),
+      operations,
+      authLimiter: new FailedAuthLimiter(),
       store,
       orchestrator,
       policy,
@@ -187,13 +190,17 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
       reconcile: report,
       close() {
         closing ??= (async () => {
-          // Long streams (logs --follow, exec) would hold close() forever: cut them after the grace period.
+          // Long streams (logs --follow, exec) and rollouts would hold close() for minutes: after
+          // the grace period, rollouts in flight end where they are (the next start reconciles
+          // them) and connections are cut.
+          const grace = options.graceMs ?? 5000;
           const timer = setTimeout(() => {
             app.server.closeAllConnections?.();
             web?.app.server.closeAllConnections?.();
-          }, options.graceMs ?? 5000);
+          }, grace);
           try {
-            await Promise.all([app.close(), web?.app.close()]);
+            // Changes started from the dashboard have no request to wait for: the store stays open until they end.
+            await Promise.all([app.close(), web?.app.close(), operations.stop(grace)]);
           } finally {
             clearTimeout(timer);
             store.close();

@@ -17,6 +17,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   'request.too_large': {status: 413, exit: ExitCode.invalid},
   'auth.unauthenticated': {status: 401, exit: ExitCode.auth},
   'auth.forbidden': {status: 403, exit: ExitCode.auth},
+  'auth.rate_limited': {status: 429, exit: ExitCode.auth},
   // Something missing or in the way means the operation failed (1), not that the input was malformed.
   'project.not_found': {status: 404, exit: ExitCode.failed},
   'stack.not_found': {status: 404, exit: ExitCode.failed},

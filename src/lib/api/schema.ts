@@ -525,7 +525,7 @@ export interface components {
          *     502, 503 → 6; 504 → 5; anything else → 1.
          * @enum {string}
          */
-        ErrorCode: "request.invalid" | "request.too_large" | "auth.unauthenticated" | "auth.forbidden" | "project.not_found" | "stack.not_found" | "revision.not_found" | "service.not_found" | "secret.not_found" | "volume.not_found" | "route.not_found" | "stack.locked" | "revision.none" | "secret.in_use" | "volume.in_use" | "engine.conflict" | "compose.invalid" | "policy.violation" | "engine.unreachable" | "engine.failed" | "engine.unsupported" | "node.not_found" | "internal";
+        ErrorCode: "request.invalid" | "request.too_large" | "auth.unauthenticated" | "auth.forbidden" | "auth.rate_limited" | "project.not_found" | "stack.not_found" | "revision.not_found" | "service.not_found" | "secret.not_found" | "volume.not_found" | "route.not_found" | "stack.locked" | "revision.none" | "secret.in_use" | "volume.in_use" | "engine.conflict" | "compose.invalid" | "policy.violation" | "engine.unreachable" | "engine.failed" | "engine.unsupported" | "node.not_found" | "internal";
         ErrorBody: {
             code: components["schemas"]["ErrorCode"];
             message: string;

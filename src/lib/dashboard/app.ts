@@ -13,15 +13,15 @@ import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} f
 import {isDnsLabel} from '../dns-label.ts';
 import {canSeeProject} from '../agent/auth.ts';
 import {tokenDisplayPrefix} from '../agent/crypto.ts';
-import {rollbackStack} from '../agent/deploy.ts';
+import {rollbackStack, upgradeStack} from '../agent/deploy.ts';
 import {checkServiceNames, invalidRequest, projectNotFound, toEnvelope} from '../agent/errors.ts';
 import {batched} from '../agent/routes/ndjson.ts';
-import {logLines} from '../engine/logs.ts';
-import {ndjsonLine} from '../ndjson.ts';
+import {logLines, splitLines, splitTimestamp} from '../engine/logs.ts';
+import {replicaAlias} from '../engine/naming.ts';
 import {audited, findStack, knownServices, writeAudit, type AgentContext} from '../agent/routes/context.ts';
 import {deployDeps, revisionDetail, revisionList, stackDetail, stackSummaries} from '../agent/routes/stacks.ts';
 import type {User} from '../agent/types.ts';
-import type {LogLine, StackRef} from '../engine/types.ts';
+import type {LogLine, LogStream, StackRef} from '../engine/types.ts';
 import {revisionChanges} from './changes.ts';
 import type {SafeHtml} from './html.ts';
 import type {Operation} from '../agent/operations.ts';
@@ -138,7 +138,7 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
   app.decorateRequest('dashboardSession', null);
 
   const pageContext = (request: FastifyRequest): views.PageContext | undefined =>
-    request.user && request.dashboardSession ? {user: request.user, csrf: request.dashboardSession.csrf, assets: {css: assets.css.url, js: assets.js.url}} : undefined;
+    request.user && request.dashboardSession ? {user: request.user, csrf: request.dashboardSession.csrf, assets: {css: assets.css.url, js: assets.js.url}, cluster: ctx.orchestrator.nodes !== undefined} : undefined;
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('content-security-policy', CSP);
@@ -228,8 +228,14 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
       writeAudit(ctx, request, {user: '-', action: 'dashboard.signin', outcome: 'denied', detail: 'the sign-in form was sent without its CSRF value'});
       throw new PageError(403, 'the sign-in form expired or came from another site', 'open the sign-in page again');
     }
+    const wait = ctx.authLimiter.retryAfter(request.ip);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      throw new PageError(429, 'too many failed sign-ins from this address', `wait ${wait} s, then sign in with a valid token`);
+    }
     const user = ctx.store.authenticate(token);
     if (!user) {
+      ctx.authLimiter.fail(request.ip);
       writeAudit(ctx, request, {user: '-', action: 'dashboard.signin', outcome: 'denied', detail: 'invalid or revoked token'});
       const nonce = randomId();
       reply.header('set-cookie', setCookie(LOGIN_COOKIE, nonce, {secure}));
@@ -325,6 +331,45 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
     return reply.redirect(`${views.stackPath(r.project, r.stack)}/operations/${op.id}`, 303);
   });
 
+  /** Each service of the running revision with its image as the revision names it (the tag, not the digest). */
+  async function upgradeForm(r: StackRef): Promise<{current: number; images: [string, string][]}> {
+    await findStack(ctx, r);
+    const current = ctx.store.stack(r)?.currentRevision;
+    if (current === undefined || current === null) throw new PageError(409, 'the stack has no running revision to upgrade', 'deploy it first, or roll back to a revision that was healthy');
+    const {imageRefs} = revisionDetail(ctx, r, current);
+    return {current, images: Object.entries(imageRefs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))};
+  }
+
+  app.get(`${STACK}/upgrade`, async (request, reply) => {
+    const r = ref(request);
+    const {current, images} = await upgradeForm(r);
+    return sendPage(reply, views.upgradePage(pageContext(request)!, r.project, r.stack, current, images));
+  });
+
+  app.post(`${STACK}/upgrade`, async (request, reply) => {
+    const r = ref(request);
+    const {current, images: running} = await upgradeForm(r);
+    const images: Record<string, string> = {};
+    const services: string[] = [];
+    for (const [service] of running) {
+      const image = field(request.body, views.upgradeImageField(service), 512)?.trim();
+      if (image) images[service] = image;
+      if (field(request.body, views.upgradePullField(service), 1) === '1' && !image) services.push(service);
+    }
+    if (Object.keys(images).length === 0 && services.length === 0) {
+      return sendPage(reply, views.upgradePage(pageContext(request)!, r.project, r.stack, current, running, 'Choose at least one service: give it a new image, or tick the box to pull its tag again.'), 400);
+    }
+    const user = request.user!;
+    const named = [...services, ...Object.keys(images)];
+    const op = operations.start(r, user.name, 'upgrade', (onEvent) =>
+      audited(ctx, request, 'stack.upgrade', r.stack, () => upgradeStack(deployDeps(ctx), {user, ref: r, services: named, images, wait: true, onEvent}), (result) => ({
+        outcome: result.outcome === 'failed' || result.outcome === 'timeout' ? 'failed' : 'ok',
+        detail: `revision ${result.revision}: ${result.outcome} (from the dashboard; ${named.join(', ')})`,
+      })),
+    );
+    return reply.redirect(`${views.stackPath(r.project, r.stack)}/operations/${op.id}`, 303);
+  });
+
   function operation(request: FastifyRequest): Operation {
     const op = operations.get(ref(request), field(request.params, 'id', 100) ?? '');
     if (!op) throw notFound();
@@ -373,31 +418,36 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
     return {services: known, service, tail: intField(request.query, 'tail', DEFAULT_TAIL, MAX_TAIL)};
   }
 
-  async function* readLogs(request: FastifyRequest, reply: FastifyReply, r: StackRef, q: LogQuery, follow: boolean, tail: number | undefined): AsyncGenerator<LogLine> {
+  function openLogs(reply: FastifyReply, r: StackRef, q: LogQuery, follow: boolean, tail: number | undefined): Promise<LogStream> {
     // The engine's stream stops when the browser goes away, not left following forever.
     const abort = new AbortController();
     reply.raw.on('close', () => abort.abort());
-    yield* logLines(await ctx.orchestrator.logs(r, {services: q.service ? [q.service] : undefined, follow, tail, signal: abort.signal}));
+    return ctx.orchestrator.logs(r, {services: q.service ? [q.service] : undefined, follow, tail, signal: abort.signal});
   }
 
-  const logText = (l: LogLine) => `${l.service}.${l.replica} | ${l.line}`;
+  async function* readLogs(reply: FastifyReply, r: StackRef, q: LogQuery, follow: boolean, tail: number | undefined): AsyncGenerator<LogLine> {
+    yield* logLines(await openLogs(reply, r, q, follow, tail));
+  }
+
+  const logText = (l: LogLine) => `${replicaAlias(l.service, l.replica)} | ${l.line}`;
 
   app.get(`${STACK}/logs`, async (request, reply) => {
     const r = ref(request);
     const q = await logQuery(request, r);
     const lines: string[] = [];
-    for await (const l of readLogs(request, reply, r, q, false, q.tail)) lines.push(logText(l));
+    for await (const l of readLogs(reply, r, q, false, q.tail)) lines.push(logText(l));
     return sendPage(reply, views.logsPage(pageContext(request)!, r.project, r.stack, q, lines, liveCap));
   });
 
   app.get(`${STACK}/logs/stream`, async (request, reply) => {
     const r = ref(request);
     const q = await logQuery(request, r);
-    const lines = readLogs(request, reply, r, q, true, q.tail);
+    const stream = await openLogs(reply, r, q, true, q.tail);
     // Lines already at hand go out as one event (batched): a burst is a few events, not thousands.
+    // Each data line is one display line, prefixed here, so neither side handles JSON per line.
     async function* events() {
       try {
-        for await (const chunk of batched(lines, (l) => Buffer.from(ndjsonLine(l)))) yield `data: ${chunk.toString('utf8').trimEnd().replaceAll('\n', '\ndata: ')}\n\n`;
+        for await (const text of batched(displayText(stream), (t) => Buffer.from(t))) yield `data: ${text.toString('utf8').slice(0, -1).replaceAll('\n', '\ndata: ')}\n\n`;
         yield 'event: end\ndata: {}\n\n';
       } catch (err) {
         request.log.warn({err}, 'dashboard log stream failed');
@@ -410,7 +460,7 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
   app.get(`${STACK}/logs/download`, async (request, reply) => {
     const r = ref(request);
     const q = await logQuery(request, r);
-    const lines = readLogs(request, reply, r, q, false, q.tail === 0 ? undefined : q.tail);
+    const lines = readLogs(reply, r, q, false, q.tail === 0 ? undefined : q.tail);
     async function* text() {
       let buffer = '';
       for await (const l of lines) {
@@ -445,7 +495,25 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
     return sendPage(reply, views.usersPage(pageContext(request)!, ctx.store.users(), ctx.store.tokens()));
   });
 
+  app.get('/admin/nodes', async (request, reply) => {
+    if (!request.user!.admin || !ctx.orchestrator.nodes) throw notFound();
+    return sendPage(reply, views.nodesPage(pageContext(request)!, await ctx.orchestrator.nodes()));
+  });
+
   return app;
+}
+
+/**
+ * A log stream as display lines (`web-1 | text\n`), one string per chunk of the engine's. A
+ * carriage return inside a line would end an event's data line, so it is shown as a symbol.
+ */
+async function* displayText(stream: LogStream): AsyncGenerator<string> {
+  const prefixes = stream.sources.map((s) => `${replicaAlias(s.service, s.replica)} | `);
+  for await (const chunk of stream.chunks) {
+    let text = '';
+    for (const l of splitLines(chunk.data)) text += `${prefixes[chunk.source]}${splitTimestamp(l).line.replaceAll('\r', '\u240d')}\n`;
+    if (text) yield text;
+  }
 }
 
 /** Server-sent events, never buffered by a proxy in front (`x-accel-buffering`). */

@@ -4,7 +4,8 @@
 
 import type {Operation} from '../agent/operations.ts';
 import type {RevisionSummaryJson, StackDetailJson, StackSummaryJson} from '../api/types.ts';
-import type {DeployEvent, ReplicaStatus} from '../engine/types.ts';
+import {replicaAlias} from '../engine/naming.ts';
+import type {ClusterNode, DeployEvent, ReplicaStatus} from '../engine/types.ts';
 import type {AuditEntry, RevisionOutcome, TokenInfo, User} from '../agent/types.ts';
 import {HIDDEN, MAX_FIELDS, type ServiceChanges} from './changes.ts';
 import {html, type Interpolation, type SafeHtml} from './html.ts';
@@ -29,6 +30,8 @@ export interface PageContext {
   csrf: string;
   /** Asset URLs carry a content hash so browsers may cache them for long. */
   assets: {css: string; js: string};
+  /** The agent drives a cluster: admins get a nodes page. */
+  cluster: boolean;
 }
 
 export interface Crumb {
@@ -62,6 +65,7 @@ export function layout(ctx: PageContext | undefined, title: string, crumbs: Crum
         <a href="/">Stacks</a>
         <a href="/audit">Audit log</a>
         ${ctx.user.admin ? html`<a href="/admin/users">Users</a>` : ''}
+        ${ctx.user.admin && ctx.cluster ? html`<a href="/admin/nodes">Nodes</a>` : ''}
       </nav>
       <form method="post" action="/logout" class="signout">${csrfField(ctx.csrf)}<span class="muted">${ctx.user.name}</span> <button type="submit">Sign out</button></form>`
     : '';
@@ -147,6 +151,7 @@ function stackTabs(project: string, stack: string, current: string): SafeHtml {
     ['Overview', stackPath(project, stack)],
     ['Revisions', `${stackPath(project, stack)}/revisions`],
     ['Logs', `${stackPath(project, stack)}/logs`],
+    ['Upgrade', `${stackPath(project, stack)}/upgrade`],
     ['Audit', `/audit?project=${encodeURIComponent(project)}&stack=${encodeURIComponent(stack)}`],
   ];
   return html`<nav class="tabs" aria-label="stack">${tabs.map(([label, href]) => (label === current ? html`<a href="${href}" aria-current="page">${label}</a>` : html`<a href="${href}">${label}</a>`))}</nav>`;
@@ -158,7 +163,7 @@ const shortDigest = (d: string | undefined) => {
 };
 
 function replicaRow(service: string, digest: string | undefined, r: ReplicaStatus): SafeHtml {
-  return html`<tr><td>${service}.${r.replica}</td><td>${badge(r.state)}</td><td>${r.health === 'none' ? html`<span class="muted">no check</span>` : badge(r.health)}</td><td>${time(r.startedAt)}</td><td class="num">${r.revision ?? '–'}</td><td><code title="${digest ?? ''}">${shortDigest(digest)}</code></td><td><code>${r.container}</code></td></tr>`;
+  return html`<tr><td>${replicaAlias(service, r.replica)}</td><td>${badge(r.state)}</td><td>${r.health === 'none' ? html`<span class="muted">no check</span>` : badge(r.health)}</td><td>${time(r.startedAt)}</td><td class="num">${r.revision ?? '–'}</td><td><code title="${digest ?? ''}">${shortDigest(digest)}</code></td><td><code>${r.container}</code></td></tr>`;
 }
 
 /** How often a stack page reloads while a deploy started elsewhere (the CLI) rolls out. */
@@ -260,10 +265,36 @@ ${changesTable(changes)}
   );
 }
 
+/** The image field of a service on the upgrade form; `pull-SERVICE` the box that pulls its tag again. */
+export const upgradeImageField = (service: string) => `image-${service}`;
+export const upgradePullField = (service: string) => `pull-${service}`;
+
+export function upgradePage(ctx: PageContext, project: string, stack: string, current: number, images: [service: string, image: string][], error?: string): SafeHtml {
+  return layout(
+    ctx,
+    `Upgrade · ${stack}`,
+    stackCrumbs(project, stack, 'Upgrade'),
+    html`<h1>${stack}: upgrade</h1>
+${stackTabs(project, stack, 'Upgrade')}
+<p>Rolls the services chosen onto new images, replica by replica, as a new revision from the running revision ${current}: a new replica must turn healthy before the one it replaces stops. If one fails, the stack goes back to its last good revision by itself.</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="${stackPath(project, stack)}/upgrade">
+  ${csrfField(ctx.csrf)}
+  <table class="grid">
+  <thead><tr><th scope="col">Service</th><th scope="col">Running image</th><th scope="col">New image</th><th scope="col">Same tag, pulled again</th></tr></thead>
+  <tbody>${images.map(
+    ([service, image]) => html`<tr><td>${service}</td><td><code>${image}</code></td><td><label class="sr-only" for="${upgradeImageField(service)}">New image for ${service}</label><input id="${upgradeImageField(service)}" name="${upgradeImageField(service)}" maxlength="512" size="40" placeholder="unchanged" autocomplete="off"></td><td><input type="checkbox" id="${upgradePullField(service)}" name="${upgradePullField(service)}" value="1"><label for="${upgradePullField(service)}"> pull ${service}</label></td></tr>`,
+  )}</tbody>
+  </table>
+  <p class="confirm"><button type="submit" class="danger">Upgrade</button> <a href="${stackPath(project, stack)}">Cancel</a></p>
+</form>`,
+  );
+}
+
 export type OperationView = Pick<Operation, 'id' | 'action' | 'user' | 'startedAt' | 'events' | 'done' | 'result' | 'error'>;
 
 export function eventLine(e: DeployEvent): string {
-  const where = e.service ? `${e.service}${e.replica !== undefined ? `.${e.replica}` : ''}: ` : '';
+  const where = e.service ? `${e.service}${e.replica !== undefined ? `-${e.replica}` : ''}: ` : '';
   return `${e.time.slice(11, 19)} ${e.type.padEnd(7)} ${where}${e.message}`;
 }
 
@@ -366,6 +397,21 @@ export function usersPage(ctx: PageContext, users: User[], tokens: TokenInfo[]):
 <table class="grid">
 <thead><tr><th scope="col">Id</th><th scope="col">User</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Revoked</th></tr></thead>
 <tbody>${tokens.map((t) => html`<tr><td class="num">${t.id}</td><td>${t.user}</td><td><code>${t.prefix}…</code></td><td>${time(t.createdAt)}</td><td>${time(t.lastUsedAt)}</td><td>${time(t.revokedAt)}</td></tr>`)}</tbody>
+</table>`,
+  );
+}
+
+export function nodesPage(ctx: PageContext, nodes: ClusterNode[]): SafeHtml {
+  const labels = (l: Record<string, string>) => Object.keys(l).sort().map((k) => html`<code>${k}=${l[k]}</code> `);
+  return layout(
+    ctx,
+    'Nodes',
+    [{label: 'Stacks', href: '/'}, {label: 'Nodes'}],
+    html`<h1>Nodes</h1>
+<p class="muted">Drain a node with <code>spin agent node drain NODE</code>: Spin starts its replicas elsewhere before the node empties.</p>
+<table class="grid">
+<thead><tr><th scope="col">ID</th><th scope="col">Address</th><th scope="col">Role</th><th scope="col">Availability</th><th scope="col">State</th><th scope="col" class="num">Replicas</th><th scope="col">Labels</th></tr></thead>
+<tbody>${nodes.map((n) => html`<tr><td><code title="${n.id}">${n.id.slice(0, 12)}</code></td><td>${n.address}</td><td>${n.leader ? 'manager (leader)' : n.role}</td><td>${n.availability === 'active' ? n.availability : badge(n.availability)}</td><td>${badge(n.state)}</td><td class="num">${n.replicas}</td><td>${labels(n.labels)}</td></tr>`)}</tbody>
 </table>`,
   );
 }

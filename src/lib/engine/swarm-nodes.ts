@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 
 import {InvalidInputError, TimeoutError} from '../errors.ts';
 import {EngineError, engineCall} from './errors.ts';
-import {LABELS} from './types.ts';
+import {LABELS, type ClusterNode} from './types.ts';
 
 /**
  * Set on a node while a Spin drain takes it out of service: the cluster ingress stops routing to
@@ -62,6 +62,17 @@ export async function listNodes(docker: Docker): Promise<NodeInfo[]> {
       labels: n.Spec.Labels ?? {},
     }))
     .sort((a, b) => a.address.localeCompare(b.address, undefined, {numeric: true}) || a.id.localeCompare(b.id));
+}
+
+/** Every node with the number of Spin replicas it is meant to run now (the dashboard's nodes page). */
+export async function clusterNodes(docker: Docker): Promise<ClusterNode[]> {
+  const [nodes, tasks] = await Promise.all([
+    listNodes(docker),
+    engineCall('list the cluster\'s tasks', () => docker.listTasks({filters: {label: [`${LABELS.managed}=true`], 'desired-state': ['running']}})) as Promise<{NodeID?: string}[]>,
+  ]);
+  const counts = new Map<string, number>();
+  for (const t of tasks) if (t.NodeID) counts.set(t.NodeID, (counts.get(t.NodeID) ?? 0) + 1);
+  return nodes.map((n) => ({...n, replicas: counts.get(n.id) ?? 0}));
 }
 
 /** Node ID → address, for status (`spin ps` shows the address). */

@@ -20,11 +20,12 @@ import {emitter, type Emit} from './ops.ts';
 import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, type ExistingContainer} from './plan.ts';
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
 import {checkSwarmService, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
-import {nodeAddresses} from './swarm-nodes.ts';
+import {clusterNodes, nodeAddresses} from './swarm-nodes.ts';
 import {ingressAddress, ingressRequest} from '../ingress/model.ts';
 import type {IngressRequest} from '../ingress/types.ts';
 import {
   LABELS,
+  type ClusterNode,
   type DeployResult,
   type ExecOptions,
   type ExecSession,
@@ -117,6 +118,10 @@ export class SwarmOrchestrator implements Orchestrator {
     this.clock = options.clock ?? Date;
     this.pollMs = options.pollMs ?? 500;
     this.ingress = options.ingress;
+  }
+
+  nodes(): Promise<ClusterNode[]> {
+    return clusterNodes(this.docker);
   }
 
   async ping(): Promise<void> {

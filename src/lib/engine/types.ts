@@ -6,6 +6,7 @@ import type {ComposeModel, UpdateConfig} from '../compose/types.ts';
 
 import type {LogSource} from '../api/log-frames.ts';
 import type {LogChunk} from './logs.ts';
+import type {NodeInfo} from './swarm-nodes.ts';
 
 export interface StackRef {
   /** The platform project (team), e.g. `genomics`. */
@@ -245,6 +246,11 @@ export interface ExecSession {
   kill(): void;
 }
 
+export interface ClusterNode extends NodeInfo {
+  /** Spin replicas the cluster means to run on the node now (desired state running). */
+  replicas: number;
+}
+
 export interface Orchestrator {
   readonly name: string;
   /** Checks the engine answers; throws UnreachableError when it does not. */
@@ -271,6 +277,8 @@ export interface Orchestrator {
   /** Project volumes on the engine. */
   volumes(project: string): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]>;
   removeVolume(project: string, name: string): Promise<void>;
+  /** A cluster's nodes with the number of Spin replicas each runs; absent on a single host. */
+  nodes?(): Promise<ClusterNode[]>;
   /** Lets go of what the backend follows (the engine's event stream), when the agent stops. */
   close?(): void;
 }

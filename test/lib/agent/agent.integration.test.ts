@@ -431,8 +431,27 @@ describe('an agent killed mid-deploy and started again on the same data', () => 
     try {
       await assertBackOnRevision1(third.client, [3, 2], goodState);
       assert.deepEqual([...(await engineState(projectC)).keys()].sort(), [kept('a'), kept('b')]);
+
+      // Stopped gracefully this time (SIGTERM, as systemd stops it) while "slow" can never turn
+      // healthy and the deploy may wait 120 s: the agent gives it its 5 s grace, then ends the
+      // rollout where it is and exits, leaving the revision for the next start.
+      const waiting = deployUntil(third.client, 'kept', changed, (e) => e.type === 'waiting' && e.service === 'slow');
+      await waiting.reached;
+      const started = performance.now();
+      await third.agent.stop('SIGTERM');
+      const took = performance.now() - started;
+      assert.ok(took < 15_000, `the agent took ${Math.round(took)} ms to stop`);
+      assert.equal(third.agent.process.exitCode, 0, third.agent.logs().slice(-2000));
+      await waiting.done;
     } finally {
       third.client.close();
+    }
+
+    const fourth = await restart(third.agent, token);
+    try {
+      await assertBackOnRevision1(fourth.client, [4, 3, 2], goodState);
+    } finally {
+      fourth.client.close();
     }
   });
 });

@@ -106,6 +106,17 @@ describe('authentication', () => {
     assert.equal(e.message, 'the Authorization header is not "Bearer <token>"');
   });
 
+  test('an address that keeps sending wrong tokens is refused with 429 and Retry-After, even with a good token then', async () => {
+    const wrong = {as: '', method: 'GET', url: '/v1/whoami', headers: {authorization: 'Bearer spin_nottherighttoken'}} as const;
+    for (let i = 0; i < 30; i++) assert.equal((await call(wrong)).statusCode, 401, `failure ${i + 1}`);
+    const refused = await call(wrong);
+    const e = assertEnvelope(refused, 429, 'auth.rate_limited');
+    assert.match(e.message, /too many failed sign-ins/);
+    assert.ok(Number(refused.headers['retry-after']) > 0, 'says when to try again');
+    assertEnvelope(await call({method: 'GET', url: '/v1/whoami'}), 429, 'auth.rate_limited');
+    assert.equal((await call({method: 'GET', url: '/v1/whoami', remoteAddress: '10.9.9.9'})).statusCode, 200, 'another address is not refused');
+  });
+
   test('a revoked token is 401', async () => {
     assert.equal((await call({method: 'GET', url: '/v1/whoami'})).statusCode, 200);
     const [info] = store.tokens('alice');

@@ -11,6 +11,7 @@ import {after, before, beforeEach, describe, test} from 'node:test';
 import type {FastifyInstance, LightMyRequestResponse} from 'fastify';
 
 import {agentContext, buildApp, type AppOptions} from '../../../src/lib/agent/app.ts';
+import {FailedAuthLimiter} from '../../../src/lib/agent/auth-limit.ts';
 import {Operations} from '../../../src/lib/agent/operations.ts';
 import {openStore} from '../../../src/lib/agent/store.ts';
 import type {Store} from '../../../src/lib/agent/types.ts';
@@ -43,7 +44,7 @@ beforeEach(async () => {
   tokens.root = store.addUser({name: 'root', uid: 3000, gid: 3000, projects: [], admin: true}).token;
   fake = new FakeOrchestrator();
   // One record of changes in flight for both, as server.ts gives them.
-  const options: AppOptions = {store, orchestrator: fake, policy, version: '0.1.0', operations: new Operations()};
+  const options: AppOptions = {store, orchestrator: fake, policy, version: '0.1.0', operations: new Operations(), authLimiter: new FailedAuthLimiter()};
   api = buildApp(options);
   web = buildDashboard({ctx: agentContext(options), secure: false});
 });
@@ -133,6 +134,23 @@ describe('sign in and out', () => {
     assert.match(res.body, /That token is invalid or was revoked/);
     assert.equal(b.cookies.has('spin_session'), false);
     assert.deepEqual(store.auditLog({action: 'dashboard.signin'}).map((e) => e.outcome), ['denied']);
+  });
+
+  test('wrong tokens from one address, on the form or the API, end in a 429 page for that address', async () => {
+    const b = new Browser();
+    for (let i = 0; i < 20; i++) {
+      await b.get('/login');
+      assert.equal((await b.post('/login', {_csrf: b.csrf, token: 'spin_wrong'})).statusCode, 401);
+    }
+    // The API's failures count for the same address: one limit per agent.
+    for (let i = 0; i < 10; i++) assert.equal((await api.inject({method: 'GET', url: '/v1/whoami', headers: {authorization: 'Bearer spin_wrong'}})).statusCode, 401);
+    await b.get('/login');
+    const refused = await b.post('/login', {_csrf: b.csrf, token: tokens.alice});
+    assert.equal(refused.statusCode, 429);
+    assert.match(refused.body, /too many failed sign-ins/);
+    assert.ok(Number(refused.headers['retry-after']) > 0);
+    assert.equal(b.cookies.has('spin_session'), false, 'no session while refused');
+    assert.equal(store.auditLog({action: 'dashboard.signin'}).filter((e) => e.outcome === 'denied').length, 20, 'each wrong token audited once, the refusals not');
   });
 
   test('a query string on the sign-in POST changes nothing', async () => {
@@ -246,13 +264,38 @@ describe('security', () => {
     }
   });
 
+  test('nodes: on a cluster admins see them with their replica counts; on one host there is no such page', async () => {
+    const root = new Browser();
+    await root.signIn('root');
+    assert.ok(!(await root.get('/')).body.includes('/admin/nodes'), 'no Nodes link on a single host');
+    assert.equal((await root.get('/admin/nodes')).statusCode, 404);
+    const node = {address: '10.0.0.2', role: 'worker' as const, availability: 'drain', state: 'ready', leader: false, labels: {pool: 'bio'}, replicas: 0};
+    Object.assign(fake, {
+      nodes: async () => [
+        {...node, id: 'n1aaaaaaaaaaaaaaaaaaaaaaaa', address: '10.0.0.1', role: 'manager' as const, availability: 'active', leader: true, labels: {}, replicas: 4},
+        {...node, id: 'n2<script>bbbbbbbbbbbbbbbbbbb'},
+      ],
+    });
+    const page = await root.get('/admin/nodes');
+    assert.equal(page.statusCode, 200);
+    assert.match((await root.get('/')).body, /<a href="\/admin\/nodes">Nodes<\/a>/);
+    assert.match(page.body, /<td>10\.0\.0\.1<\/td><td>manager \(leader\)<\/td><td>active<\/td><td><span class="badge b-ready">ready<\/span><\/td><td class="num">4<\/td>/);
+    assert.match(page.body, /<span class="badge b-drain">drain<\/span>/);
+    assert.match(page.body, /<code>pool=bio<\/code>/);
+    assert.ok(!page.body.includes('<script>b'), 'node fields are escaped');
+    const alice = new Browser();
+    await alice.signIn('alice');
+    assert.equal((await alice.get('/admin/nodes')).statusCode, 404, 'not for users');
+    assert.ok(!(await alice.get('/')).body.includes('/admin/nodes'));
+  });
+
   test('log lines and audit details are escaped', async () => {
     await deploy(WEB);
     fake.logLines = [{service: 'web', replica: 1, stream: 'stdout', timestamp: '2026-01-01T00:00:00Z', line: '<img src=x onerror=alert(1)>'}];
     const b = new Browser();
     await b.signIn('alice');
     const logs = await b.get('/projects/demo/stacks/web/logs');
-    assert.ok(logs.body.includes('web.1 | &lt;img src=x onerror=alert(1)&gt;'));
+    assert.ok(logs.body.includes('web-1 | &lt;img src=x onerror=alert(1)&gt;'));
     assert.ok(!logs.body.includes('<img'));
   });
 });
@@ -295,7 +338,7 @@ describe('pages', () => {
     await b.signIn('alice');
     const page = await b.get('/projects/demo/stacks/web');
     assert.equal(page.statusCode, 200);
-    assert.match(page.body, /<td>web\.1<\/td>/);
+    assert.match(page.body, /<td>web-1<\/td>/);
     const revisions = await b.get('/projects/demo/stacks/web/revisions');
     assert.match(revisions.body, /data-revision="2"/);
     assert.match(revisions.body, /href="\/projects\/demo\/stacks\/web\/revisions\/1\/rollback"/);
@@ -329,6 +372,31 @@ describe('pages', () => {
     assert.equal((await bob.get(progress)).statusCode, 404, "another project's operation is not found");
   });
 
+  test('an upgrade from the page: a new image for one service, as a new revision, followed live and audited', async () => {
+    await deploy(WEB);
+    const b = new Browser();
+    await b.signIn('alice');
+    const form = await b.get('/projects/demo/stacks/web/upgrade');
+    assert.equal(form.statusCode, 200);
+    assert.match(form.body, /<td>web<\/td><td><code>busybox<\/code><\/td>/);
+    const nothing = await b.post('/projects/demo/stacks/web/upgrade', {_csrf: b.csrf});
+    assert.equal(nothing.statusCode, 400);
+    assert.match(nothing.body, /Choose at least one service/);
+    assert.equal((await b.post('/projects/demo/stacks/web/upgrade', {'image-web': 'busybox:1.37'})).statusCode, 403, 'no CSRF token, no upgrade');
+    await b.get('/projects/demo/stacks/web/upgrade');
+    const started = await b.post('/projects/demo/stacks/web/upgrade', {_csrf: b.csrf, 'image-web': 'busybox:1.37'});
+    assert.equal(started.statusCode, 303, started.body);
+    const progress = String(started.headers.location);
+    const events = await b.get(`${progress}/events?after=0`);
+    assert.match(events.body, /event: done\ndata: \{"outcome":"healthy","revision":2,"error":null\}/);
+    assert.equal(store.revision({project: 'demo', stack: 'web'}, 2)?.model.services.web.image, 'busybox:1.37');
+    assert.deepEqual(store.auditLog({action: 'stack.upgrade'}).map((e) => [e.user, e.outcome, e.detail]), [['alice', 'ok', 'revision 2: healthy (from the dashboard; web)']]);
+    const bob = new Browser();
+    await bob.signIn('bob');
+    assert.equal((await bob.get('/projects/demo/stacks/web/upgrade')).statusCode, 404, "another project's stack");
+    assert.equal((await bob.post('/projects/demo/stacks/web/upgrade', {_csrf: bob.csrf, 'image-web': 'evil'})).statusCode, 404);
+  });
+
   test('a deploy started from the CLI is followed live from the stack page, by its own project only', async () => {
     await deploy(WEB);
     let release!: () => void;
@@ -348,7 +416,7 @@ describe('pages', () => {
     release();
     await running;
     const events = await b.get(`${link[1]}/events?after=0`);
-    assert.match(events.body, /event: line\ndata: "[^"]*create {2}web\.1: creating web"/);
+    assert.match(events.body, /event: line\ndata: "[^"]*create {2}web-1: creating web"/);
     assert.match(events.body, /event: done\ndata: \{"outcome":"healthy","revision":2,"error":null\}/);
     assert.doesNotMatch((await b.get('/projects/demo/stacks/web')).body, /follow it live/, 'nothing in flight once it ended');
   });
@@ -362,14 +430,17 @@ describe('pages', () => {
     assert.equal(stream.statusCode, 200);
     const data = stream.body.split('\n\n')[0];
     assert.equal(data.split('\n').length, 3, 'lines at hand go out as one event');
-    assert.deepEqual(JSON.parse(data.split('\n')[2].slice('data: '.length)).line, 'line 2');
+    assert.equal(data.split('\n')[2], 'data: web-1 | line 2', 'display lines, prefixed by the agent');
     assert.match(stream.body, /event: end/);
     assert.deepEqual((fake.callsOf('logs').at(-1)!.args as {follow: boolean; tail: number}).follow, true);
     const download = await b.get('/projects/demo/stacks/web/logs/download?service=web&tail=0');
     assert.match(String(download.headers['content-disposition']), /attachment; filename="demo-web-web-logs.txt"/);
-    assert.equal(download.body, 'web.1 | line 0\nweb.1 | line 1\nweb.1 | line 2\n');
+    assert.equal(download.body, 'web-1 | line 0\nweb-1 | line 1\nweb-1 | line 2\n');
     assert.equal((await b.get('/projects/demo/stacks/web/logs?service=nope')).statusCode, 400);
     assert.equal((await b.get('/projects/demo/stacks/web/logs?tail=99999')).statusCode, 400);
+    fake.logLines = [{service: 'web', replica: 2, stream: 'stdout', timestamp: '2026-01-01T00:00:00Z', line: '50%\r100%'}];
+    const progress = await b.get('/projects/demo/stacks/web/logs/stream?tail=10');
+    assert.equal(progress.body.split('\n\n')[0], 'data: web-2 | 50%\u240d100%', 'a carriage return cannot end the data line early');
   });
 
   test('the audit log filters by user, action and stack within the projects one may see', async () => {

@@ -98,7 +98,7 @@ before(async () => {
   await mkdir(dockerConfig, {recursive: true});
   const auth = Buffer.from(`${swarm.registry.username}:${swarm.registry.password}`).toString('base64');
   await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({auths: {[swarm.registry.host]: {auth}}}));
-  agent = await startAgent({args: ['--docker-host', managerUrl(), '--registry', swarm.registry.host], env: {DOCKER_CONFIG: dockerConfig}, logLevel: 'info'});
+  agent = await startAgent({args: ['--docker-host', managerUrl(), '--registry', swarm.registry.host, '--dashboard-listen', '127.0.0.1:0'], env: {DOCKER_CONFIG: dockerConfig}, logLevel: 'info'});
   const token = await agent.addUser('alice', {projects: [project]});
   env = {HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'home', '.config'), SPIN_URL: agent.url, SPIN_TOKEN: token, SPIN_PROJECT: project, SPIN_REGISTRY: swarm.registry.host};
 });
@@ -207,6 +207,31 @@ describe('the agent on a 3-node Swarm', () => {
     const json = await runSpin(['agent', 'node', 'ls', '--docker-host', managerUrl(), '--json']);
     expectCode(json, 0, 'spin agent node ls --json');
     assert.equal((JSON.parse(json.stdout) as {nodes: unknown[]}).nodes.length, 3);
+  });
+
+  test('the dashboard shows an admin the 3 nodes with the replicas each runs', async () => {
+    const dashboard = /dashboard on (http:\/\/127\.0\.0\.1:\d+)/.exec(agent!.logs())?.[1];
+    assert.ok(dashboard, 'the agent says where its dashboard is');
+    const admin = await agent!.addUser('root', {projects: [], admin: true});
+    const form = await fetch(`${dashboard}/login`);
+    const nonce = /spin_login=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')![1];
+    const signed = await fetch(`${dashboard}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {'content-type': 'application/x-www-form-urlencoded', cookie: `spin_login=${nonce}`},
+      body: new URLSearchParams({_csrf: nonce, token: admin}).toString(),
+    });
+    const session = /spin_session=([^;]+)/.exec(signed.headers.get('set-cookie') ?? '')?.[1];
+    assert.ok(session, `signed in (${signed.status})`);
+    const page = await fetch(`${dashboard}/admin/nodes`, {headers: {cookie: `spin_session=${session}`}});
+    assert.equal(page.status, 200);
+    const body = await page.text();
+    const rows = [...body.matchAll(/<tr><td><code title="([^"]+)">[^<]*<\/code><\/td><td>([^<]+)<\/td>.*?<td class="num">(\d+)<\/td>/g)].map((m) => ({id: m[1], address: m[2], replicas: Number(m[3])}));
+    assert.deepEqual(rows.map((r) => r.address), swarm!.nodes.map((n) => n.address));
+    const tasks = (await swarm!.manager.listTasks({filters: {label: [`${LABELS.managed}=true`], 'desired-state': ['running']}})) as Task[];
+    assert.ok(tasks.length > 0, 'the stacks of the tests before run replicas');
+    for (const row of rows) assert.equal(row.replicas, tasks.filter((t) => t.NodeID === row.id).length, `replicas on ${row.address}`);
+    assert.equal(rows.reduce((n, r) => n + r.replicas, 0), tasks.length, 'every replica counted on its node');
   });
 
   test('drain replaces a node\'s tasks elsewhere before it empties the node; activate takes it back', async () => {

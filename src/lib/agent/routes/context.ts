@@ -1,6 +1,7 @@
 // What every route module gets: the agent's dependencies, the limits, and the helpers routes
 // share (registering an operation from the API document, the audit trail, stack lookups).
 
+import type {FailedAuthLimiter} from '../auth-limit.ts';
 import type {Operations} from '../operations.ts';
 import type {FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler} from 'fastify';
 import type {WebSocket} from 'ws';
@@ -47,6 +48,7 @@ export interface AgentContext {
   dashboardUrl?: (apiHost: string) => string | undefined;
   /** Every change of a stack in flight, with its events, for the dashboard to follow live. */
   operations: Operations;
+  authLimiter: FailedAuthLimiter;
   spec: OpenApiDocument;
 }
 

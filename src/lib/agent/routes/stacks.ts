@@ -54,7 +54,7 @@ function withRecordedDigests(ctx: AgentContext, status: StackStatus): StackStatu
 }
 
 export function deployDeps(ctx: AgentContext): DeployDeps {
-  return {store: ctx.store, orchestrator: ctx.orchestrator, policy: ctx.policy, policyMode: ctx.policyMode, registry: ctx.registry, secretsDir: ctx.secretsDir, clock: ctx.clock};
+  return {store: ctx.store, orchestrator: ctx.orchestrator, policy: ctx.policy, policyMode: ctx.policyMode, registry: ctx.registry, secretsDir: ctx.secretsDir, clock: ctx.clock, stopping: ctx.operations.signal};
 }
 
 /**
