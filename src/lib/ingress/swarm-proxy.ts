@@ -196,7 +196,11 @@ export class SwarmProxy extends CaddyAdmin implements NetworkMember {
       const dead = state.find((c) => c && c.State?.Running !== true);
       if (dead || Date.now() > end) {
         const logs = await this.docker.getContainer(dead?.Id ?? this.routingId).logs({stdout: true, stderr: true, tail: 5}).then((b) => String(b).replace(/[^\x20-\x7e\n]/g, '').trim(), () => '');
-        throw new OperationError(`the ingress proxy (${what}) did not start${dead ? ` (${dead.State?.Status})` : ''}${logs ? `:\n${logs}` : ''}`, {hint: 'look at the lines above; the containers are on the manager\'s engine'});
+        throw new OperationError(`the ingress proxy (${what}) did not start${dead ? ` (${dead.State?.Status})` : ''}${logs ? `:\n${logs}` : ''}`, {
+          hint: dead
+            ? "look at the lines above (the containers are on the manager's engine)"
+            : `the agent must run on the manager's host: the proxy's sockets are in ${this.admin.shown.replace(/\/admin\.sock$/, '')}, bind-mounted into its containers`,
+        });
       }
     }
   }
