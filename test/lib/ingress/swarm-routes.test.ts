@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
+import {PassThrough} from 'node:stream';
 import {describe, test} from 'node:test';
+
+import type Dockerode from 'dockerode';
 
 import {NODE_LEAVING_LABEL} from '../../../src/lib/engine/swarm-nodes.ts';
 import {LABELS} from '../../../src/lib/engine/types.ts';
+import {IngressController, type RouteSource} from '../../../src/lib/ingress/controller.ts';
 import {lddPaths} from '../../../src/lib/ingress/swarm-proxy.ts';
+import type {IngressRoute} from '../../../src/lib/ingress/types.ts';
+
 import {swarmRoutes, type ListedNode, type ListedService, type ListedTask} from '../../../src/lib/ingress/swarm-routes.ts';
 
 const stackLabels = (project: string, stack: string) => ({[LABELS.managed]: 'true', [LABELS.project]: project, [LABELS.stack]: stack});
@@ -102,5 +108,30 @@ describe('the proxy image', () => {
     ].join('\n');
     assert.deepEqual(lddPaths(out), ['/lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libzstd.so.1', '/lib64/ld-linux-x86-64.so.2']);
     assert.deepEqual(lddPaths('\tnot a dynamic executable'), []);
+  });
+});
+
+describe('the controller over a source of routes', () => {
+  test('a source that asks to be read again soon (a service rolling) is, with no event and before the periodic re-read', async () => {
+    let reads = 0;
+    const applied: IngressRoute[][] = [];
+    const events = new PassThrough();
+    const source: RouteSource = {
+      read: async () => {
+        reads++;
+        return {routes: [{host: 'a.example.org', owner: 'p/s/a', upstreams: [`10.0.0.${reads}:80`]}], conflicts: [], present: new Set()};
+      },
+      applied: async () => {},
+      events: async () => events,
+      relevant: () => true,
+      // Rolling for the first three reads only.
+      readAgainMs: () => (reads < 3 ? 10 : undefined),
+    };
+    const controller = new IngressController({docker: {} as Dockerode, source, driver: {apply: async (r) => void applied.push(r), close: async () => {}}, domain: 'localhost', intervalMs: 60_000});
+    await controller.start();
+    await new Promise((r) => setTimeout(r, 200));
+    await controller.close();
+    assert.equal(reads, 3);
+    assert.deepEqual(applied.map((r) => r[0].upstreams[0]), ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80']);
   });
 });
