@@ -8,9 +8,8 @@ import {NODE_LEAVING_LABEL} from '../../../src/lib/engine/swarm-nodes.ts';
 import {LABELS} from '../../../src/lib/engine/types.ts';
 import {IngressController, type RouteSource} from '../../../src/lib/ingress/controller.ts';
 import {lddPaths} from '../../../src/lib/ingress/swarm-proxy.ts';
-import type {IngressRoute} from '../../../src/lib/ingress/types.ts';
-
 import {swarmRoutes, type ListedNode, type ListedService, type ListedTask} from '../../../src/lib/ingress/swarm-routes.ts';
+import type {IngressRoute} from '../../../src/lib/ingress/types.ts';
 
 const stackLabels = (project: string, stack: string) => ({[LABELS.managed]: 'true', [LABELS.project]: project, [LABELS.stack]: stack});
 
