@@ -37,6 +37,7 @@ let imageB: string;
 let envA: Record<string, string>;
 let envB: Record<string, string>;
 let proxyAddress: string;
+let agentOptions: Parameters<typeof startAgent>[0];
 
 /** `/` answers the image's version (v1, or what /version holds), `/host` the task's hostname (its container ID). */
 function web(image: string, replicas = 3) {
@@ -189,12 +190,13 @@ before(async () => {
   const auth = Buffer.from(`${swarm.registry.username}:${swarm.registry.password}`).toString('base64');
   await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({auths: {[swarm.registry.host]: {auth}}}));
   proxyAddress = swarm.nodes[0].address;
-  agent = await startAgent({
+  agentOptions = {
     args: ['--docker-host', managerUrl(), '--registry', swarm.registry.host, '--ingress-listen', `${proxyAddress}:${PORT}`],
     env: {DOCKER_CONFIG: dockerConfig},
     logLevel: 'info',
     timeoutMs: 120_000,
-  });
+  };
+  agent = await startAgent(agentOptions);
   const [tokenA, tokenB] = [await agent.addUser('alice', {projects: [projectA]}), await agent.addUser('bob', {projects: [projectB]})];
   const base = {SPIN_URL: agent.url, SPIN_REGISTRY: swarm.registry.host, HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'home', '.config')};
   envA = {...base, SPIN_TOKEN: tokenA, SPIN_PROJECT: projectA};
@@ -310,5 +312,19 @@ describe('the ingress on a 3-node Swarm', () => {
     const proxy = (await swarm!.manager.getContainer('spin-ingress').inspect()) as {NetworkSettings: {Networks: Record<string, {NetworkID: string}>}};
     assert.ok(!Object.values(proxy.NetworkSettings.Networks).some((n) => n.NetworkID === net.Id));
     assert.equal((await get(hostB())).status, 404);
+  });
+
+  test('an agent killed outright leaves the proxy serving; the next agent on the same data folder adopts it and drives it', async () => {
+    const proxies = async () => (await swarm!.manager.listContainers({filters: {label: ['org.spin.ingress.proxy']}})).map((c) => c.Id).sort();
+    const before = await proxies();
+    assert.equal(before.length, 2);
+    await agent!.stop('SIGKILL');
+    assert.deepEqual(await get(hostA()), {status: 200, body: 'v2'});
+    agent = await startAgent({...agentOptions, dataDir: agent!.dataDir});
+    assert.deepEqual(await proxies(), before, 'the same containers, not new ones');
+    envA = {...envA, SPIN_URL: agent.url};
+    expectCode(await runSpin(['scale', 'web=2', '--stack', 'portal'], {cwd: root, env: envA}), 0, 'spin scale');
+    await waitFor('2 routed tasks', async () => ((await upstreams(hostA())).length === 2 ? true : undefined), 60_000);
+    assert.deepEqual(await get(hostA()), {status: 200, body: 'v2'});
   });
 });
