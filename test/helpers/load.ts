@@ -1,5 +1,5 @@
-// A load generator for tests and benchmarks: GET requests with a given Host header to a proxy on
-// 127.0.0.1, at a constant rate, until stopped (never past a time limit). It behaves like an
+// A load generator for tests and benchmarks: GET requests with a given Host header to a proxy (on
+// 127.0.0.1 unless told), at a constant rate, until stopped (never past a time limit). It behaves like an
 // ordinary HTTP client: keep-alive connections, and a request that finds its idle keep-alive
 // connection closed by the server (nothing received yet) is sent again once on a new connection,
 // as RFC 9112 section 9.3.1 allows for idempotent requests and as browsers and Go's client do;
@@ -9,7 +9,13 @@
 import http from 'node:http';
 
 export interface LoadOptions {
+  /** Where the proxy listens. Default 127.0.0.1 (a cluster's proxy is on its manager's address). */
+  address?: string;
   port: number;
+  /** The path requested. Default `/`. */
+  path?: string;
+  /** Default GET. A POST (empty body) is never sent twice: no proxy or client may retry it. */
+  method?: 'GET' | 'POST';
   /** Several ports, used in turn (client-side round robin, no proxy); `port` is then ignored. */
   ports?: number[];
   host: string;
@@ -53,7 +59,9 @@ export function startLoad(options: LoadOptions) {
   let turn = 0;
   const once = (fresh = false, port = ports[turn++ % ports.length]): Promise<Answer> =>
     new Promise((resolve) => {
-      const req = http.get({host: '127.0.0.1', port, path: '/', headers: {host: options.host}, agent: fresh ? false : agent, timeout: options.timeoutMs ?? 10_000}, (res) => {
+      const method = options.method ?? 'GET';
+      const headers = {host: options.host, ...(method === 'POST' ? {'content-length': '0'} : {})};
+      const req = http.request({host: options.address ?? '127.0.0.1', port, method, path: options.path ?? '/', headers, agent: fresh ? false : agent, timeout: options.timeoutMs ?? 10_000}, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
         res.on('end', () => resolve({status: res.statusCode ?? 0, body: body.trim()}));
@@ -61,6 +69,7 @@ export function startLoad(options: LoadOptions) {
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), {code: 'ETIMEDOUT'})));
       req.on('error', (error: NodeJS.ErrnoException) => resolve({error, reused: req.reusedSocket}));
+      req.end();
     });
 
   const fail = (why: string) => {
@@ -72,7 +81,7 @@ export function startLoad(options: LoadOptions) {
     report.sent++;
     const t = performance.now();
     let answer = await once();
-    if ('error' in answer && answer.reused && ['ECONNRESET', 'EPIPE'].includes(answer.error.code ?? '')) {
+    if ('error' in answer && answer.reused && (options.method ?? 'GET') === 'GET' && ['ECONNRESET', 'EPIPE'].includes(answer.error.code ?? '')) {
       report.retried++;
       answer = await once(true);
     }

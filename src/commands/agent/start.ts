@@ -18,8 +18,13 @@ killed outright (SIGKILL) leaves its Caddy running; the next agent on the same d
 Logs are JSON lines on stderr. Plain HTTP is only served on a loopback address; anywhere else give
 a certificate, or --insecure when a TLS proxy in front of the agent terminates HTTPS.
 The orchestrator is the Docker engine of one host (docker) or a Docker Swarm cluster (swarm, driven
-through a manager's engine; no ingress, volumes, ports or secrets yet). Exec in a task on another
-node than the manager goes through that node's engine, given with --swarm-node-engine. By
+through a manager's engine; \`ports\` are refused, use the ingress; named volumes only where they
+cannot lose data). Exec in a task on another node than the manager goes through that node's engine,
+given with --swarm-node-engine. On a cluster, --ingress-listen runs Caddy in two containers on the
+manager's engine (image built there from this host's /usr/bin/caddy, admin API on a unix socket
+under the data directory, attached to the stacks' overlay networks to reach task addresses) and
+publishes HOST:PORT on the manager's host: one proxy for the whole cluster, a known single point of
+failure. By
 default the agent detects it: an engine that is an active Swarm manager means swarm, anything else
 docker. The start-up line says which.
 Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker engine unreachable.`;
@@ -32,6 +37,7 @@ Exit status: 0 stopped cleanly, 2 usage error, 3 invalid policy file, 6 Docker e
     {description: 'A Swarm cluster whose workers\' engines listen with TLS, for exec in their tasks', command: '<%= config.bin %> <%= command.id %> --orchestrator swarm --swarm-node-engine 10.0.0.12=tcp://10.0.0.12:2376 --swarm-node-engine 10.0.0.13=tcp://10.0.0.13:2376 --swarm-node-tls-dir /etc/spin/node-tls'},
     {description: 'With the ingress: web.portal.genomics.localhost on 127.0.0.1:8088 reaches service web', command: '<%= config.bin %> <%= command.id %> --ingress-listen 127.0.0.1:8088'},
     {description: 'With the web dashboard on 127.0.0.1:7879 (`spin dashboard` prints its URL)', command: '<%= config.bin %> <%= command.id %> --dashboard-listen 127.0.0.1:7879'},
+    {description: 'On a Swarm manager: the cluster ingress on every interface of the manager, port 80', command: '<%= config.bin %> <%= command.id %> --orchestrator swarm --ingress-listen 0.0.0.0:80 --ingress-domain apps.example.org'},
     {description: 'Routes in an existing Caddy, names under apps.example.org', command: '<%= config.bin %> <%= command.id %> --ingress-listen 0.0.0.0:80 --ingress-admin http://127.0.0.1:2019 --ingress-domain apps.example.org'},
   ];
 

@@ -132,10 +132,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     return found && found.username !== undefined ? {username: found.username, password: found.password ?? ''} : undefined;
   };
   const kind = await orchestratorKind(options.orchestrator ?? 'detect', docker);
-  if (kind === 'swarm' && options.ingressListen !== undefined) {
-    throw new UsageError('--ingress-listen is not supported with the swarm orchestrator yet', {hint: 'start the agent without --ingress-listen, or with --orchestrator docker'});
-  }
-  const ingress = await startIngress(options, docker);
+  const ingress = await startIngress(options, docker, kind);
   const allowedPorts = policy.disabled_rules.includes('ports') ? undefined : policy.ports.allowed;
   const orchestrator: Orchestrator =
     kind === 'swarm'
@@ -145,6 +142,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
           secretsDir,
           placement: policy.placement,
           nodeEngines: await (await import('../engine/swarm-exec.ts')).nodeEnginesFrom(options.swarmNodeEngines ?? {}),
+          ...(ingress ? {ingress: {domain: ingress.domain, port: ingress.port}} : {}),
           volumes: {sharedDrivers: policy.volumes.shared_drivers, pinLabels: policy.placement.pin_labels},
         })
       : new (await import('../engine/docker.ts')).DockerOrchestrator({docker, secretsDir, publishHostIp: options.publishHostIp, registryAuth, allowedPorts, ...(ingress ? {ingress: {hooks: ingress.controller, domain: ingress.domain, port: ingress.port}} : {})});
@@ -269,7 +267,7 @@ async function orchestratorKind(wanted: 'docker' | 'swarm' | 'detect', docker: D
  * The ingress proxy and what keeps its routes up to date, when asked for: a Caddy of its own
  * (its files under the data folder), or an existing one driven through its admin API.
  */
-async function startIngress(options: AgentServerOptions, docker: Docker) {
+async function startIngress(options: AgentServerOptions, docker: Docker, kind: 'docker' | 'swarm') {
   if (options.ingressListen === undefined) {
     if (options.ingressAdmin !== undefined) throw new UsageError('--ingress-admin needs --ingress-listen', {hint: 'give the address the proxy serves on too, e.g. --ingress-listen 127.0.0.1:8088'});
     return undefined;
@@ -281,6 +279,15 @@ async function startIngress(options: AgentServerOptions, docker: Docker) {
     throw new UsageError(`invalid ingress domain "${domain}"`, {hint: 'use a lower-case DNS name, e.g. localhost or apps.example.org'});
   }
   const [{CaddyAdmin, CaddyChild, onPath}, {IngressController}] = await Promise.all([import('../ingress/caddy.ts'), import('../ingress/controller.ts')]);
+  let log: ((level: 'info' | 'warn' | 'error', message: string) => void) | undefined;
+  if (kind === 'swarm') {
+    if (options.ingressAdmin !== undefined) throw new UsageError('--ingress-admin is not supported with the swarm orchestrator', {hint: 'leave it out: the agent runs the cluster\'s proxy itself, in a container on the manager'});
+    const [{SwarmProxy}, {SwarmRouteSource}] = await Promise.all([import('../ingress/swarm-proxy.ts'), import('../ingress/swarm-routes.ts')]);
+    const proxy = await SwarmProxy.start({docker, dir: join(options.dataDir, 'swarm-ingress'), listen: {host, port}, ...(options.caddyBin?.includes('/') ? {caddyBin: options.caddyBin} : {})});
+    // No task events on a manager: the periodic re-read is what sees a task fail, so it is frequent.
+    const controller = new IngressController({docker, driver: proxy, source: new SwarmRouteSource(docker, proxy), domain, intervalMs: 1000, log: (level, message) => log?.(level, message)});
+    return {controller, domain, port, setLog: (fn: typeof log) => (log = fn)};
+  }
   let driver;
   if (options.ingressAdmin !== undefined) {
     driver = new CaddyAdmin(options.ingressAdmin, listen);
@@ -290,6 +297,5 @@ async function startIngress(options: AgentServerOptions, docker: Docker) {
     driver = await CaddyChild.start({dir: join(options.dataDir, 'caddy'), listen, bin});
   }
   const controller = new IngressController({docker, driver, domain, log: (level, message) => log?.(level, message)});
-  let log: ((level: 'info' | 'warn' | 'error', message: string) => void) | undefined;
   return {controller, domain, port, setLog: (fn: typeof log) => (log = fn)};
 }

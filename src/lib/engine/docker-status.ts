@@ -2,7 +2,7 @@
 // digest, ingress address), and which stacks have engine objects at all. Containers come from the
 // agent's event-fed view of the engine (docker-watch.ts), not from engine calls per request.
 
-import {defaultHost} from '../ingress/model.ts';
+import {ingressAddress} from '../ingress/model.ts';
 import {loadDesired} from './desired-state.ts';
 import type {DockerEnv} from './docker-env.ts';
 import {reportedHealth} from './docker-probe.ts';
@@ -85,7 +85,7 @@ export async function stackStatus(env: DockerEnv, ref: StackRef): Promise<StackS
       ports: [...ports.values()],
       replicas,
     };
-    const ingress = newest ? ingressAddress(env, ref, name, newest.Config.Labels) : undefined;
+    const ingress = newest && env.ingress && newest.Config.Labels[LABELS.ingressPort] ? ingressAddress(env.ingress, ref, name, newest.Config.Labels) : undefined;
     if (ingress) status.ingress = ingress;
     if (newest) {
       digests.push(
@@ -98,14 +98,6 @@ export async function stackStatus(env: DockerEnv, ref: StackRef): Promise<StackS
   }
   await Promise.all(digests);
   return {ref, services, ...(revision !== undefined ? {revision} : {})};
-}
-
-/** The host name and URL a service behind the ingress answers on, from its container's labels. */
-function ingressAddress(env: DockerEnv, ref: StackRef, service: string, labels: Record<string, string>): ServiceStatus['ingress'] {
-  if (!env.ingress || !labels[LABELS.ingressPort]) return undefined;
-  const host = labels[LABELS.ingressHost] || defaultHost(ref.project, ref.stack, service, env.ingress.domain);
-  const port = env.ingress.port;
-  return {host, url: `http://${host}${port === undefined || port === 80 ? '' : `:${port}`}`};
 }
 
 /** Every stack that has engine objects (containers, or only networks left), optionally in one project. */

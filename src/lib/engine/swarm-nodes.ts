@@ -5,8 +5,17 @@
 import type Docker from 'dockerode';
 
 import {InvalidInputError, TimeoutError} from '../errors.ts';
-import {EngineError, engineCall} from './errors.ts';
+import {EngineError, engineCall, engineError, engineMessage} from './errors.ts';
 import {LABELS, type ClusterNode} from './types.ts';
+
+/**
+ * Set on a node while a Spin drain takes it out of service: the cluster ingress stops routing to
+ * the node's tasks before Swarm stops them. A label, so the agent's proxy reads it from the
+ * cluster like everything else it routes by (the drain may run in another process).
+ */
+export const NODE_LEAVING_LABEL = 'org.spin.node.leaving';
+/** How long a drain waits after labelling a node for the proxy to route around it and for requests in flight on it to end. */
+const LEAVING_GRACE_MS = 2000;
 
 export interface NodeInfo {
   id: string;
@@ -82,13 +91,50 @@ export async function findNode(docker: Docker, name: string): Promise<EngineNode
   throw new InvalidInputError(`"${name}" names ${found.length} nodes`, {hint: 'give more of the ID, or the address'});
 }
 
-/** Sets a node's availability; returns the node as it is now. */
+/**
+ * Changes a node's spec from its current version. The manager bumps a node's version on its own
+ * too (status reports), so an update that lost that race ("update out of sequence") is made
+ * again from a fresh read.
+ */
+async function updateNode(docker: Docker, id: string, doing: (address: string) => string, change: (spec: EngineNode['Spec']) => EngineNode['Spec'] | undefined): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const node = (await engineCall('inspect a node', () => docker.getNode(id).inspect())) as EngineNode;
+    const spec = change(node.Spec);
+    if (spec === undefined) return;
+    try {
+      await docker.getNode(id).update({version: node.Version.Index, ...spec});
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !/out of sequence/i.test(engineMessage(err))) throw engineError(err, doing(addressOf(node)));
+    }
+  }
+}
+
+/** The spec with the leaving label set or cleared. */
+function leavingSpec(spec: EngineNode['Spec'], leaving: boolean): EngineNode['Spec'] {
+  const labels = {...(spec.Labels ?? {})};
+  if (leaving) labels[NODE_LEAVING_LABEL] = 'true';
+  else delete labels[NODE_LEAVING_LABEL];
+  return {...spec, Labels: labels};
+}
+
+/**
+ * Sets a node's availability; returns the node as it is now. A node set to work again (active)
+ * or drained loses the leaving label: a drained node's tasks are no longer meant to run, so the
+ * ingress skips them anyway, and a node put back to work is routed to again.
+ */
 export async function setAvailability(docker: Docker, name: string, availability: 'active' | 'pause' | 'drain'): Promise<NodeInfo> {
   const node = await findNode(docker, name);
-  if (node.Spec.Availability !== availability) {
-    await engineCall(`set node "${addressOf(node)}" to ${availability}`, () => docker.getNode(node.ID).update({version: node.Version.Index, ...node.Spec, Availability: availability}));
-  }
+  const clear = availability !== 'pause';
+  await updateNode(docker, node.ID, (address) => `set node "${address}" to ${availability}`, (spec) =>
+    spec.Availability === availability && (!clear || spec.Labels?.[NODE_LEAVING_LABEL] === undefined) ? undefined : {...(clear ? leavingSpec(spec, false) : spec), Availability: availability},
+  );
   return (await listNodes(docker)).find((n) => n.id === node.ID)!;
+}
+
+/** Sets or clears the leaving label. */
+async function setLeaving(docker: Docker, id: string, leaving: boolean): Promise<void> {
+  await updateNode(docker, id, (address) => `label node "${address}"`, (spec) => ((spec.Labels?.[NODE_LEAVING_LABEL] === 'true') === leaving ? undefined : leavingSpec(spec, leaving)));
 }
 
 /** A task as drain reads it. */
@@ -176,8 +222,16 @@ export async function drainNode(docker: Docker, name: string, options: DrainOpti
         await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
       }
     }
+    // The replacements answer: the ingress routes around the node before Swarm stops its tasks.
+    const behindIngress = moves.some((m) => m.service.Spec.Labels?.[LABELS.ingressPort] !== undefined);
+    if (behindIngress) {
+      await setLeaving(docker, node.ID, true);
+      progress(`node ${label}: out of the ingress`);
+      await new Promise((r) => setTimeout(r, LEAVING_GRACE_MS));
+    }
   } catch (err) {
     await restore();
+    await setLeaving(docker, node.ID, false).catch(() => undefined);
     await setAvailability(docker, node.ID, before as 'active' | 'pause').catch(() => undefined);
     throw err;
   }

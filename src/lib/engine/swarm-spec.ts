@@ -13,6 +13,7 @@ import {InvalidInputError} from '../errors.ts';
 import {containerLabels, desiredReplicas, healthConfig} from './container-spec.ts';
 import {EngineError} from './errors.ts';
 import {objectLabels} from './naming.ts';
+import type {IngressRequest} from '../ingress/types.ts';
 import type {RolloutSettings} from './rollout.ts';
 import {LABELS, type StackRef} from './types.ts';
 
@@ -112,7 +113,9 @@ const FIELDS: Record<string, Mapping> = {
   runtime: CANNOT('a Swarm task cannot choose its runtime'),
   isolation: CANNOT('isolation is a Windows setting'),
   platform: CANNOT('Swarm places tasks by node, not by a platform key (use deploy.placement)'),
-  ports: NOT_YET('publishing ports (the cluster ingress)'),
+  // Decided: a port published in ingress mode needs the routing mesh (IPVS, absent here), and one in
+  // host mode answers every project's tasks on every node. The cluster ingress replaces both.
+  ports: CANNOT('a published port would need the routing mesh, or a host-mode port that other projects\' tasks can reach; put the service behind the cluster ingress with `x-spin: {ingress: {port: N}}` instead'),
   // Checked and mounted by swarm-volumes.ts and swarm-secrets.ts.
   volumes: 'mapped',
   secrets: 'mapped',
@@ -161,6 +164,8 @@ export interface SwarmSpecContext {
   /** `repo@sha256:…`: nodes pull exactly this, and never ask Docker Hub to resolve a tag. */
   image: string;
   rollout: RolloutSettings;
+  /** The service is behind the cluster ingress: its labels say on which port and host name. */
+  ingress?: IngressRequest;
 }
 
 /** `project_stack_service`: DNS labels hold no `_`, so no two (project, stack, service) share a name. */
@@ -264,7 +269,7 @@ function updateConfig(r: RolloutSettings): Dockerode.UpdateConfig {
 
 /** The service spec the cluster is asked to run; `checkSwarmService` has passed. */
 export function swarmServiceSpec(service: Service, ctx: SwarmSpecContext): Dockerode.ServiceSpec {
-  const labels = containerLabels(service, {ref: ctx.ref, service: ctx.service, replica: 0, replicas: desiredReplicas(service), revision: ctx.revision, configHash: ctx.configHash, image: ctx.image, networks: {}, volumes: {}, files: [], publishHostIp: ''});
+  const labels = containerLabels(service, {ref: ctx.ref, service: ctx.service, replica: 0, replicas: desiredReplicas(service), revision: ctx.revision, configHash: ctx.configHash, image: ctx.image, networks: {}, volumes: {}, files: [], publishHostIp: '', ...(ctx.ingress ? {ingress: ctx.ingress} : {})});
   // No replica number or count on a task: Swarm numbers tasks by slot, and the count lives in the
   // service's mode, so scaling leaves the task template (and every running task) as it is.
   delete labels[LABELS.replica];
@@ -334,7 +339,7 @@ export function overlayNetworkSpec(ref: StackRef, key: string, labels: Record<st
   return {
     Name: swarmNetworkName(ref, key),
     Driver: 'overlay',
-    // Attachable: the cluster ingress (next phase) joins the stack's network to reach task addresses.
+    // Attachable: the cluster ingress proxy joins the stack's network to reach task addresses.
     Attachable: true,
     CheckDuplicate: true,
     Labels: {...(labels ?? {}), ...objectLabels(ref)},

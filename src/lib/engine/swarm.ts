@@ -28,6 +28,8 @@ import {ensureFiles, fileReferences, pruneFiles, removeStackFiles, swarmFiles, t
 import {checkSwarmVolumes, swarmMounts, type SwarmVolumePolicy} from './swarm-volumes.ts';
 import {fileDigests, removeStackFiles as removeFileCopies, writeServiceFiles} from './files.ts';
 import {clusterNodes, nodeAddresses} from './swarm-nodes.ts';
+import {ingressAddress, ingressRequest} from '../ingress/model.ts';
+import type {IngressRequest} from '../ingress/types.ts';
 import {
   LABELS,
   type ClusterNode,
@@ -69,6 +71,8 @@ export interface SwarmOrchestratorOptions {
   placement?: PlacementPools;
   /** The policy's volume drivers that reach every node, and node labels that name one node. */
   volumes?: SwarmVolumePolicy;
+  /** The cluster ingress, when the agent runs one: status shows each service's address on it. */
+  ingress?: {domain: string; port?: number};
 }
 
 interface SwarmService {
@@ -82,6 +86,7 @@ interface SwarmService {
   rollout: RolloutSettings;
   /** Secrets and configs it mounts, with their values. */
   files: SwarmFile[];
+  ingress?: IngressRequest;
 }
 
 interface SwarmStack {
@@ -133,6 +138,7 @@ export class SwarmOrchestrator implements Orchestrator {
   private readonly secretsDir: string | undefined;
   private readonly placement: PlacementPools | undefined;
   private readonly volumePolicy: SwarmVolumePolicy;
+  private readonly ingress: SwarmOrchestratorOptions['ingress'];
   private readonly prepared = new WeakMap<PreparedDeploy, SwarmStack>();
   private readonly nodeEngines: NodeEngines | undefined;
   private readonly lifecycleTimeoutMs: number;
@@ -147,6 +153,7 @@ export class SwarmOrchestrator implements Orchestrator {
     this.volumePolicy = options.volumes ?? {sharedDrivers: [], pinLabels: []};
     this.nodeEngines = options.nodeEngines;
     this.lifecycleTimeoutMs = options.lifecycleTimeoutMs ?? 120_000;
+    this.ingress = options.ingress;
   }
 
   /** What the logs, exec and lifecycle modules read of a stack. */
@@ -195,9 +202,10 @@ export class SwarmOrchestrator implements Orchestrator {
         const pull = !dryRun && request.pull?.includes(name) === true;
         const digest = await this.resolveDigest(name, service.image, {dryRun, pull}, emit);
         const override = request.updateConfigs && Object.hasOwn(request.updateConfigs, name);
+        const ingress = ingressRequest(service, name);
         const rollout = override
-          ? rolloutSettings(name, service, request.updateConfigs?.[name], false, 'rollback_config')
-          : rolloutSettings(name, service, service.deploy?.update_config, false);
+          ? rolloutSettings(name, service, request.updateConfigs?.[name], ingress !== undefined, 'rollback_config')
+          : rolloutSettings(name, service, service.deploy?.update_config, ingress !== undefined);
         const global = service.deploy?.mode === 'global';
         const files = swarmFiles(ref, model, name, request.secrets ?? {}, request.secrets !== undefined);
         const pool = poolConstraints(this.placement, ref.project);
@@ -210,6 +218,7 @@ export class SwarmOrchestrator implements Orchestrator {
           configHash: configHash(withPool(service, pool), {imageId: digest, files: fileDigests(files), networks: Object.keys(service.networks).map((k) => swarmNetworkName(ref, k)), volumes: []}),
           rollout,
           files,
+          ...(ingress ? {ingress} : {}),
         });
       }),
     );
@@ -309,7 +318,7 @@ export class SwarmOrchestrator implements Orchestrator {
         action === 'scale' && old
           ? // The count only: a new task template would replace every running task.
             {...old.Spec, Mode: {Replicated: {Replicas: s.replicas}}, Labels: {...old.Spec.Labels, [LABELS.revision]: String(options.revision)}}
-          : withTaskExtras(swarmServiceSpec(s.model, {ref, service: name, revision: options.revision, configHash: s.configHash, image: s.digest, rollout: s.rollout}), {
+          : withTaskExtras(swarmServiceSpec(s.model, {ref, service: name, revision: options.revision, configHash: s.configHash, image: s.digest, rollout: s.rollout, ...(s.ingress ? {ingress: s.ingress} : {})}), {
               Mounts: swarmMounts(ref, stack.model, s.model),
               ...fileReferences(s.files, fileIds),
             });
@@ -461,6 +470,7 @@ export class SwarmOrchestrator implements Orchestrator {
         healthy: replicas.filter((r) => r.health === 'healthy').length,
         ports: [],
         replicas,
+        ...(this.ingress && labels[LABELS.ingressPort] ? {ingress: ingressAddress(this.ingress, ref, name, labels)} : {}),
       });
     }
     return {ref, services: out, ...(revision !== undefined ? {revision} : {})};

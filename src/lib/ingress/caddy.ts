@@ -65,8 +65,27 @@ export function childConfig(options: {admin: string; listen: string; storage: st
   };
 }
 
-/** `http://127.0.0.1:2019` → its parts; only loopback addresses are accepted for the admin API. */
-export function parseAdminUrl(value: string): URL {
+/** Where Caddy's admin API answers: a loopback URL, or a unix socket (`unix//abs/path`). */
+export interface AdminTarget {
+  /** The base of request URLs (for a socket, a placeholder host). */
+  url: URL;
+  socketPath?: string;
+  /** How messages name it. */
+  shown: string;
+}
+
+/**
+ * `http://127.0.0.1:2019` or `unix//run/spin/admin.sock` → where to send admin calls. Only
+ * loopback addresses and sockets are accepted: the admin API can change everything Caddy serves.
+ */
+export function parseAdminUrl(value: string): AdminTarget {
+  if (value.startsWith('unix/')) {
+    const socketPath = value.slice('unix/'.length);
+    if (!socketPath.startsWith('/') || Buffer.byteLength(socketPath) > 100) {
+      throw new UsageError(`invalid Caddy admin socket "${value}"`, {hint: 'give an absolute socket path of at most 100 bytes as unix//path/to/admin.sock'});
+    }
+    return {url: new URL('http://localhost/'), socketPath, shown: socketPath};
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -78,18 +97,18 @@ export function parseAdminUrl(value: string): URL {
       hint: "Caddy's admin API can change everything Caddy serves: keep it on 127.0.0.1 and give e.g. http://127.0.0.1:2019",
     });
   }
-  return url;
+  return {url, shown: url.origin};
 }
 
 export class CaddyAdmin implements IngressDriver {
-  readonly url: URL;
+  readonly admin: AdminTarget;
   private readonly listen: string;
   private applied?: string;
   private parentsReady = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(adminUrl: string, listen: string) {
-    this.url = parseAdminUrl(adminUrl);
+    this.admin = parseAdminUrl(adminUrl);
     this.listen = listen;
   }
 
@@ -98,9 +117,16 @@ export class CaddyAdmin implements IngressDriver {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const res = await new Promise<{status: number; text: string}>((resolve, reject) => {
       const req = http.request(
-        new URL(path, this.url),
-        // A fresh connection each time: Caddy may replace its admin server when a config loads.
-        {method, agent: false, headers: payload ? {'content-type': 'application/json', 'content-length': String(payload.length)} : {}, timeout: ADMIN_TIMEOUT_MS},
+        new URL(path, this.admin.url),
+        {
+          method,
+          // A fresh connection each time: Caddy may replace its admin server when a config loads.
+          agent: false,
+          // On a socket Caddy accepts only an empty Host (no network name can reach it).
+          ...(this.admin.socketPath ? {socketPath: this.admin.socketPath, setHost: false} : {}),
+          headers: {...(this.admin.socketPath ? {host: ''} : {}), ...(payload ? {'content-type': 'application/json', 'content-length': String(payload.length)} : {})},
+          timeout: ADMIN_TIMEOUT_MS,
+        },
         (response) => {
           const chunks: Buffer[] = [];
           let size = 0;
@@ -116,7 +142,7 @@ export class CaddyAdmin implements IngressDriver {
       req.on('error', reject);
       req.end(payload);
     }).catch((err: Error) => {
-      throw new UnreachableError(`the ingress proxy's admin API at ${this.url.origin} does not answer: ${err.message}`, {
+      throw new UnreachableError(`the ingress proxy's admin API at ${this.admin.shown} does not answer: ${err.message}`, {
         hint: 'check that Caddy runs (`caddy run`) and that --ingress-admin names its admin address',
         cause: err,
       });

@@ -8,6 +8,7 @@
 // Compose ignores `x-` keys, so the same file still runs under docker compose.
 
 import type {Service} from '../compose/types.ts';
+import {LABELS} from '../engine/types.ts';
 import {InvalidInputError} from '../errors.ts';
 import type {IngressRequest} from './types.ts';
 
@@ -51,4 +52,11 @@ export function ingressRequest(service: Service, name: string): IngressRequest |
 /** The name a service answers to when it chose none. */
 export function defaultHost(project: string, stack: string, service: string, domain: string): string {
   return `${service}.${stack}.${project}.${domain}`;
+}
+
+/** The host name and URL a service behind the ingress answers on, from its labels (both backends' status). */
+export function ingressAddress(ingress: {domain: string; port?: number}, ref: {project: string; stack: string}, service: string, labels: Record<string, string>): {host: string; url: string} {
+  const host = labels[LABELS.ingressHost] || defaultHost(ref.project, ref.stack, service, ingress.domain);
+  const port = ingress.port;
+  return {host, url: `http://${host}${port === undefined || port === 80 ? '' : `:${port}`}`};
 }

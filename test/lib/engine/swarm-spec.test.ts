@@ -108,6 +108,18 @@ test('what this backend does not do yet has its own error code, not a silent dro
   }
 });
 
+test('published ports are refused (exit 3) with the cluster ingress as the way to go; x-spin.ingress labels the service for it', async () => {
+  const s = await service({image: 'x', ports: ['8080:80']});
+  assert.throws(() => checkSwarmService('web', s), (err: unknown) => err instanceof InvalidInputError && err.exitCode === ExitCode.invalid && /routing mesh/.test(err.message) && err.message.includes('x-spin: {ingress: {port: N}}'));
+  const behind = await service({image: 'x', 'x-spin': {ingress: {port: 8080, host: 'portal.example.org'}}});
+  assert.doesNotThrow(() => checkSwarmService('web', behind));
+  const spec = swarmServiceSpec(behind, {...ctx(behind), ingress: {port: 8080, host: 'portal.example.org'}});
+  assert.equal(spec.Labels?.['org.spin.ingress.port'], '8080');
+  assert.equal(spec.Labels?.['org.spin.ingress.host'], 'portal.example.org');
+  assert.equal((spec.TaskTemplate as {ContainerSpec: {Labels: Record<string, string>}}).ContainerSpec.Labels['org.spin.ingress.port'], '8080');
+  assert.equal(swarmServiceSpec(s, ctx(s)).Labels?.['org.spin.ingress.port'], undefined);
+});
+
 test('unset or empty values ask for nothing and pass', async () => {
   const s = await service({image: 'x', privileged: false, devices: [], security_opt: []});
   assert.doesNotThrow(() => checkSwarmService('web', s));

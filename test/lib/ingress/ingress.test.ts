@@ -124,7 +124,9 @@ describe("Caddy's config", () => {
   });
 
   test('the admin URL must be loopback http', () => {
-    assert.equal(parseAdminUrl('http://127.0.0.1:2019').port, '2019');
+    assert.equal(parseAdminUrl('http://127.0.0.1:2019').url.port, '2019');
+    assert.deepEqual(parseAdminUrl('unix//run/spin/admin.sock').socketPath, '/run/spin/admin.sock');
+    assert.throws(() => parseAdminUrl('unix/run/admin.sock'), {name: 'UsageError', message: 'invalid Caddy admin socket "unix/run/admin.sock"'});
     assert.throws(() => parseAdminUrl('http://10.0.0.1:2019'), {name: 'UsageError', message: 'Caddy admin URL "http://10.0.0.1:2019" is not a loopback http:// address'});
     assert.throws(() => parseAdminUrl('nope'), {name: 'UsageError', message: 'invalid Caddy admin URL "nope"', hint: 'use http://127.0.0.1:2019'});
   });
