@@ -26,10 +26,9 @@ export function notSupported(what: string): EngineError {
   });
 }
 
-type Mapping = 'mapped' | 'ignored' | {cannot: string} | {notYet: string};
+type Mapping = 'mapped' | 'ignored' | {cannot: string};
 
 const CANNOT = (why: string): Mapping => ({cannot: why});
-const NOT_YET = (what: string): Mapping => ({notYet: what});
 
 /** Every service field the loader can produce, and what this backend does with it. */
 const FIELDS: Record<string, Mapping> = {
@@ -142,7 +141,6 @@ export function checkSwarmService(name: string, service: Service): void {
     const mapping = FIELDS[key] ?? (key.startsWith('x-') ? 'ignored' : undefined);
     if (mapping === undefined) throw cannot(name, key, 'the swarm orchestrator does not know this field');
     if (typeof mapping === 'object' && 'cannot' in mapping) throw cannot(name, key, mapping.cannot);
-    if (typeof mapping === 'object' && 'notYet' in mapping) throw notSupported(`service "${name}": ${key} (${mapping.notYet})`);
   }
   for (const [key, value] of Object.entries(service.deploy ?? {})) {
     if (!isUnset(value) && !DEPLOY_FIELDS.has(key)) throw cannot(name, `deploy.${key}`, 'the swarm orchestrator does not know this field');

@@ -3,7 +3,6 @@ import {test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
 import type {Service} from '../../../src/lib/compose/types.ts';
-import {EngineError} from '../../../src/lib/engine/errors.ts';
 import {rolloutSettings} from '../../../src/lib/engine/rollout.ts';
 import {checkSwarmService, overlayNetworkSpec, swarmServiceName, swarmServiceSpec, type SwarmSpecContext} from '../../../src/lib/engine/swarm-spec.ts';
 import {ExitCode, InvalidInputError} from '../../../src/lib/errors.ts';
@@ -98,13 +97,6 @@ test('keys Swarm cannot express are refused as invalid input (exit 3), naming th
       (err: unknown) => err instanceof InvalidInputError && err.exitCode === ExitCode.invalid && err.message.includes(key) && err.message.includes('"web"'),
       key,
     );
-  }
-});
-
-test('what this backend does not do yet has its own error code, not a silent drop', async () => {
-  for (const def of [{ports: ['8080:80']}]) {
-    const s = await service({image: 'x', ...def});
-    assert.throws(() => checkSwarmService('web', s), (err: unknown) => err instanceof EngineError && err.code === 'engine.unsupported' && /not supported with the swarm orchestrator yet/.test(err.message));
   }
 });
 
