@@ -23,7 +23,7 @@ import {startAgent} from '../../test/helpers/agent.ts';
 import {COMPOSE_PROJECT_LABEL, CONCURRENT_REQUESTS, LEAK_DEPLOYS, readState, removeComposeProject, SERVICES, STACK, stackDocument, type FixtureState} from './agent-fixture.ts';
 import {percentile} from './measure.ts';
 import {dockerdPid, rssMiB} from './memory.ts';
-import {run} from './process.ts';
+import {printFigure, run} from './process.ts';
 import {sharedFigure} from './shared-runs.ts';
 
 /** How often the docker-compose side looks at health: often, so its detection lag stays small. */
@@ -220,9 +220,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-try {
-  process.stdout.write(`${(await main(process.argv.slice(2))).toFixed(3)}\n`);
-} catch (err) {
-  process.stderr.write(`${(err as Error).stack ?? err}\n`);
-  process.exitCode = 1;
-}
+await printFigure(() => main(process.argv.slice(2)));

@@ -23,6 +23,7 @@ import type Docker from 'dockerode';
 import {probe as agentProbe} from './agent-fixture.ts';
 import {launchFixture, readFixtureState, serveFixture, withTimeout} from './fixture.ts';
 import {rssMiB} from './memory.ts';
+import {printFigure} from './process.ts';
 import type {Benchmark, Command} from './types.ts';
 
 const FILE = fileURLToPath(import.meta.url);
@@ -193,16 +194,14 @@ if (process.argv[1] === FILE) {
   if (role === 'serve') {
     await serve(dir);
   } else {
-    try {
+    await printFigure(async () => {
       const {dockerClient} = await import('../../test/helpers/docker.ts');
       const docker = dockerClient();
       const state = readFixtureState<State>(dir);
-      const figure = role === 'page' ? await pageFigure(docker, state) : role === 'cli' ? await cliFigure(docker, state) : role === 'rss' ? await rssFigure(docker, state) : undefined;
-      if (figure === undefined) throw new Error(`unknown role "${role}" (serve, page, cli or rss)`);
-      process.stdout.write(`${figure.toFixed(3)}\n`);
-    } catch (err) {
-      process.stderr.write(`${(err as Error).stack ?? err}\n`);
-      process.exitCode = 1;
-    }
+      if (role === 'page') return pageFigure(docker, state);
+      if (role === 'cli') return cliFigure(docker, state);
+      if (role === 'rss') return rssFigure(docker, state);
+      throw new Error(`unknown role "${role}" (serve, page, cli or rss)`);
+    });
   }
 }

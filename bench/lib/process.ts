@@ -20,3 +20,16 @@ export async function timed(fn: () => Promise<void>): Promise<number> {
   await fn();
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
+
+/**
+ * A self-measuring probe's end (Command.measuresItself): prints the figure `measure` returns as
+ * the last line of stdout, or the error on stderr with a failing exit code.
+ */
+export async function printFigure(measure: () => Promise<number>): Promise<void> {
+  try {
+    process.stdout.write(`${(await measure()).toFixed(3)}\n`);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -14,7 +14,7 @@ import Docker from 'dockerode';
 
 import {AgentClient} from '../../src/lib/client/agent.ts';
 import {rssMiB} from './memory.ts';
-import {run} from './process.ts';
+import {printFigure, run} from './process.ts';
 import {BIG_SERVICES, readSwarmState, SWARM_REPLICAS, SWARM_SERVICES, swarmStack, type SwarmFixtureState} from './swarm-fixture.ts';
 
 const DEPLOY_STACK = 'deploy';
@@ -126,9 +126,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-try {
-  process.stdout.write(`${(await main(process.argv.slice(2))).toFixed(3)}\n`);
-} catch (err) {
-  process.stderr.write(`${(err as Error).stack ?? err}\n`);
-  process.exitCode = 1;
-}
+await printFigure(() => main(process.argv.slice(2)));

@@ -6,7 +6,7 @@
 
 import Docker from 'dockerode';
 import {execFile} from 'node:child_process';
-import {mkdtemp, readFile, rm} from 'node:fs/promises';
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
@@ -96,4 +96,21 @@ export async function pushToSwarmRegistry(docker: Docker, image: string, swarm: 
   const digest = output.find((o) => o.aux?.Digest)?.aux?.Digest;
   if (!digest) throw new Error(`pushing ${tag} reported no digest`);
   return `${repository}@${digest}`;
+}
+
+/** The manager's engine as `--docker-host` takes it. */
+export function managerUrl(swarm: TestSwarm): string {
+  return `unix://${(swarm.manager.modem as unknown as {socketPath: string}).socketPath}`;
+}
+
+/**
+ * A Docker config folder (for the agent's DOCKER_CONFIG) holding the login of the cluster's
+ * registry: the agent's own credentials, which it sends along so that nodes can pull.
+ */
+export async function registryLogin(swarm: TestSwarm, root: string): Promise<string> {
+  const dir = join(root, 'docker');
+  await mkdir(dir, {recursive: true});
+  const auth = Buffer.from(`${swarm.registry.username}:${swarm.registry.password}`).toString('base64');
+  await writeFile(join(dir, 'config.json'), JSON.stringify({auths: {[swarm.registry.host]: {auth}}}));
+  return dir;
 }

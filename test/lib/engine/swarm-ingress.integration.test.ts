@@ -18,7 +18,7 @@ import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
 import {runSpin, type RunResult} from '../../helpers/cli.ts';
 import {BUSYBOX_DOCKERFILE, buildImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
 import {startLoad, type LoadReport} from '../../helpers/load.ts';
-import {pushToSwarmRegistry, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
+import {managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
 
 const docker = dockerClient();
 const projectA = uniqueName('ta');
@@ -169,9 +169,6 @@ async function underLoad(t: {diagnostic(m: string): void}, what: string, slowMet
 const hostA = () => `web.portal.${projectA}.localhost`;
 const hostB = () => `web.other.${projectB}.localhost`;
 
-function managerUrl(): string {
-  return `unix://${(swarm!.manager.modem as unknown as {socketPath: string}).socketPath}`;
-}
 
 before(async () => {
   await requireEngine(docker);
@@ -185,13 +182,10 @@ before(async () => {
   imageV1 = await pushToSwarmRegistry(docker, localV1, swarm, `${projectA}/web1`);
   imageV2 = await pushToSwarmRegistry(docker, localV2, swarm, `${projectA}/web2`);
   imageB = await pushToSwarmRegistry(docker, localV1, swarm, `${projectB}/web1`);
-  const dockerConfig = join(root, 'docker');
-  await mkdir(dockerConfig, {recursive: true});
-  const auth = Buffer.from(`${swarm.registry.username}:${swarm.registry.password}`).toString('base64');
-  await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({auths: {[swarm.registry.host]: {auth}}}));
+  const dockerConfig = await registryLogin(swarm, root);
   proxyAddress = swarm.nodes[0].address;
   agentOptions = {
-    args: ['--docker-host', managerUrl(), '--registry', swarm.registry.host, '--ingress-listen', `${proxyAddress}:${PORT}`],
+    args: ['--docker-host', managerUrl(swarm!), '--registry', swarm.registry.host, '--ingress-listen', `${proxyAddress}:${PORT}`],
     env: {DOCKER_CONFIG: dockerConfig},
     logLevel: 'info',
     timeoutMs: 120_000,
@@ -295,14 +289,14 @@ describe('the ingress on a 3-node Swarm', () => {
     const worker = workers.find((n) => tasks.some((task) => task.NodeID === n.ID));
     assert.ok(worker, 'a worker runs a task of the stack');
     const [nodeId, node] = [worker.ID, swarm!.nodes.find((n) => n.address === worker.Status.Addr)!];
-    const {result} = await underLoad(t, 'drain', 'POST', () => runSpin(['agent', 'node', 'drain', node.address, '--docker-host', managerUrl(), '--timeout', '90s'], {cwd: root, env: envA}));
+    const {result} = await underLoad(t, 'drain', 'POST', () => runSpin(['agent', 'node', 'drain', node.address, '--docker-host', managerUrl(swarm!), '--timeout', '90s'], {cwd: root, env: envA}));
     expectCode(result, 0, 'spin agent node drain');
     const after = await runningTasks(projectA, 'portal');
     assert.equal(after.length, 3);
     assert.ok(!after.some((t) => t.NodeID === nodeId), 'no task on the drained node');
     const labels = ((await swarm!.manager.getNode(nodeId).inspect()) as {Spec: {Labels?: Record<string, string>}}).Spec.Labels ?? {};
     assert.equal(labels['org.spin.node.leaving'], undefined, 'the leaving label is cleared once drained');
-    expectCode(await runSpin(['agent', 'node', 'activate', node.address, '--docker-host', managerUrl()], {cwd: root, env: envA}), 0, 'activate');
+    expectCode(await runSpin(['agent', 'node', 'activate', node.address, '--docker-host', managerUrl(swarm!)], {cwd: root, env: envA}), 0, 'activate');
   });
 
   test('removing a stack takes the proxy off its network', async () => {

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import {execFile, spawn} from 'node:child_process';
-import {mkdtemp, mkdir, rm, writeFile} from 'node:fs/promises';
+import {mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
@@ -19,7 +19,7 @@ import {LABELS} from '../../../src/lib/engine/types.ts';
 import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
 import {BIN, runSpin, type RunResult} from '../../helpers/cli.ts';
 import {buildBusyboxImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
-import {pushToSwarmRegistry, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
+import {managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
 
 const docker = dockerClient();
 const project = uniqueName('t');
@@ -72,9 +72,6 @@ async function until<T>(what: string, ms: number, check: () => Promise<T | undef
   }
 }
 
-function managerUrl(): string {
-  return `unix://${(swarm!.manager.modem as unknown as {socketPath: string}).socketPath}`;
-}
 
 interface JsonLine {
   service: string;
@@ -90,13 +87,10 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'spin-swarm-ops-'));
   await buildBusyboxImage(docker, localImage, project);
   image = await pushToSwarmRegistry(docker, localImage, swarm, `${project}/bb`);
-  const dockerConfig = join(root, 'docker');
-  await mkdir(dockerConfig, {recursive: true});
-  const auth = Buffer.from(`${swarm.registry.username}:${swarm.registry.password}`).toString('base64');
-  await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({auths: {[swarm.registry.host]: {auth}}}));
+  const dockerConfig = await registryLogin(swarm, root);
   const worker = swarm.nodes[1];
   agent = await startAgent({
-    args: ['--docker-host', managerUrl(), '--registry', swarm.registry.host, '--swarm-node-engine', `${worker.address}=${worker.engineUrl}`, '--swarm-node-tls-dir', swarm.nodeTlsDir],
+    args: ['--docker-host', managerUrl(swarm!), '--registry', swarm.registry.host, '--swarm-node-engine', `${worker.address}=${worker.engineUrl}`, '--swarm-node-tls-dir', swarm.nodeTlsDir],
     env: {DOCKER_CONFIG: dockerConfig},
   });
   const token = await agent.addUser('alice', {projects: [project]});

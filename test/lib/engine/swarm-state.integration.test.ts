@@ -16,7 +16,7 @@ import {LABELS} from '../../../src/lib/engine/types.ts';
 import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
 import {runSpin, type RunResult} from '../../helpers/cli.ts';
 import {buildBusyboxImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
-import {pushToSwarmRegistry, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
+import {managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
 
 const docker = dockerClient();
 const open = uniqueName('so');
@@ -124,13 +124,10 @@ before(async () => {
   }
   await buildBusyboxImage(docker, localImage, open);
   for (const project of [open, pooled]) images[project] = await pushToSwarmRegistry(docker, localImage, swarm, `${project}/bb`);
-  const dockerConfig = join(root, 'docker');
-  await mkdir(dockerConfig, {recursive: true});
-  const auth = Buffer.from(`${swarm.registry.username}:${swarm.registry.password}`).toString('base64');
-  await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({auths: {[swarm.registry.host]: {auth}}}));
+  const dockerConfig = await registryLogin(swarm, root);
   const policy = join(root, 'policy.yaml');
   await writeFile(policy, `placement:\n  projects:\n    ${pooled}: ["node.labels.pool==bio"]\n`);
-  const manager = `unix://${(swarm.manager.modem as unknown as {socketPath: string}).socketPath}`;
+  const manager = managerUrl(swarm);
   agentArgs = ['--docker-host', manager, '--registry', swarm.registry.host, '--policy', policy];
   agentEnv = {DOCKER_CONFIG: dockerConfig};
   agent = await startAgent({args: agentArgs, env: agentEnv, logLevel: 'info'});

@@ -16,7 +16,7 @@ import {LABELS} from '../../../src/lib/engine/types.ts';
 import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
 import {runSpin, type RunResult} from '../../helpers/cli.ts';
 import {buildBusyboxImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
-import {pushToSwarmRegistry, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
+import {managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
 
 const docker = dockerClient();
 const project = uniqueName('t');
@@ -83,9 +83,6 @@ async function stackObjects(manager: Docker, stack: string) {
   return {services: services.length, networks: networks.length, secrets: secrets.length};
 }
 
-function managerUrl(): string {
-  return `unix://${(swarm!.manager.modem as unknown as {socketPath: string}).socketPath}`;
-}
 
 before(async () => {
   await requireEngine(docker);
@@ -93,12 +90,8 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'spin-swarm-it-'));
   await buildBusyboxImage(docker, localImage, project);
   image = await pushToSwarmRegistry(docker, localImage, swarm, `${project}/bb`);
-  // The agent's own Docker credentials for the registry: what it sends along so nodes can pull.
-  const dockerConfig = join(root, 'docker');
-  await mkdir(dockerConfig, {recursive: true});
-  const auth = Buffer.from(`${swarm.registry.username}:${swarm.registry.password}`).toString('base64');
-  await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({auths: {[swarm.registry.host]: {auth}}}));
-  agent = await startAgent({args: ['--docker-host', managerUrl(), '--registry', swarm.registry.host, '--dashboard-listen', '127.0.0.1:0'], env: {DOCKER_CONFIG: dockerConfig}, logLevel: 'info'});
+  const dockerConfig = await registryLogin(swarm, root);
+  agent = await startAgent({args: ['--docker-host', managerUrl(swarm!), '--registry', swarm.registry.host, '--dashboard-listen', '127.0.0.1:0'], env: {DOCKER_CONFIG: dockerConfig}, logLevel: 'info'});
   const token = await agent.addUser('alice', {projects: [project]});
   env = {HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'home', '.config'), SPIN_URL: agent.url, SPIN_TOKEN: token, SPIN_PROJECT: project, SPIN_REGISTRY: swarm.registry.host};
 });
@@ -198,13 +191,13 @@ describe('the agent on a 3-node Swarm', () => {
   });
 
   test('spin agent node ls lists the 3 nodes by ID and address, with --json', async () => {
-    const r = await runSpin(['agent', 'node', 'ls', '--docker-host', managerUrl()]);
+    const r = await runSpin(['agent', 'node', 'ls', '--docker-host', managerUrl(swarm!)]);
     expectCode(r, 0, 'spin agent node ls');
     const rows = r.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/));
     assert.deepEqual(rows[0], ['ID', 'ADDRESS', 'ROLE', 'AVAILABILITY', 'STATE', 'LABELS']);
     assert.deepEqual(rows.slice(1).map((row) => row[1]), swarm!.nodes.map((n) => n.address));
     assert.deepEqual(rows.slice(1).map((row) => [row[2], row[3], row[4]]), [['leader', 'active', 'ready'], ['worker', 'active', 'ready'], ['worker', 'active', 'ready']]);
-    const json = await runSpin(['agent', 'node', 'ls', '--docker-host', managerUrl(), '--json']);
+    const json = await runSpin(['agent', 'node', 'ls', '--docker-host', managerUrl(swarm!), '--json']);
     expectCode(json, 0, 'spin agent node ls --json');
     assert.equal((JSON.parse(json.stdout) as {nodes: unknown[]}).nodes.length, 3);
   });
@@ -240,7 +233,7 @@ describe('the agent on a 3-node Swarm', () => {
     const nodeId = ids.get(target.address)!;
     const before = await runningTasks(swarm!.manager, 'portal');
     assert.ok(before.some((t) => t.NodeID === nodeId), 'the node runs some of the stack');
-    const r = await runSpin(['agent', 'node', 'drain', target.address, '--docker-host', managerUrl(), '--timeout', '90s', '--json']);
+    const r = await runSpin(['agent', 'node', 'drain', target.address, '--docker-host', managerUrl(swarm!), '--timeout', '90s', '--json']);
     expectCode(r, 0, 'spin agent node drain');
     assert.match(r.stderr, /paused[\s\S]*replacement[\s\S]*drained/);
     const report = JSON.parse(r.stdout) as {node: {availability: string}; moved: {service: string; replicas: number}[]};
@@ -257,7 +250,7 @@ describe('the agent on a 3-node Swarm', () => {
     assert.ok(!after.some((t) => t.NodeID === nodeId));
     const ps = await spin(['ps', '--stack', 'portal'], root);
     assert.ok(!ps.stdout.includes(target.address), ps.stdout);
-    const back = await runSpin(['agent', 'node', 'activate', target.address, '--docker-host', managerUrl()]);
+    const back = await runSpin(['agent', 'node', 'activate', target.address, '--docker-host', managerUrl(swarm!)]);
     expectCode(back, 0, 'spin agent node activate');
     assert.match(back.stdout, new RegExp(`node ${target.address.replaceAll('.', '\\.')} \\(${nodeId}\\) is active`));
   });
