@@ -187,7 +187,7 @@ describe('the agent on a 3-node Swarm', () => {
   test('what the swarm backend does not do yet says so, with its own error', async () => {
     const r = await spin(['volume', 'ls'], root);
     expectCode(r, 1, 'spin volume ls');
-    assert.match(r.stderr, /volumes is not supported with the swarm orchestrator yet/);
+    assert.match(r.stderr, /listing volumes \(each node keeps its own, and the manager lists only its own node's\) is not supported with the swarm orchestrator/);
   });
 
   test('spin agent node ls lists the 3 nodes by ID and address, with --json', async () => {
