@@ -11,6 +11,8 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 
+import type {AgentProcess} from './agent.ts';
+
 const run = promisify(execFile);
 const SCRIPT = new URL('../../scripts/swarm-cluster.sh', import.meta.url).pathname;
 
@@ -113,4 +115,29 @@ export async function registryLogin(swarm: TestSwarm, root: string): Promise<str
   const auth = Buffer.from(`${swarm.registry.username}:${swarm.registry.password}`).toString('base64');
   await writeFile(join(dir, 'config.json'), JSON.stringify({auths: {[swarm.registry.host]: {auth}}}));
   return dir;
+}
+
+/** What a Swarm test file made in its `before`, for `cleanupSwarmSuite`. */
+export interface SwarmSuite {
+  agent?: AgentProcess;
+  swarm?: TestSwarm;
+  /** Images the file tagged on the host's engine: local tags, or `host/repo@sha256:…` as pushed (their `:latest` tag goes). */
+  images?: (string | undefined)[];
+  /** The file's temporary folder. */
+  root?: string;
+}
+
+/**
+ * The `after` every Swarm test file shares: the agent stopped and its data removed, then the
+ * cluster (its nodes, registry and whatever ran on them), the image tags the file left on the
+ * host's engine, and its temporary folder. Whatever `before` got to make before it failed.
+ */
+export async function cleanupSwarmSuite(docker: Docker, suite: SwarmSuite): Promise<void> {
+  await suite.agent?.stop();
+  suite.agent?.cleanup();
+  await suite.swarm?.stop();
+  for (const image of suite.images ?? []) {
+    if (image) await docker.getImage(image.replace(/@sha256:.*/, ':latest')).remove({force: true}).catch(() => undefined);
+  }
+  if (suite.root) await rm(suite.root, {recursive: true, force: true});
 }

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import {mkdtemp, mkdir, rm, writeFile} from 'node:fs/promises';
+import {mkdtemp, mkdir, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -18,7 +18,7 @@ import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
 import {runSpin, type RunResult} from '../../helpers/cli.ts';
 import {BUSYBOX_DOCKERFILE, buildImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
 import {startLoad, type LoadReport} from '../../helpers/load.ts';
-import {managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
+import {cleanupSwarmSuite, managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
 
 const docker = dockerClient();
 const projectA = uniqueName('ta');
@@ -197,13 +197,7 @@ before(async () => {
   envB = {...base, SPIN_TOKEN: tokenB, SPIN_PROJECT: projectB};
 });
 
-after(async () => {
-  await agent?.stop();
-  agent?.cleanup();
-  await swarm?.stop();
-  for (const tag of [localV1, localV2, imageV1?.replace(/@sha256:.*/, ':latest'), imageV2?.replace(/@sha256:.*/, ':latest'), imageB?.replace(/@sha256:.*/, ':latest')]) if (tag) await docker.getImage(tag).remove({force: true}).catch(() => undefined);
-  if (root) await rm(root, {recursive: true, force: true});
-});
+after(() => cleanupSwarmSuite(docker, {agent, swarm, images: [localV1, localV2, imageV1, imageV2, imageB], root}));
 
 describe('the ingress on a 3-node Swarm', () => {
   test('the proxy runs on the manager, as two containers from an image built there FROM scratch', async () => {

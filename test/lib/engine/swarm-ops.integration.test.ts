@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import {execFile, spawn} from 'node:child_process';
-import {mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {mkdtemp, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
@@ -19,7 +19,7 @@ import {LABELS} from '../../../src/lib/engine/types.ts';
 import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
 import {BIN, runSpin, type RunResult} from '../../helpers/cli.ts';
 import {buildBusyboxImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
-import {managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
+import {cleanupSwarmSuite, managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
 
 const docker = dockerClient();
 const project = uniqueName('t');
@@ -109,13 +109,7 @@ before(async () => {
   expectCode(await spin(['deploy', '--stack', STACK, '--timeout', '120s']), 0, 'spin deploy');
 });
 
-after(async () => {
-  await agent?.stop();
-  agent?.cleanup();
-  await swarm?.stop();
-  for (const tag of [localImage, image?.replace(/@sha256:.*/, ':latest')]) if (tag) await docker.getImage(tag).remove({force: true}).catch(() => undefined);
-  if (root) await rm(root, {recursive: true, force: true});
-});
+after(() => cleanupSwarmSuite(docker, {agent, swarm, images: [localImage, image], root}));
 
 describe('operating a stack on a 3-node Swarm', () => {
   test('the 3 replicas run one on each node', async () => {

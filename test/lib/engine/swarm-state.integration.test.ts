@@ -7,7 +7,7 @@
 // `after` removes the cluster, the agent's data and the local image tags, even when a test fails.
 
 import assert from 'node:assert/strict';
-import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
@@ -16,7 +16,7 @@ import {LABELS} from '../../../src/lib/engine/types.ts';
 import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
 import {runSpin, type RunResult} from '../../helpers/cli.ts';
 import {buildBusyboxImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
-import {managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
+import {cleanupSwarmSuite, managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
 
 const docker = dockerClient();
 const open = uniqueName('so');
@@ -138,13 +138,7 @@ before(async () => {
   }
 });
 
-after(async () => {
-  await agent?.stop();
-  agent?.cleanup();
-  await swarm?.stop();
-  for (const tag of [localImage, ...Object.values(images).map((i) => i.replace(/@sha256:.*/, ':latest'))]) await docker.getImage(tag).remove({force: true}).catch(() => undefined);
-  if (root) await rm(root, {recursive: true, force: true});
-});
+after(() => cleanupSwarmSuite(docker, {agent, swarm, images: [localImage, ...Object.values(images)], root}));
 
 describe('state on a 3-node Swarm', () => {
   const vault = {

@@ -5,7 +5,7 @@
 // agent's data and the local image tags, even when a test fails.
 
 import assert from 'node:assert/strict';
-import {mkdtemp, mkdir, rm, writeFile} from 'node:fs/promises';
+import {mkdtemp, mkdir, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
@@ -16,7 +16,7 @@ import {LABELS} from '../../../src/lib/engine/types.ts';
 import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
 import {runSpin, type RunResult} from '../../helpers/cli.ts';
 import {buildBusyboxImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
-import {managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
+import {cleanupSwarmSuite, managerUrl, pushToSwarmRegistry, registryLogin, startSwarm, type TestSwarm} from '../../helpers/swarm.ts';
 
 const docker = dockerClient();
 const project = uniqueName('t');
@@ -96,13 +96,7 @@ before(async () => {
   env = {HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'home', '.config'), SPIN_URL: agent.url, SPIN_TOKEN: token, SPIN_PROJECT: project, SPIN_REGISTRY: swarm.registry.host};
 });
 
-after(async () => {
-  await agent?.stop();
-  agent?.cleanup();
-  await swarm?.stop();
-  for (const tag of [localImage, image?.replace(/@sha256:.*/, ':latest')]) if (tag) await docker.getImage(tag).remove({force: true}).catch(() => undefined);
-  if (root) await rm(root, {recursive: true, force: true});
-});
+after(() => cleanupSwarmSuite(docker, {agent, swarm, images: [localImage, image], root}));
 
 describe('the agent on a 3-node Swarm', () => {
   test('the agent detected the cluster and says so', () => {
