@@ -29,7 +29,7 @@ export interface ReplicaTask {
  * newest task that got a container, so a replica replaced after a crash or a lost node shows its
  * replacement, and a stopped replica still shows its last log.
  */
-export function replicaTasks(tasks: EngineTask[], global: boolean): ReplicaTask[] {
+export function replicaTasks(tasks: EngineTask[], global: boolean, job = false): ReplicaTask[] {
   const newest = new Map<string, EngineTask>();
   for (const t of tasks) {
     if (!t.Status.ContainerStatus?.ContainerID) continue;
@@ -39,7 +39,8 @@ export function replicaTasks(tasks: EngineTask[], global: boolean): ReplicaTask[
   }
   const list = [...newest.values()];
   if (global) return list.sort((a, b) => (a.NodeID ?? '').localeCompare(b.NodeID ?? '')).map((task, i) => ({replica: i + 1, task}));
-  return list.map((task) => ({replica: task.Slot ?? 0, task})).sort((a, b) => a.replica - b.replica);
+  // A job numbers its tasks' slots from 0, a replicated service from 1: replicas are 1, 2, … either way.
+  return list.map((task) => ({replica: (task.Slot ?? 0) + (job ? 1 : 0), task})).sort((a, b) => a.replica - b.replica);
 }
 
 /** The stack's Swarm services by Spin service name, refusing names the stack does not have. */
@@ -60,7 +61,7 @@ export async function swarmLogs(view: SwarmStackView, ref: StackRef, options: Lo
     .flatMap(([name, s]) => {
       // The manager sends a TTY service's log raw, like a container's.
       const tty = Boolean(s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate && s.Spec.TaskTemplate.ContainerSpec?.TTY === true);
-      return replicaTasks(tasks.get(name) ?? [], Boolean(s.Spec.Mode?.Global)).map(({replica, task}) => ({
+      return replicaTasks(tasks.get(name) ?? [], Boolean(s.Spec.Mode?.Global || s.Spec.Mode?.GlobalJob), Boolean(s.Spec.Mode?.ReplicatedJob)).map(({replica, task}) => ({
         service: name,
         replica,
         what: `task "${s.Spec.Name}.${replica}"`,

@@ -188,6 +188,23 @@ function restartPolicy(service: Service): Dockerode.TaskRestartPolicy {
   return out;
 }
 
+/**
+ * A one-shot (`restart: "no"`, or `deploy.restart_policy.condition: none`): a Swarm job, which
+ * runs its tasks to completion. As a replicated service, a task that exited 0 would be a replica
+ * lost for good, and the deploy could only time out. `on-failure` stays a replicated service: in
+ * compose files for Swarm it is the usual policy of long-running services (their update_config
+ * and a lost node's rescheduling apply), even though a single host counts its exit 0 as done.
+ */
+export function isSwarmJob(service: Service): boolean {
+  return restartPolicy(service).Condition === 'none';
+}
+
+function serviceMode(service: Service): Dockerode.ServiceMode {
+  const global = service.deploy?.mode === 'global';
+  if (isSwarmJob(service)) return global ? {GlobalJob: {}} : {ReplicatedJob: {MaxConcurrent: desiredReplicas(service), TotalCompletions: desiredReplicas(service)}};
+  return global ? {Global: {}} : {Replicated: {Replicas: desiredReplicas(service)}};
+}
+
 function placement(name: string, value: unknown): Dockerode.Placement | undefined {
   if (value === undefined) return undefined;
   if (!isMap(value)) throw cannot(name, 'deploy.placement', 'it must be a mapping');
@@ -317,9 +334,9 @@ export function swarmServiceSpec(service: Service, ctx: SwarmSpecContext): Docke
     Name: swarmServiceName(ctx.ref, ctx.service),
     Labels: serviceLabels,
     TaskTemplate: taskTemplate,
-    Mode: service.deploy?.mode === 'global' ? {Global: {}} : {Replicated: {Replicas: desiredReplicas(service)}},
-    UpdateConfig: updateConfig(ctx.rollout),
-    RollbackConfig: updateConfig(ctx.rollout),
+    Mode: serviceMode(service),
+    // A job's new spec runs its tasks again from the start: there is nothing to roll out.
+    ...(isSwarmJob(service) ? {} : {UpdateConfig: updateConfig(ctx.rollout), RollbackConfig: updateConfig(ctx.rollout)}),
     EndpointSpec: {Mode: 'dnsrr'},
   };
 }

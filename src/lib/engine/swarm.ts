@@ -19,10 +19,10 @@ import {checkRef, checkServiceName, labelFilter, ownedBy, stackRefsOf} from './n
 import {emitter, type Emit} from './ops.ts';
 import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, type ExistingContainer} from './plan.ts';
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
-import {checkSwarmService, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
+import {checkSwarmService, isSwarmJob, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
 import {swarmExec, type NodeEngines} from './swarm-exec.ts';
 import {restartSwarmServices, startSwarmServices, stopSwarmServices, type LifecycleOptions} from './swarm-lifecycle.ts';
-import {swarmLogs, type SwarmStackView} from './swarm-logs.ts';
+import {replicaTasks, swarmLogs, type SwarmStackView} from './swarm-logs.ts';
 import {guardSpec, poolConstraints, unschedulable, withPool, type PlacementPools} from './swarm-guard.ts';
 import {ensureFiles, fileReferences, pruneFiles, removeStackFiles, swarmFiles, type SwarmFile} from './swarm-secrets.ts';
 import {checkSwarmVolumes, swarmMounts, type SwarmVolumePolicy} from './swarm-volumes.ts';
@@ -80,6 +80,8 @@ interface SwarmService {
   model: ComposeModel['services'][string];
   replicas: number;
   global: boolean;
+  /** Runs to completion (a one-shot): a Swarm job, done when its tasks complete. */
+  job: boolean;
   /** `repo@sha256:…`. */
   digest: string;
   configHash: string;
@@ -103,7 +105,7 @@ interface SwarmStack {
 export interface EngineService {
   ID: string;
   Version: {Index: number};
-  Spec: Docker.ServiceSpec & {Labels?: Record<string, string>; Mode?: {Replicated?: {Replicas?: number}; Global?: object}};
+  Spec: Docker.ServiceSpec & {Labels?: Record<string, string>; Mode?: Docker.ServiceMode};
 }
 
 /** A task as the engine lists it (the fields read here). */
@@ -214,6 +216,7 @@ export class SwarmOrchestrator implements Orchestrator {
           model: service,
           replicas: desiredReplicas(service),
           global,
+          job: isSwarmJob(service),
           digest,
           configHash: configHash(withPool(service, pool), {imageId: digest, files: fileDigests(files), networks: Object.keys(service.networks).map((k) => swarmNetworkName(ref, k)), volumes: []}),
           rollout,
@@ -266,9 +269,10 @@ export class SwarmOrchestrator implements Orchestrator {
     const out: ExistingContainer[] = [];
     for (const s of await this.stackServices(ref)) {
       const labels = s.Spec.Labels ?? {};
-      const replicas = s.Spec.Mode?.Global ? 1 : (s.Spec.Mode?.Replicated?.Replicas ?? 0);
+      const replicas = wantedCount(s) ?? 1;
+      const job = isJob(s);
       for (let n = 1; n <= replicas; n++) {
-        out.push({id: `${s.ID}/${n}`, name: `${s.Spec.Name}.${n}`, service: labels[LABELS.service] ?? '', replica: n, configHash: labels[LABELS.configHash] ?? '', imageId: s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate ? (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '') : '', state: 'running', oneShot: false});
+        out.push({id: `${s.ID}/${n}`, name: `${s.Spec.Name}.${n}`, service: labels[LABELS.service] ?? '', replica: n, configHash: labels[LABELS.configHash] ?? '', imageId: s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate ? (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '') : '', state: 'running', oneShot: job});
       }
     }
     return out;
@@ -315,7 +319,8 @@ export class SwarmOrchestrator implements Orchestrator {
       if (action === 'keep') continue;
       const old = current.get(name);
       const spec =
-        action === 'scale' && old
+        // A job's count is its number of completions: a new count runs it again, as a new spec does.
+        action === 'scale' && old && !s.job
           ? // The count only: a new task template would replace every running task.
             {...old.Spec, Mode: {Replicated: {Replicas: s.replicas}}, Labels: {...old.Spec.Labels, [LABELS.revision]: String(options.revision)}}
           : withTaskExtras(swarmServiceSpec(s.model, {ref, service: name, revision: options.revision, configHash: s.configHash, image: s.digest, rollout: s.rollout, ...(s.ingress ? {ingress: s.ingress} : {})}), {
@@ -379,7 +384,8 @@ export class SwarmOrchestrator implements Orchestrator {
         const tasks = byService.get(s.name) ?? [];
         const fresh = tasks.filter((t) => t.Spec.ContainerSpec?.Labels?.[LABELS.configHash] === s.configHash);
         const failed = fresh.filter((t) => t.Status.State === 'failed' || t.Status.State === 'rejected');
-        if (failed.length >= FAILED_TASKS_LIMIT) {
+        // A one-shot is not started again: its first failed task is the verdict.
+        if (failed.length >= (s.job ? 1 : FAILED_TASKS_LIMIT)) {
           const last = failed.sort((a, b) => (b.Status.Timestamp ?? '').localeCompare(a.Status.Timestamp ?? ''))[0];
           const reason = `its tasks keep failing: ${last.Status.Err || `task ${last.Status.State}`}`;
           emit('failed', reason, s.name);
@@ -392,7 +398,8 @@ export class SwarmOrchestrator implements Orchestrator {
           return {outcome: 'failed', failure: {service: s.name, reason, logs: [], hint: 'the service\'s deploy.placement.constraints, together with the project\'s node pool (the agent policy\'s placement), match no available node: check them against `spin agent node ls`'}};
         }
         const want = s.global ? nodes : s.replicas;
-        const running = fresh.filter((t) => t.DesiredState === 'running' && t.Status.State === 'running').length;
+        // A one-shot's task counts once it runs, as on a single host, and stays counted once it completed.
+        const running = fresh.filter((t) => (t.DesiredState === 'running' && t.Status.State === 'running') || (s.job && t.Status.State === 'complete')).length;
         const oldRunning = tasks.some((t) => t.Spec.ContainerSpec?.Labels?.[LABELS.configHash] !== s.configHash && t.Status.State === 'running');
         if (running >= want && !oldRunning) {
           done.add(s.name);
@@ -453,19 +460,26 @@ export class SwarmOrchestrator implements Orchestrator {
     for (const s of services.sort((a, b) => (a.Spec.Name ?? '').localeCompare(b.Spec.Name ?? ''))) {
       const labels = s.Spec.Labels ?? {};
       const name = labels[LABELS.service] ?? '';
-      const rev = Number(labels[LABELS.revision]);
-      if (Number.isSafeInteger(rev)) revision = Math.max(revision ?? rev, rev);
       // The tasks Swarm means to run: a task on its way out (replaced, drained, scaled away) is
-      // no replica any more, and a crashed one is shown by the task that takes its slot.
-      const live = (tasks.get(name) ?? []).filter((t) => t.DesiredState === 'running');
-      const replicas = live.map((t, i) => replicaStatus(s, t, i + 1, addresses)).sort((a, b) => a.replica - b.replica);
+      // no replica any more, and a crashed one is shown by the task that takes its slot. A job's
+      // tasks are meant to finish: its replicas are the newest task of each slot of its spec, run or done.
+      const live = isJob(s)
+        ? replicaTasks((tasks.get(name) ?? []).filter((t) => t.Spec.ContainerSpec?.Labels?.[LABELS.configHash] === labels[LABELS.configHash]), Boolean(s.Spec.Mode?.GlobalJob), true)
+        : (tasks.get(name) ?? []).filter((t) => t.DesiredState === 'running').map((task, i) => ({replica: task.Slot ?? i + 1, task}));
+      const replicas = live.map(({replica, task}) => replicaStatus(s, task, replica, addresses)).sort((a, b) => a.replica - b.replica);
+      // The revision its replicas run, as on a single host: a scale records a revision and
+      // relabels the service, but leaves its tasks (and what they run) as they were. Only a
+      // service with no task (stopped) falls back to its own label.
+      const taskRevisions = replicas.map((r) => r.revision).filter((n): n is number => n !== undefined);
+      const rev = taskRevisions.length > 0 ? Math.max(...taskRevisions) : Number(labels[LABELS.revision]);
+      if (Number.isSafeInteger(rev)) revision = Math.max(revision ?? rev, rev);
       const image = s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate ? (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '') : '';
       const running = replicas.filter((r) => r.state === 'running').length;
       out.push({
         service: name,
         image,
         ...(image.includes('@') ? {imageDigest: image} : {}),
-        desired: s.Spec.Mode?.Global ? live.length : (s.Spec.Mode?.Replicated?.Replicas ?? 0),
+        desired: wantedCount(s) ?? live.length,
         running,
         healthy: replicas.filter((r) => r.health === 'healthy').length,
         ports: [],
@@ -558,6 +572,17 @@ export class SwarmOrchestrator implements Orchestrator {
   }
 }
 
+function isJob(s: EngineService): boolean {
+  return Boolean(s.Spec.Mode?.ReplicatedJob || s.Spec.Mode?.GlobalJob);
+}
+
+/** How many replicas the service asks for; undefined for a global one (one per eligible node). */
+function wantedCount(s: EngineService): number | undefined {
+  const mode = s.Spec.Mode;
+  if (mode?.Global || mode?.GlobalJob) return undefined;
+  return mode?.ReplicatedJob ? (mode.ReplicatedJob.TotalCompletions ?? 1) : (mode?.Replicated?.Replicas ?? 0);
+}
+
 /** The spec with more for its containers: mounts go before the ones it has (its `tmpfs:` entries). */
 function withTaskExtras(spec: Docker.ServiceSpec, extra: Pick<Docker.ContainerSpec, 'Mounts' | 'Secrets' | 'Configs'>): Docker.ServiceSpec {
   const template = spec.TaskTemplate as Docker.ContainerTaskSpec;
@@ -582,8 +607,7 @@ function stackNetworks(ref: StackRef, model: ComposeModel): string[] {
 
 const TASK_STATES: Record<string, string> = {running: 'running', complete: 'exited', failed: 'exited', shutdown: 'exited', rejected: 'dead', orphaned: 'dead', remove: 'exited'};
 
-function replicaStatus(s: EngineService, t: EngineTask, index: number, addresses: Map<string, string>): ReplicaStatus {
-  const slot = t.Slot ?? index;
+function replicaStatus(s: EngineService, t: EngineTask, slot: number, addresses: Map<string, string>): ReplicaStatus {
   // The engine writes the key as `Healthcheck`, whatever case the spec was sent in.
   const checked = (t.Spec.ContainerSpec?.Healthcheck?.Test ?? ['NONE'])[0] !== 'NONE';
   const state = TASK_STATES[t.Status.State] ?? 'created';

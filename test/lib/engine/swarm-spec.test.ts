@@ -82,6 +82,23 @@ test('global mode, and a service that keeps running by default', async () => {
   assert.deepEqual((spec.TaskTemplate as {RestartPolicy: unknown}).RestartPolicy, {Condition: 'any'});
 });
 
+test('a one-shot (restart "no" or restart_policy none) is a job run to completion, with no rolling update; on-failure keeps running', async () => {
+  for (const def of [{restart: 'no', deploy: {replicas: 2}}, {deploy: {replicas: 2, restart_policy: {condition: 'none'}}}]) {
+    const s = await service({image: 'x', ...def});
+    const spec = swarmServiceSpec(s, ctx(s));
+    assert.deepEqual(spec.Mode, {ReplicatedJob: {MaxConcurrent: 2, TotalCompletions: 2}});
+    assert.deepEqual((spec.TaskTemplate as {RestartPolicy: unknown}).RestartPolicy, {Condition: 'none'});
+    assert.equal(spec.UpdateConfig, undefined);
+    assert.equal(spec.RollbackConfig, undefined);
+  }
+  const global = await service({image: 'x', restart: 'no', deploy: {mode: 'global'}});
+  assert.deepEqual(swarmServiceSpec(global, ctx(global)).Mode, {GlobalJob: {}});
+  const onFailure = await service({image: 'x', restart: 'on-failure', deploy: {replicas: 2}});
+  const spec = swarmServiceSpec(onFailure, ctx(onFailure));
+  assert.deepEqual(spec.Mode, {Replicated: {Replicas: 2}});
+  assert.ok(spec.UpdateConfig);
+});
+
 test('keys Swarm cannot express are refused as invalid input (exit 3), naming the key', async () => {
   for (const [def, key] of [
     [{privileged: true}, 'privileged'],
