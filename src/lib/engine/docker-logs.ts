@@ -40,6 +40,11 @@ export interface LogTarget {
   path: string;
   /** Whether the engine sends the log raw (a TTY) rather than multiplexed. */
   tty: () => Promise<boolean>;
+  /**
+   * The replica has ended for good: its log is read to the end, never followed. (A container's
+   * followed log ends when it stops; a Swarm task's, served by the manager, never ends.)
+   */
+  finished?: boolean;
 }
 
 /**
@@ -59,7 +64,7 @@ export async function readLogs(docker: Docker, targets: LogTarget[], options: Lo
         stdout: true,
         stderr: true,
         timestamps: true,
-        follow: options.follow === true,
+        follow: options.follow === true && c.finished !== true,
         ...(options.tail !== undefined ? {tail: options.tail} : {}),
         ...(options.since !== undefined ? {since: options.since} : {}),
       };

@@ -11,6 +11,9 @@ import {checkRef} from './naming.ts';
 import type {EngineService, EngineTask} from './swarm.ts';
 import {LABELS, type LogOptions, type LogStream, type StackRef} from './types.ts';
 
+/** Task states no task leaves: its container has exited, or never ran. */
+const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
+
 /** What the swarm modules read of a stack: its services, and its tasks by Spin service name. */
 export interface SwarmStackView {
   docker: Docker;
@@ -66,6 +69,7 @@ export async function swarmLogs(view: SwarmStackView, ref: StackRef, options: Lo
         replica,
         what: `task "${s.Spec.Name}.${replica}"`,
         path: `/tasks/${task.ID}/logs`,
+        finished: ENDED.has(task.Status.State),
         tty: () => Promise.resolve(tty),
       }));
     });

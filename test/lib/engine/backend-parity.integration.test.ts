@@ -400,6 +400,10 @@ describe('the same behaviour on one host and on a 3-node Swarm', () => {
     expectCode(b, logs, 0, 'spin logs (one-shot)');
     const lines = (ndjson(logs) as {replica: number; line: string}[]).map((l) => `${l.replica} ${l.line}`).sort();
     assert.deepEqual(lines, ['1 line 1', '1 line 2', '1 line 3', '2 line 1', '2 line 2', '2 line 3']);
+    // Following the logs of replicas that have all finished returns, as it does on a single host.
+    const followed = await Promise.race([spin(b, ['logs', '-f', '--stack', 'job']), sleep(30_000).then(() => assert.fail(`${b.name}: spin logs -f did not return within 30 s`))]);
+    expectCode(b, followed, 0, 'spin logs -f (one-shot)');
+    assert.equal(followed.stdout.split('\n').filter(Boolean).length, 6, followed.stdout);
     const failingDir = await writeStack(b, 'job-fails', {services: {job: job(3)}});
     const failed = await spin(b, ['deploy', '--timeout', '90s', '--json'], {cwd: failingDir});
     expectCode(b, failed, 1, 'spin deploy (a one-shot that exits 3)');
