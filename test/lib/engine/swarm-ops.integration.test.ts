@@ -190,9 +190,38 @@ describe('operating a stack on a 3-node Swarm', () => {
     const addresses = await nodeIds();
     const task = (await runningTasks()).find((t) => addresses.get(t.NodeID) === lost.address)!;
     const r = await spin(['exec', '--stack', STACK, 'web', '--index', String(task.Slot), '--', 'hostname']);
-    expectCode(r, 1, 'spin exec on node 3');
+    // The agent cannot reach that node's engine: the unreachable exit code (6), not a generic 1.
+    expectCode(r, 6, 'spin exec on node 3');
     assert.match(r.stderr, new RegExp(`runs on node ${lost.address.replaceAll('.', '\\.')} .*no engine endpoint`));
     assert.match(r.stderr, /--swarm-node-engine/);
+  });
+
+  test('the agent asks each node engine which node it is at start: a swapped one stops it, a silent one is logged', async () => {
+    const [, node2, node3] = swarm!.nodes;
+    const tls = ['--swarm-node-tls-dir', swarm!.nodeTlsDir];
+    const args = ['--docker-host', managerUrl(swarm!), '--registry', swarm!.registry.host];
+    // Node 3's engine given as node 2's: exec would reach the wrong host, so the agent does not start.
+    const swapped = startAgent({dataDir: join(root, 'swapped-agent'), args: [...args, '--swarm-node-engine', `${node2.address}=${node3.engineUrl}`, ...tls]});
+    const refused = await swapped.then(
+      async (a) => {
+        await a.stop();
+        a.cleanup();
+        return undefined;
+      },
+      (err: Error) => err.message,
+    );
+    assert.ok(refused, 'the agent started with a swapped node engine');
+    assert.match(refused, new RegExp(`node engine ${node2.address.replaceAll('.', '\\.')}=.*this is the engine of node ${node3.address.replaceAll('.', '\\.')}`));
+
+    // A port nothing listens on, and a node the cluster does not have: logged, and the agent serves.
+    const silent = await startAgent({args: [...args, '--swarm-node-engine', `${node3.address}=tcp://${node3.address}:1`, '--swarm-node-engine', '10.255.255.254=tcp://10.255.255.254:2376', ...tls]});
+    try {
+      assert.match(silent.logs(), new RegExp(`node engine ${node3.address.replaceAll('.', '\\.')}=tcp://[^ ]+:1: .*exec in that node's tasks will fail`));
+      assert.match(silent.logs(), /node engine 10\.255\.255\.254=.*the cluster has no node with that ID or address/);
+    } finally {
+      await silent.stop();
+      silent.cleanup();
+    }
   });
 
   test('--tail 2 gives the last 2 lines of each replica', async () => {
