@@ -21,7 +21,7 @@ import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, ty
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
 import {checkSwarmService, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
 import {swarmExec, type NodeEngines} from './swarm-exec.ts';
-import {restartSwarmServices, startSwarmServices, stopSwarmServices, type LifecycleOptions} from './swarm-lifecycle.ts';
+import {restartSwarmServices, startSwarmServices, stopSwarmServices, stoppedGlobal, type LifecycleOptions} from './swarm-lifecycle.ts';
 import {swarmLogs, type SwarmStackView} from './swarm-logs.ts';
 import {guardSpec, poolConstraints, unschedulable, withPool, type PlacementPools} from './swarm-guard.ts';
 import {ensureFiles, fileReferences, pruneFiles, removeStackFiles, swarmFiles, type SwarmFile} from './swarm-secrets.ts';
@@ -129,6 +129,11 @@ const NODE_LOCAL_REMOVAL = 'removing volumes (each node keeps its own, and the m
 /** How long a new task may wait for a node its constraints allow before the rollout fails. */
 const UNPLACEABLE_MS = 5000;
 
+/** The image a service's tasks run (`repo@sha256:…` for the services Spin made). */
+function imageOf(s: EngineService): string {
+  return s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate ? (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '') : '';
+}
+
 export class SwarmOrchestrator implements Orchestrator {
   readonly name = 'swarm';
   private readonly docker: Docker;
@@ -162,7 +167,7 @@ export class SwarmOrchestrator implements Orchestrator {
   }
 
   private lifecycle(): LifecycleOptions {
-    return {clock: this.clock, pollMs: this.pollMs, timeoutMs: this.lifecycleTimeoutMs};
+    return {clock: this.clock, pollMs: this.pollMs, timeoutMs: this.lifecycleTimeoutMs, send: (ref, service, spec, old) => this.sendSpec(ref, service, spec, old, imageOf(old))};
   }
 
   nodes(): Promise<ClusterNode[]> {
@@ -266,9 +271,10 @@ export class SwarmOrchestrator implements Orchestrator {
     const out: ExistingContainer[] = [];
     for (const s of await this.stackServices(ref)) {
       const labels = s.Spec.Labels ?? {};
-      const replicas = s.Spec.Mode?.Global ? 1 : (s.Spec.Mode?.Replicated?.Replicas ?? 0);
+      // A stopped service runs nothing, so a deploy of the same model starts it again.
+      const replicas = s.Spec.Mode?.Global ? (stoppedGlobal(s) ? 0 : 1) : (s.Spec.Mode?.Replicated?.Replicas ?? 0);
       for (let n = 1; n <= replicas; n++) {
-        out.push({id: `${s.ID}/${n}`, name: `${s.Spec.Name}.${n}`, service: labels[LABELS.service] ?? '', replica: n, configHash: labels[LABELS.configHash] ?? '', imageId: s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate ? (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '') : '', state: 'running', oneShot: false});
+        out.push({id: `${s.ID}/${n}`, name: `${s.Spec.Name}.${n}`, service: labels[LABELS.service] ?? '', replica: n, configHash: labels[LABELS.configHash] ?? '', imageId: imageOf(s), state: 'running', oneShot: false});
       }
     }
     return out;
@@ -459,7 +465,7 @@ export class SwarmOrchestrator implements Orchestrator {
       // no replica any more, and a crashed one is shown by the task that takes its slot.
       const live = (tasks.get(name) ?? []).filter((t) => t.DesiredState === 'running');
       const replicas = live.map((t, i) => replicaStatus(s, t, i + 1, addresses)).sort((a, b) => a.replica - b.replica);
-      const image = s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate ? (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '') : '';
+      const image = imageOf(s);
       const running = replicas.filter((r) => r.state === 'running').length;
       out.push({
         service: name,

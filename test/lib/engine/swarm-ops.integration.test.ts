@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import {execFile, spawn} from 'node:child_process';
-import {mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
@@ -287,6 +287,38 @@ describe('operating a stack on a 3-node Swarm', () => {
     assert.equal(restarted.length, 3);
     const before = new Set(started.map((t) => t.ID));
     assert.ok(restarted.every((t) => !before.has(t.ID)), 'every task replaced');
+  });
+
+  test('a global service stops (no task on any node), starts on every node again, and a deploy of the same file starts it too', async () => {
+    const dir = join(root, 'global');
+    await mkdir(dir, {recursive: true});
+    const probe = {image, init: true, cap_drop: ['ALL'], command: ['sh', '-c', 'exec sleep 3600'], deploy: {mode: 'global'}};
+    await writeFile(join(dir, 'compose.yaml'), JSON.stringify({services: {probe}}, null, 2) + '\n');
+    const inGlobal = (args: string[]) => runSpin([...args, '--stack', 'glob'], {cwd: dir, env});
+    const running = async () => {
+      const tasks = (await swarm!.manager.listTasks({filters: {label: [`${LABELS.project}=${project}`, `${LABELS.stack}=glob`], 'desired-state': ['running']}})) as Task[];
+      return tasks.filter((t) => t.Status.State === 'running');
+    };
+    try {
+      expectCode(await inGlobal(['deploy', '--timeout', '120s']), 0, 'spin deploy of the global service');
+      assert.equal(new Set((await running()).map((t) => t.NodeID)).size, 3, 'one task on each node');
+
+      expectCode(await inGlobal(['stop']), 0, 'spin stop');
+      assert.equal((await running()).length, 0);
+      const ps = await inGlobal(['ps', '--json']);
+      expectCode(ps, 0, 'spin ps');
+      const status = JSON.parse(ps.stdout) as {services: {service: string; desired: number; running: number}[]};
+      assert.deepEqual(status.services.map((x) => [x.service, x.desired, x.running]), [['probe', 0, 0]]);
+
+      expectCode(await inGlobal(['start']), 0, 'spin start');
+      assert.equal(new Set((await running()).map((t) => t.NodeID)).size, 3, 'one task on each node again');
+
+      expectCode(await inGlobal(['stop']), 0, 'spin stop, again');
+      expectCode(await inGlobal(['deploy', '--timeout', '120s']), 0, 'spin deploy of the unchanged file');
+      assert.equal(new Set((await running()).map((t) => t.NodeID)).size, 3, 'the deploy started it on each node');
+    } finally {
+      await inGlobal(['rm', '--yes']);
+    }
   });
 
   test('a killed worker\'s replicas come back on the other nodes, and spin ps says so', async () => {
