@@ -146,6 +146,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
           registryAuth,
           secretsDir,
           placement: policy.placement,
+          nameKey: await swarmNameKey(options.dataDir),
           nodeEngines: nodeEngines?.engines,
           ...(ingress ? {ingress: {domain: ingress.domain, port: ingress.port}} : {}),
           volumes: {sharedDrivers: policy.volumes.shared_drivers, pinLabels: policy.placement.pin_labels},
@@ -259,6 +260,13 @@ async function startDashboard(appOptions: AppOptions, where: {host: string; port
  * cluster (its services would otherwise be invisible to a single-host agent), anything else as
  * one host. An engine that does not answer is left to the orchestrator's ping to report.
  */
+/** The key of the Swarm secret and config names, kept (0600) beside the database so it outlives restarts. */
+async function swarmNameKey(dataDir: string): Promise<Buffer> {
+  const [{prepareDataDir}, {loadOrCreateKey}] = await Promise.all([import('./store.ts'), import('./crypto.ts')]);
+  prepareDataDir(dataDir);
+  return loadOrCreateKey(join(dataDir, 'swarm-names.key'));
+}
+
 /**
  * The Swarm node engines given to the agent, each asked which node it is. One that answers as
  * another node (or outside any Swarm) stops the start: exec would reach the wrong host. One that

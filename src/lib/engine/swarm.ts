@@ -73,6 +73,11 @@ export interface SwarmOrchestratorOptions {
   volumes?: SwarmVolumePolicy;
   /** The cluster ingress, when the agent runs one: status shows each service's address on it. */
   ingress?: {domain: string; port?: number};
+  /**
+   * The key of the secret and config objects' names (swarm-secrets.ts): the same across the
+   * agent's restarts, or every deploy after one would roll every service that mounts a file.
+   */
+  nameKey: Buffer;
 }
 
 interface SwarmService {
@@ -147,6 +152,7 @@ export class SwarmOrchestrator implements Orchestrator {
   private readonly prepared = new WeakMap<PreparedDeploy, SwarmStack>();
   private readonly nodeEngines: NodeEngines | undefined;
   private readonly lifecycleTimeoutMs: number;
+  private readonly nameKey: Buffer;
 
   constructor(options: SwarmOrchestratorOptions) {
     this.docker = options.docker;
@@ -159,6 +165,7 @@ export class SwarmOrchestrator implements Orchestrator {
     this.nodeEngines = options.nodeEngines;
     this.lifecycleTimeoutMs = options.lifecycleTimeoutMs ?? 120_000;
     this.ingress = options.ingress;
+    this.nameKey = options.nameKey;
   }
 
   /** What the logs, exec and lifecycle modules read of a stack. */
@@ -212,7 +219,7 @@ export class SwarmOrchestrator implements Orchestrator {
           ? rolloutSettings(name, service, request.updateConfigs?.[name], ingress !== undefined, 'rollback_config')
           : rolloutSettings(name, service, service.deploy?.update_config, ingress !== undefined);
         const global = service.deploy?.mode === 'global';
-        const files = swarmFiles(ref, model, name, request.secrets ?? {}, request.secrets !== undefined);
+        const files = swarmFiles(ref, model, name, request.secrets ?? {}, request.secrets !== undefined, this.nameKey);
         const pool = poolConstraints(this.placement, ref.project);
         services.set(name, {
           name,

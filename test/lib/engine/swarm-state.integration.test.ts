@@ -7,6 +7,7 @@
 // `after` removes the cluster, the agent's data and the local image tags, even when a test fails.
 
 import assert from 'node:assert/strict';
+import {statSync} from 'node:fs';
 import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -228,6 +229,7 @@ describe('state on a 3-node Swarm', () => {
   test('an agent killed mid-rollout comes back with that revision interrupted, no other added, and the stack on its last good spec', async () => {
     const before = await runningTasks(open, 'vault');
     const hash = before[0].Spec.ContainerSpec.Labels[LABELS.configHash];
+    const [secret] = await stackSecrets(open, 'vault');
     const dir = join(root, 'vault-slow');
     // Healthy only after 30 s: the rollout is still running when the agent dies.
     await writeStack(open, dir, {...vault, services: {web: {...vault.services.web, command: ['sh', '-c', 'sleep 30; ' + httpd.command[2]]}}});
@@ -256,6 +258,11 @@ describe('state on a 3-node Swarm', () => {
     }
     assert.deepEqual(tasks.map((t) => t.Spec.ContainerSpec.Labels[LABELS.configHash]), [hash]);
     assert.equal(await inTask(tasks[0], ['cat', '/run/secrets/token'], '1000:1000'), 'second-value');
+    // The restarted agent names the same value the same (its name key is kept in its data folder,
+    // 0600): the secret object from before the crash is the one mounted, no new one was made.
+    const mounted = (tasks[0].Spec.ContainerSpec as {Secrets?: {SecretName: string}[]}).Secrets?.map((x) => x.SecretName);
+    assert.deepEqual(mounted, [secret.Spec.Name]);
+    assert.equal(statSync(join(agent!.dataDir, 'swarm-names.key')).mode & 0o777, 0o600);
   });
 
   test('a pooled project runs only on its pool, even when the user asks for another node', async (t) => {
