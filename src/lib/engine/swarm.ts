@@ -21,6 +21,7 @@ import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, ty
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
 import {checkSwarmService, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
 import {swarmExec, type NodeEngines} from './swarm-exec.ts';
+import {clusterVolumes} from './swarm-volume-list.ts';
 import {restartSwarmServices, startSwarmServices, stopSwarmServices, stoppedGlobal, type LifecycleOptions} from './swarm-lifecycle.ts';
 import {swarmLogs, type SwarmStackView} from './swarm-logs.ts';
 import {guardSpec, poolConstraints, unschedulable, withPool, type PlacementPools} from './swarm-guard.ts';
@@ -48,6 +49,7 @@ import {
   type ServiceStatus,
   type StackRef,
   type StackStatus,
+  type VolumeListing,
 } from './types.ts';
 
 export interface SwarmOrchestratorOptions {
@@ -560,12 +562,13 @@ export class SwarmOrchestrator implements Orchestrator {
     return swarmExec(this.view(), this.nodeEngines, ref, options);
   }
 
-  // A named volume lives on the node that ran the task, and the manager's API lists only its own
-  // node's: a list from here would miss most of them, and a removal could not reach them.
-  volumes(): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]> {
-    return Promise.reject(notSupported('listing volumes (each node keeps its own, and the manager lists only its own node\'s)'));
+  /** Every node's volumes the agent can read, each with its node, and the nodes it cannot read. */
+  volumes(project: string): Promise<VolumeListing> {
+    return clusterVolumes(this.docker, this.nodeEngines, this.secretsDir ?? '', project);
   }
 
+  // A removal is refused: a name can exist on several nodes, some out of the agent's reach, and
+  // removing the copies it reaches would pass for removing the volume.
   removeVolume(): Promise<void> {
     return Promise.reject(notSupported(NODE_LOCAL_REMOVAL));
   }

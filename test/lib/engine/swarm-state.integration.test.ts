@@ -352,10 +352,29 @@ describe('state on a 3-node Swarm', () => {
     assert.equal((await history(open, 'caps')).revisions.length, 2);
   });
 
-  test('spin volume ls says why it cannot list a cluster\'s volumes', async () => {
+  test('spin volume ls reads every node it has an engine for, shows each volume\'s node, and names the nodes it cannot read', async () => {
+    const [manager, node2, node3] = swarm!.nodes;
+    // This agent has no node engines: only the manager's volumes, and nodes 2 and 3 named.
+    const before = await spin(open, ['volume', 'ls', '--json']);
+    expectCode(before, 0, 'spin volume ls --json');
+    const listed = JSON.parse(before.stdout) as {volumes: {name: string; node: string; stacks: string[]}[]; unlisted: {node: string; reason: string}[]};
+    assert.ok(listed.volumes.every((v) => v.node === manager.address), JSON.stringify(listed.volumes));
+    assert.deepEqual(listed.unlisted.map((u) => u.node).sort(), [node2.address, node3.address].sort());
+    assert.match(listed.unlisted[0].reason, /no engine endpoint .*--swarm-node-engine/);
+
+    // Given node 3's engine (where the pinned db task keeps its data), its volume is listed with its node.
+    agentArgs = [...agentArgs, '--swarm-node-engine', `${node3.address}=${node3.engineUrl}`, '--swarm-node-tls-dir', swarm!.nodeTlsDir];
+    await restartAgent('SIGTERM');
     const r = await spin(open, ['volume', 'ls']);
-    expectCode(r, 1, 'spin volume ls');
-    assert.match(r.stderr, /each node keeps its own/);
+    expectCode(r, 0, 'spin volume ls');
+    assert.match(r.stdout, /^NAME +NODE +DRIVER +CREATED +STACKS$/m);
+    assert.match(r.stdout, new RegExp(`^${open}\\.db_data +${node3.address.replaceAll('.', '\\.')} +local +.* db$`, 'm'));
+    assert.match(r.stderr, new RegExp(`warning: volumes of node ${node2.address.replaceAll('.', '\\.')} are not listed`));
+    assert.doesNotMatch(r.stderr, new RegExp(`node ${node3.address.replaceAll('.', '\\.')} are not listed`));
+    // Removing stays refused on a cluster: a copy may be on a node out of reach.
+    const rm = await spin(open, ['volume', 'rm', 'db_data', '--yes']);
+    expectCode(rm, 1, 'spin volume rm on a cluster');
+    assert.match(rm.stderr, /each node keeps its own/);
   });
 
   test('spin rm removes the stack\'s secrets and configs, and no other stack\'s', async () => {
