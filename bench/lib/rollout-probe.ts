@@ -142,12 +142,13 @@ export interface LoadFigures {
   retried: number;
   /** The first failures (what, and when after the load started), so a count can be explained. */
   errors: string[];
-  /** The answers' bodies in the order they changed ("v1 → v2"): the upgrade did happen. */
-  sequence: string[];
+  /** The first and the last answer's body ("v1", "v2"): the upgrade did happen. */
+  first?: string;
+  last?: string;
 }
 
 function figures(report: LoadReport, duration: number): LoadFigures {
-  return {failed: report.failed, p99: quantile(report.latencies, 0.99), duration, ok: report.ok, retried: report.retried, errors: report.errors.slice(0, 8), sequence: report.sequence};
+  return {failed: report.failed, p99: quantile(report.latencies, 0.99), duration, ok: report.ok, retried: report.retried, errors: report.errors.slice(0, 8), first: report.sequence[0], last: report.sequence.at(-1)};
 }
 
 /**

@@ -22,7 +22,7 @@ const PEER = 'stop-first: host-mode port, 1 task per node';
 
 export const swarmUpgrade: Benchmark = {
   name: 'swarm-upgrade',
-  summary: `on a 3-node Swarm: rolling upgrade of ${UPGRADE_REPLICAS} replicas at ${UPGRADE_RATE} requests/s through the cluster ingress (failed requests, duration) vs \`docker service update\` through host-mode ports`,
+  summary: `on a 3-node Swarm: rolling upgrade of ${UPGRADE_REPLICAS} replicas at ${UPGRADE_RATE} requests/s through the cluster ingress (failed requests, p99, duration) vs \`docker service update\` through host-mode ports`,
   defaultRuns: 3,
   cases: (ctx) => {
     const missing = findOnPath('docker') ? undefined : '"docker" is not installed (not found on PATH)';
@@ -50,6 +50,12 @@ export const swarmUpgrade: Benchmark = {
         name: 'failed requests, docker service update',
         unit: 'requests',
         commands: [peer('docker', 'failed', `docker service update (${PEER}), ${UPGRADE_RATE}/s round robin over the 3 nodes`)],
+      },
+      {
+        // Of the requests answered: a request to a node whose task is being replaced can wait
+        // for a TCP retry instead of failing.
+        name: 'p99 latency',
+        commands: [spin('p99', 'during spin upgrade, through the ingress'), peer('docker', 'p99', `during docker service update (${PEER}), straight to the nodes`)],
       },
       {
         name: 'upgrade duration',
