@@ -314,7 +314,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     await deploy('vol', await model('vol', doc));
     assert.equal((await run(ref, 'db', ['cat', '/data/f'])).stdout, 'kept\n');
     await orch.remove(ref, {volumes: true});
-    assert.deepEqual(await orch.volumes(project), []);
+    assert.deepEqual(await orch.volumes(project), {volumes: []});
   });
 
   test('volumes are per stack; stacks deployed under the old project-wide names keep their volumes and data', async () => {
@@ -379,7 +379,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
       // `spin rm --volumes` of the stack that created it removes the old volume once no one mounts it.
       for (const stack of ['fresh', 'sharer']) await orch.remove(at(stack), {volumes: true});
       await orch.remove(at('legacy'), {volumes: true});
-      assert.deepEqual(await orch.volumes(p), []);
+      assert.deepEqual(await orch.volumes(p), {volumes: []});
     } finally {
       await cleanupProject(docker, p);
     }
