@@ -14,7 +14,8 @@ import {editLoop} from './edit-loop.ts';
 import {ship} from './ship.ts';
 import {startup} from './startup.ts';
 import {swarmDeploy} from './swarm-deploy.ts';
+import {swarmUpgrade} from './swarm-upgrade.ts';
 import type {Benchmark} from './types.ts';
 import {validateConfig} from './validate-config.ts';
 
-export const benchmarks: readonly Benchmark[] = [startup, validateConfig, agentDeploy, agentStatus, agentMemory, cliDeploy, cliPs, cliLogs, ship, editLoop, rolloutUpgrade, dashboardPages, dashboardLogs, swarmDeploy];
+export const benchmarks: readonly Benchmark[] = [startup, validateConfig, agentDeploy, agentStatus, agentMemory, cliDeploy, cliPs, cliLogs, ship, editLoop, rolloutUpgrade, dashboardPages, dashboardLogs, swarmDeploy, swarmUpgrade];

@@ -38,6 +38,8 @@ export interface LaunchOptions {
   file: string;
   args?: string[];
   hint: string;
+  /** How long it may take to be ready. Default 90 s. */
+  startTimeoutMs?: number;
 }
 
 /** Starts a fixture in a new temporary folder of `ctx` and waits until it wrote its state. */
@@ -53,9 +55,10 @@ export function launchFixture<State>(ctx: BenchContext, options: LaunchOptions):
   previous = child.pid;
   const fail = (why: string) =>
     new BenchError(`${options.what} ${why}\n--- its log ---\n${existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-20).join('\n') : '(none)'}`, options.hint);
-  for (const end = Date.now() + START_TIMEOUT_MS; !existsSync(join(dir, STATE_FILE)); pause(100)) {
+  const timeout = options.startTimeoutMs ?? START_TIMEOUT_MS;
+  for (const end = Date.now() + timeout; !existsSync(join(dir, STATE_FILE)); pause(100)) {
     if (child.pid === undefined || !running(child.pid)) throw fail('stopped before it was ready');
-    if (Date.now() > end) throw fail(`was not ready within ${START_TIMEOUT_MS / 1000}s`);
+    if (Date.now() > end) throw fail(`was not ready within ${timeout / 1000}s`);
   }
   return {dir, state: readFixtureState<State>(dir)};
 }

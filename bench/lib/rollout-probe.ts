@@ -21,7 +21,7 @@ import Docker from 'dockerode';
 import {AgentClient} from '../../src/lib/client/agent.ts';
 import {CaddyChild} from '../../src/lib/ingress/caddy.ts';
 import {BUSYBOX_DOCKERFILE, buildImage} from '../../test/helpers/docker.ts';
-import {quantile, startLoad, type LoadReport} from '../../test/helpers/load.ts';
+import {quantile, startLoad, type LoadOptions, type LoadReport} from '../../test/helpers/load.ts';
 import {COMPOSE_PROJECT_LABEL, composeDocument, freePort, readState, removeComposeProject, type FixtureState} from './agent-fixture.ts';
 import {run} from './process.ts';
 import {readRuns, sharedFigure} from './shared-runs.ts';
@@ -46,20 +46,16 @@ interface Setup {
   ports: number[];
 }
 
-interface Figures {
-  failed: number;
-  /** docker-compose only: failures of requests sent straight to its published ports. */
-  failedDirect?: number;
-  p99: number;
-  duration: number;
-  ok: number;
-  retried: number;
-}
 
 const setupFile = (dir: string) => join(dir, 'rollout.json');
 const readSetup = (dir: string) => JSON.parse(readFileSync(setupFile(dir), 'utf8')) as Setup;
 const writeSetup = (dir: string, s: Setup) => writeFileSync(setupFile(dir), JSON.stringify(s));
 const hostOf = (state: FixtureState) => `web.${STACK}.${state.project}.localhost`;
+
+/** busybox httpd on port 8080 answering `version` on `/` (the Swarm upgrade benchmark runs it too). */
+export function webDockerfile(version: string): string {
+  return `${BUSYBOX_DOCKERFILE}RUN mkdir /www && echo ${version} > /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`;
+}
 
 /** The Spin stack: 3 httpd replicas behind the ingress; healthy when httpd answers. */
 function webService(image: string): Record<string, unknown> {
@@ -82,7 +78,7 @@ async function setup(dir: string): Promise<void> {
   if (!state.ingressPort) throw new Error('the fixture runs without the ingress');
   const images = {v1: `spin-bench/${state.project}:web-v1`, v2: `spin-bench/${state.project}:web-v2`};
   for (const v of ['v1', 'v2'] as const) {
-    await buildImage(docker, images[v], `${BUSYBOX_DOCKERFILE}RUN mkdir /www && echo ${v} > /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`, {owner: state.project});
+    await buildImage(docker, images[v], webDockerfile(v), {owner: state.project});
   }
   const agent = client(state);
   try {
@@ -135,38 +131,54 @@ async function composeHealthy(project: string, old: string[]): Promise<void> {
   }
 }
 
-function figures(report: LoadReport, duration: number): Figures {
-  return {failed: report.failed, p99: quantile(report.latencies, 0.99), duration, ok: report.ok, retried: report.retried};
+/** What one upgrade under load yields; every row of a table reads one of these per upgrade. */
+export interface LoadFigures {
+  failed: number;
+  /** docker-compose only: failures of requests sent straight to its published ports. */
+  failedDirect?: number;
+  p99: number;
+  duration: number;
+  ok: number;
+  retried: number;
+  /** The first failures (what, and when after the load started), so a count can be explained. */
+  errors: string[];
+  /** The first and the last answer's body ("v1", "v2"): the upgrade did happen. */
+  first?: string;
+  last?: string;
+}
+
+function figures(report: LoadReport, duration: number): LoadFigures {
+  return {failed: report.failed, p99: quantile(report.latencies, 0.99), duration, ok: report.ok, retried: report.retried, errors: report.errors.slice(0, 8), first: report.sequence[0], last: report.sequence.at(-1)};
 }
 
 /**
- * Runs `upgrade` under the constant load, with the lead and tail around it; `direct` adds a
- * quarter of that rate sent straight to these ports, with no proxy in between.
+ * Runs `upgrade` under a constant load, with the lead and tail around it; `direct` is a second
+ * load whose failures are counted apart (failedDirect).
  */
-async function underLoad(port: number, host: string, upgrade: () => Promise<void>, direct?: number[]): Promise<Figures> {
-  const load = startLoad({port, host, rate: RATE});
-  const straight = direct ? startLoad({port: direct[0], ports: direct, host: 'localhost', rate: RATE / 4}) : undefined;
+export async function underLoad(load: LoadOptions, upgrade: () => Promise<void>, direct?: LoadOptions): Promise<LoadFigures> {
+  const main = startLoad(load);
+  const straight = direct ? startLoad(direct) : undefined;
   await sleep(LEAD_MS);
   const start = performance.now();
   try {
     await upgrade();
   } catch (err) {
-    await Promise.all([load.stop(), straight?.stop()]);
+    await Promise.all([main.stop(), straight?.stop()]);
     throw err;
   }
   const duration = performance.now() - start;
   await sleep(TAIL_MS);
-  const [report, side] = await Promise.all([load.stop(), straight?.stop()]);
+  const [report, side] = await Promise.all([main.stop(), straight?.stop()]);
   return {...figures(report, duration), ...(side ? {failedDirect: side.failed} : {})};
 }
 
-async function spinUpgrade(dir: string): Promise<Figures> {
+async function spinUpgrade(dir: string): Promise<LoadFigures> {
   const state = readState(dir);
   const s = readSetup(dir);
   const next = s.current.spin === 'v1' ? 'v2' : 'v1';
   const agent = client(state);
   try {
-    const out = await underLoad(state.ingressPort!, hostOf(state), async () => {
+    const out = await underLoad({port: state.ingressPort!, host: hostOf(state), rate: RATE}, async () => {
       const result = await agent.upgrade(state.project, STACK, {images: {web: s.images[next]}, timeoutSeconds: HEALTH_TIMEOUT_MS / 1000});
       if (result.outcome !== 'healthy') throw new Error(`the upgrade ended ${result.outcome}: ${JSON.stringify(result.failure)}`);
     });
@@ -177,7 +189,7 @@ async function spinUpgrade(dir: string): Promise<Figures> {
   }
 }
 
-async function composeUpgrade(dir: string): Promise<Figures> {
+async function composeUpgrade(dir: string): Promise<LoadFigures> {
   const state = readState(dir);
   const s = readSetup(dir);
   const next = s.current.compose === 'v1' ? 'v2' : 'v1';
@@ -187,10 +199,10 @@ async function composeUpgrade(dir: string): Promise<Figures> {
     const host = 'web.compose.localhost';
     await caddy.apply([{host, owner: 'compose/web', upstreams: s.ports.map((p) => `127.0.0.1:${p}`)}]);
     const old = (await docker.listContainers({filters: {label: [`${COMPOSE_PROJECT_LABEL}=${state.composeProject}`]}})).map((c) => c.Id);
-    const out = await underLoad(proxyPort, host, async () => {
+    const out = await underLoad({port: proxyPort, host, rate: RATE}, async () => {
       await run('docker-compose', ['--compatibility', '-p', state.composeProject, '-f', s.composeFile, 'up', '-d', '--scale', `web=${REPLICAS}`], {WEB_IMAGE: s.images[next]});
       await composeHealthy(state.composeProject, old);
-    }, s.ports);
+    }, {port: s.ports[0], ports: s.ports, host: 'localhost', rate: RATE / 4});
     writeSetup(dir, {...readSetup(dir), current: {...readSetup(dir).current, compose: next}});
     return out;
   } finally {
@@ -201,9 +213,9 @@ async function composeUpgrade(dir: string): Promise<Figures> {
 /** The same load for as long as Spin's upgrades took (their median), with nothing changing. */
 async function baseline(dir: string): Promise<number> {
   const state = readState(dir);
-  const done = readRuns<Figures>(dir, 'rollout-spin').map((r) => r.duration).sort((a, b) => a - b);
+  const done = readRuns<LoadFigures>(dir, 'rollout-spin').map((r) => r.duration).sort((a, b) => a - b);
   const span = done.length > 0 ? done[Math.floor(done.length / 2)] : 8000;
-  return (await underLoad(state.ingressPort!, hostOf(state), () => sleep(span))).p99;
+  return (await underLoad({port: state.ingressPort!, host: hostOf(state), rate: RATE}, () => sleep(span))).p99;
 }
 
 const METRICS = ['failed', 'failedDirect', 'p99', 'duration'] as const;

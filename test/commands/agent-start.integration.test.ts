@@ -101,3 +101,19 @@ describe('spin agent start stops its Caddy', {skip}, () => {
     await assertNoCaddy(agent.dataDir, port);
   });
 });
+
+describe('spin agent start refuses flags its orchestrator would ignore', () => {
+  test('node engines for exec on a cluster, given to an agent that drives one host', async () => {
+    const started = startAgent({args: ['--orchestrator', 'docker', '--swarm-node-engine', '10.0.0.12=unix:///run/node2.sock']});
+    const message = await started.then(
+      async (agent) => {
+        agents.push(agent);
+        return undefined;
+      },
+      (err: Error) => err.message,
+    );
+    assert.ok(message, 'the agent started and ignored --swarm-node-engine');
+    assert.match(message, /--swarm-node-engine.* are for a Swarm cluster, and this agent drives one host/);
+    assert.match(message, /--orchestrator swarm/);
+  });
+});

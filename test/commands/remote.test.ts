@@ -104,7 +104,7 @@ class MemoryOrchestrator implements Orchestrator {
   }
 
   async volumes(project: string) {
-    return project === 'demo' ? [{name: 'demo-portal_data', driver: 'local', createdAt: '2025-06-01T10:00:00Z', stacks: ['portal']}] : [];
+    return {volumes: project === 'demo' ? [{name: 'demo-portal_data', driver: 'local', createdAt: '2025-06-01T10:00:00Z', stacks: ['portal']}] : []};
   }
 
   async removeVolume() {}

@@ -40,6 +40,8 @@ export async function startAgent(options: StartOptions = {}): Promise<AgentProce
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // An agent that did not come up leaves nothing behind: not the process (a start that timed out
+  // may still be running), nor the data folder this helper made for it.
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the agent did not start within ${options.timeoutMs ?? 20_000} ms:\n${stderr}`)), options.timeoutMs ?? 20_000);
     const onData = () => {
@@ -55,6 +57,10 @@ export async function startAgent(options: StartOptions = {}): Promise<AgentProce
       clearTimeout(timer);
       reject(new Error(`the agent exited with ${code} before listening:\n${stderr}`));
     });
+  }).catch((err: unknown) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (options.dataDir === undefined) rmSync(dataDir, {recursive: true, force: true});
+    throw err;
   });
   return {
     url,

@@ -26,6 +26,7 @@ import type {
   ServicePlan,
   StackRef,
   StackStatus,
+  VolumeListing,
 } from '../../src/lib/engine/types.ts';
 
 interface Deployed {
@@ -249,9 +250,9 @@ export class FakeOrchestrator implements Orchestrator {
     return session;
   }
 
-  async volumes(project: string): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]> {
+  async volumes(project: string): Promise<VolumeListing> {
     this.record('volumes');
-    return this.volumeList.filter((v) => v.name.startsWith(`${project}.`));
+    return {volumes: this.volumeList.filter((v) => v.name.startsWith(`${project}.`))};
   }
 
   async removeVolume(project: string, name: string): Promise<void> {

@@ -18,6 +18,11 @@ export interface LoadOptions {
   method?: 'GET' | 'POST';
   /** Several ports, used in turn (client-side round robin, no proxy); `port` is then ignored. */
   ports?: number[];
+  /**
+   * Several addresses, used in turn as `ports` are (request i goes to the i-th address with the
+   * i-th port, each list repeating): a client-side balancer over a cluster's nodes.
+   */
+  addresses?: string[];
   host: string;
   /** Requests per second, spread evenly. Default 200. */
   rate?: number;
@@ -56,12 +61,14 @@ export function startLoad(options: LoadOptions) {
   const interval = 1000 / (options.rate ?? 200);
 
   const ports = options.ports?.length ? options.ports : [options.port];
+  const addresses = options.addresses?.length ? options.addresses : [options.address ?? '127.0.0.1'];
   let turn = 0;
-  const once = (fresh = false, port = ports[turn++ % ports.length]): Promise<Answer> =>
+  const once = (fresh = false, i = turn++): Promise<Answer> =>
     new Promise((resolve) => {
+      const [address, port] = [addresses[i % addresses.length], ports[i % ports.length]];
       const method = options.method ?? 'GET';
       const headers = {host: options.host, ...(method === 'POST' ? {'content-length': '0'} : {})};
-      const req = http.request({host: options.address ?? '127.0.0.1', port, method, path: options.path ?? '/', headers, agent: fresh ? false : agent, timeout: options.timeoutMs ?? 10_000}, (res) => {
+      const req = http.request({host: address, port, method, path: options.path ?? '/', headers, agent: fresh ? false : agent, timeout: options.timeoutMs ?? 10_000}, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
         res.on('end', () => resolve({status: res.statusCode ?? 0, body: body.trim()}));

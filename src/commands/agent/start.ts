@@ -20,7 +20,9 @@ a certificate, or --insecure when a TLS proxy in front of the agent terminates H
 The orchestrator is the Docker engine of one host (docker) or a Docker Swarm cluster (swarm, driven
 through a manager's engine; \`ports\` are refused, use the ingress; named volumes only where they
 cannot lose data). Exec in a task on another node than the manager goes through that node's engine,
-given with --swarm-node-engine. On a cluster, --ingress-listen runs Caddy in two containers on the
+given with --swarm-node-engine (TLS for tcp://; also how \`spin volume ls\` reads that node's volumes);
+at start the agent asks each one which node it is, refuses one that is another node's, and logs
+one that does not answer. On a cluster, --ingress-listen runs Caddy in two containers on the
 manager's engine (image built there from this host's /usr/bin/caddy, admin API on a unix socket
 under the data directory, attached to the stacks' overlay networks to reach task addresses) and
 publishes HOST:PORT on the manager's host: one proxy for the whole cluster, a known single point of

@@ -134,6 +134,11 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
   const kind = await orchestratorKind(options.orchestrator ?? 'detect', docker);
   const ingress = await startIngress(options, docker, kind);
   const allowedPorts = policy.disabled_rules.includes('ports') ? undefined : policy.ports.allowed;
+  const engineFlags = options.swarmNodeEngines ?? {};
+  if (kind === 'docker' && (engineFlags.entries?.length || engineFlags.file !== undefined || engineFlags.tlsDir !== undefined)) {
+    throw new UsageError('--swarm-node-engine, --swarm-node-engines and --swarm-node-tls-dir are for a Swarm cluster, and this agent drives one host', {hint: 'leave them out, or start the agent against a Swarm manager (--orchestrator swarm)'});
+  }
+  const nodeEngines = kind === 'swarm' ? await checkedNodeEngines(engineFlags, docker) : undefined;
   const orchestrator: Orchestrator =
     kind === 'swarm'
       ? new (await import('../engine/swarm.ts')).SwarmOrchestrator({
@@ -141,7 +146,8 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
           registryAuth,
           secretsDir,
           placement: policy.placement,
-          nodeEngines: await (await import('../engine/swarm-exec.ts')).nodeEnginesFrom(options.swarmNodeEngines ?? {}),
+          nameKey: await swarmNameKey(options.dataDir),
+          nodeEngines: nodeEngines?.engines,
           ...(ingress ? {ingress: {domain: ingress.domain, port: ingress.port}} : {}),
           volumes: {sharedDrivers: policy.volumes.shared_drivers, pinLabels: policy.placement.pin_labels},
         })
@@ -175,6 +181,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     };
     const app = buildApp(appOptions);
     await app.ready();
+    for (const check of nodeEngines?.checks ?? []) app.log[check.outcome === 'ok' ? 'info' : 'warn'](check.message);
     ingress?.setLog((level, message) => app.log[level](message));
     await ingress?.controller.start();
     const report = await reconcile({store, orchestrator, policy, policyMode: options.policyMode, registry: options.registry, secretsDir, log: (level, message) => app.log[level](message)});
@@ -253,6 +260,31 @@ async function startDashboard(appOptions: AppOptions, where: {host: string; port
  * cluster (its services would otherwise be invisible to a single-host agent), anything else as
  * one host. An engine that does not answer is left to the orchestrator's ping to report.
  */
+/** The key of the Swarm secret and config names, kept (0600) beside the database so it outlives restarts. */
+async function swarmNameKey(dataDir: string): Promise<Buffer> {
+  const [{prepareDataDir}, {loadOrCreateKey}] = await Promise.all([import('./store.ts'), import('./crypto.ts')]);
+  prepareDataDir(dataDir);
+  return loadOrCreateKey(join(dataDir, 'swarm-names.key'));
+}
+
+/**
+ * The Swarm node engines given to the agent, each asked which node it is. One that answers as
+ * another node (or outside any Swarm) stops the start: exec would reach the wrong host. One that
+ * does not answer, or names a node the cluster does not have, is logged: a node can be down or
+ * gone while the agent starts, and exec on it fails with its own message then.
+ */
+async function checkedNodeEngines(given: NonNullable<AgentServerOptions['swarmNodeEngines']>, docker: Docker) {
+  const {checkNodeEngines, nodeEnginesFrom} = await import('../engine/swarm-exec.ts');
+  const engines = await nodeEnginesFrom(given);
+  if (!engines) return undefined;
+  const checks = await checkNodeEngines(engines, docker);
+  const wrong = checks.filter((c) => c.outcome === 'wrong-engine');
+  if (wrong.length > 0) {
+    throw new UsageError(wrong.map((c) => c.message).join('; '), {hint: 'give each node its own engine: NODE is the node\'s ID or address as `spin agent node ls` shows it, URL where that node\'s dockerd listens'});
+  }
+  return {engines, checks};
+}
+
 async function orchestratorKind(wanted: 'docker' | 'swarm' | 'detect', docker: Docker): Promise<'docker' | 'swarm'> {
   if (wanted !== 'detect') return wanted;
   try {

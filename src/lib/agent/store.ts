@@ -456,7 +456,8 @@ function secretAad(project: string, name: string): string {
   return `spin-secret:v1:${project}/${name}`;
 }
 
-function prepareDataDir(dir: string): void {
+/** Creates the data folder private (0700), or checks that others cannot write into the one there. */
+export function prepareDataDir(dir: string): void {
   try {
     mkdirSync(dir, {recursive: true, mode: 0o700});
   } catch (err) {

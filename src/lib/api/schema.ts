@@ -403,7 +403,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The project's volumes on the engine */
+        /** The project's volumes on the engine, or on every node of a cluster the agent reaches */
         get: operations["listVolumes"];
         put?: never;
         post?: never;
@@ -751,6 +751,8 @@ export interface components {
             driver: string;
             createdAt?: string;
             stacks: string[];
+            /** @description On a cluster: the address of the node that holds the volume (each node keeps its own; one name can be on several). */
+            node?: string;
         };
     };
     responses: {
@@ -1360,6 +1362,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         volumes: components["schemas"]["VolumeInfo"][];
+                        /** @description On a cluster, the nodes whose volumes are not in the list (no engine endpoint given for them, or no answer), and why. */
+                        unlisted?: {
+                            node: string;
+                            reason: string;
+                        }[];
                     };
                 };
             };

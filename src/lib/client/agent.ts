@@ -57,7 +57,7 @@ interface RequestOptions {
 }
 
 /** What arrives in an error answer: the API's ErrorEnvelope, read without trusting any field to be there. */
-interface ErrorEnvelope {
+export interface ErrorEnvelope {
   error?: {code?: string; message?: string; hint?: string; diagnostics?: Diagnostic[]};
 }
 
@@ -70,7 +70,7 @@ export interface RemoteFailure {
 const MAX_JSON_BYTES = 32 * 1024 * 1024;
 
 /** `status` is absent for a stream's last line: the stream's own status (200) was sent before it failed. */
-function errorFromResponse(status: number | undefined, body: ErrorEnvelope, url: string): SpinError & RemoteFailure {
+export function errorFromResponse(status: number | undefined, body: ErrorEnvelope, url: string): SpinError & RemoteFailure {
   const e = body.error ?? {};
   const message = e.message ?? `the agent answered ${status ?? 'with an error'}`;
   const unauthenticated = status === 401 || e.code === 'auth.unauthenticated';

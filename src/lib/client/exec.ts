@@ -3,8 +3,11 @@
 
 import WebSocket from 'ws';
 
-import {AuthError, OperationError, UnreachableError, type SpinError} from '../errors.ts';
-import type {AgentClient} from './agent.ts';
+import {OperationError, UnreachableError, type SpinError} from '../errors.ts';
+import {errorFromResponse, type AgentClient, type ErrorEnvelope} from './agent.ts';
+
+/** A refusal is a short JSON envelope; more is not read. */
+const MAX_REFUSAL_CHARS = 64 * 1024;
 
 export interface ExecRequest {
   project: string;
@@ -57,22 +60,23 @@ export function runExec(client: AgentClient, request: ExecRequest, io: ExecIO): 
       io.stdout.off?.('resize', onResize);
       io.stdin.pause();
     };
+    // Refusals and failures carry the agent's error code, so the exit code is the table's (an
+    // unreachable engine exits 5, a refused token 4), as for every other command.
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
+      res.on('data', (d: string) => {
+        if (body.length < MAX_REFUSAL_CHARS) body += d;
+      });
       res.on('end', () => {
-        let message = `the agent refused the exec (${res.statusCode})`;
-        let hint: string | undefined;
+        let envelope: ErrorEnvelope = {};
         try {
-          const e = JSON.parse(body).error;
-          message = e?.message ?? message;
-          hint = e?.hint;
+          envelope = JSON.parse(body);
         } catch {
-          // not the envelope: keep the status line
+          // not the envelope: the status decides
         }
         cleanup();
-        reject(res.statusCode === 401 || res.statusCode === 403 ? new AuthError(message, {hint}) : new OperationError(message, {hint}));
+        reject(errorFromResponse(res.statusCode, {error: {message: `the agent refused the exec (${res.statusCode})`, ...envelope.error}}, client.url));
       });
     });
     ws.on('open', () => {
@@ -95,7 +99,7 @@ export function runExec(client: AgentClient, request: ExecRequest, io: ExecIO): 
       }
       const msg = JSON.parse(data.toString('utf8'));
       if (msg.type === 'exit') exitCode = msg.code;
-      else if (msg.type === 'error') failure = new OperationError(msg.error?.message ?? 'exec failed', {hint: msg.error?.hint});
+      else if (msg.type === 'error') failure = errorFromResponse(undefined, {error: {message: 'exec failed', ...msg.error}}, client.url);
     });
     ws.on('error', (err: NodeJS.ErrnoException) => {
       cleanup();

@@ -13,7 +13,7 @@ import {inspectOrUndefined, stackContainers, type DockerEnv} from './docker-env.
 import {EngineError, engineCall, engineError, isNotFound, statusOf} from './errors.ts';
 import type {Emit} from './ops.ts';
 import {volumeCreateOptions} from './resources.ts';
-import {LABELS, type StackRef} from './types.ts';
+import {LABELS, type ProjectVolume, type StackRef} from './types.ts';
 
 export interface VolumeUse {
   key: string;
@@ -124,7 +124,7 @@ async function projectVolumeChoices(root: string, project: string): Promise<Map<
 }
 
 /** The project's volumes, each with the stacks that use it. */
-export async function projectVolumes(env: DockerEnv, project: string): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]> {
+export async function projectVolumes(env: Pick<DockerEnv, 'docker' | 'secretsDir'>, project: string): Promise<ProjectVolume[]> {
   checkRef({project, stack: 'x'});
   const label = labelFilter(project);
   const [volumes, containers, kept] = await Promise.all([

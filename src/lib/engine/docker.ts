@@ -37,6 +37,7 @@ import type {
   RemoveReport,
   StackRef,
   StackStatus,
+  VolumeListing,
 } from './types.ts';
 
 export interface DockerOrchestratorOptions {
@@ -171,8 +172,8 @@ export class DockerOrchestrator implements Orchestrator {
     return execInReplica(this.env, ref, options);
   }
 
-  volumes(project: string): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]> {
-    return projectVolumes(this.env, project);
+  async volumes(project: string): Promise<VolumeListing> {
+    return {volumes: await projectVolumes(this.env, project)};
   }
 
   removeVolume(project: string, name: string): Promise<void> {

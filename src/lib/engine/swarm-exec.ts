@@ -89,7 +89,7 @@ export async function readNodeTls(dir: string): Promise<NodeTls> {
 /** Engines of the cluster's nodes, made once per node on first use. */
 export class NodeEngines {
   private readonly clients = new Map<string, Docker>();
-  private readonly urls: NodeEngineUrls;
+  readonly urls: NodeEngineUrls;
   private readonly tls: NodeTls | undefined;
   private readonly makeDocker: (options: Docker.DockerOptions) => Docker;
 
@@ -112,6 +112,57 @@ export class NodeEngines {
     }
     return client;
   }
+}
+
+/** What a given node engine turned out to be when the agent started. */
+export interface NodeEngineCheck {
+  /** As given: a node ID or address. */
+  node: string;
+  url: string;
+  /** ok: the node's own engine; wrong-engine: it answered as another node, or outside any Swarm; not-in-cluster: the manager knows no such node; unreachable: no answer. */
+  outcome: 'ok' | 'wrong-engine' | 'not-in-cluster' | 'unreachable';
+  /** One line for the agent's log, the URL's credentials-free form included. */
+  message: string;
+}
+
+const CHECK_TIMEOUT_MS = 5000;
+
+/** The engine's Swarm node ID, or the reason it gave none. */
+async function engineNodeId(docker: Docker): Promise<{id: string} | {error: string}> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS);
+  });
+  try {
+    const info = (await Promise.race([docker.info(), timeout])) as {Swarm?: {NodeID?: string}};
+    return {id: info.Swarm?.NodeID ?? ''};
+  } catch (err) {
+    return {error: err instanceof Error ? err.message : String(err)};
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Asks every given node engine which node it is, against the manager's list of nodes. Run once at
+ * agent start: a typo or a swapped address would otherwise only show at a user's `spin exec`, as a
+ * "no such container" from the wrong host. All are asked at once; each has its own 5 s limit.
+ */
+export async function checkNodeEngines(engines: NodeEngines, manager: Docker): Promise<NodeEngineCheck[]> {
+  const addresses = await nodeAddresses(manager);
+  const byAddress = new Map([...addresses].map(([id, address]) => [address, id]));
+  return Promise.all(
+    [...engines.urls].map(async ([node, url]): Promise<NodeEngineCheck> => {
+      const want = addresses.has(node) ? node : byAddress.get(node);
+      const shown = `node engine ${node}=${url}`;
+      if (want === undefined) return {node, url, outcome: 'not-in-cluster', message: `${shown}: the cluster has no node with that ID or address (\`spin agent node ls\` lists them)`};
+      const answer = await engineNodeId(engines.engineFor(node, undefined)!);
+      if ('error' in answer) return {node, url, outcome: 'unreachable', message: `${shown}: ${answer.error}; exec in that node's tasks will fail until it answers`};
+      if (answer.id === want) return {node, url, outcome: 'ok', message: `${shown}: node ${want}`};
+      const other = answer.id ? `the engine of node ${addresses.get(answer.id) ?? answer.id} (ID ${answer.id})` : 'an engine that is not in a Swarm';
+      return {node, url, outcome: 'wrong-engine', message: `${shown}: this is ${other}, not node ${node}`};
+    }),
+  );
 }
 
 /** Runs a command in a running replica, through the engine of the node it runs on. */

@@ -1,13 +1,14 @@
 // stop, start and restart of a stack's services on a Swarm cluster. Swarm has no stopped service:
-// stop scales a service to 0 and keeps the count it had in a label of the service, start scales it
-// back to that count, restart bumps ForceUpdate so Swarm replaces every task under the service's
-// own update_config (a rolling restart, health-gated like a deploy). Each waits until the cluster
-// did it, so the command returns with the change made. A global service runs one task on every
-// eligible node and has no count: it cannot be stopped (Swarm cannot scale it to 0), so stop and
-// start refuse it before changing anything; restart works on it like on any other.
+// stop scales a replicated service to 0 and keeps the count it had in a label of the service, start
+// scales it back to that count. A global service (one task on every eligible node) has no count to
+// scale: stop gives it a placement constraint no node meets, so Swarm removes its tasks, and start
+// takes that constraint away again. restart bumps ForceUpdate so Swarm replaces every task under the
+// service's own update_config (a rolling restart, health-gated like a deploy). Every changed spec
+// goes through the orchestrator's one way to the cluster (`send`: the stack's labels and the
+// project's node pool checked and added again), and each command waits until the cluster did it,
+// so it returns with the change made.
 
-import {InvalidInputError, TimeoutError} from '../errors.ts';
-import {engineCall} from './errors.ts';
+import {TimeoutError} from '../errors.ts';
 import {checkRef} from './naming.ts';
 import {selectedServices, type SwarmStackView} from './swarm-logs.ts';
 import type {EngineService, EngineTask} from './swarm.ts';
@@ -15,16 +16,22 @@ import type {StackRef} from './types.ts';
 
 /** The replica count a stopped service had, so start can put it back. */
 export const STOPPED_REPLICAS = 'org.spin.stopped-replicas';
+/** Marks a global service stopped by Spin (its tasks kept off every node by NO_NODE). */
+export const STOPPED_GLOBAL = 'org.spin.stopped-global';
+/**
+ * A constraint no node meets: a node ID is 25 lower-case letters and digits, never with dashes.
+ * Swarm keeps a global service's tasks off nodes its constraints exclude, so none runs.
+ */
+export const NO_NODE = 'node.id==spin-stopped';
 
 export interface LifecycleOptions {
   clock: {now(): number};
   pollMs: number;
   /** How long to wait for the cluster to carry the change out. */
   timeoutMs: number;
+  /** Sends a changed spec of one of the stack's services: the orchestrator's guarded path. */
+  send(ref: StackRef, service: string, spec: Spec, old: EngineService): Promise<void>;
 }
-
-/** dockerode's (auth, options) call form: with one argument it would send the spec as the registry auth header. */
-type Updatable = {update(auth: undefined, options: object): Promise<unknown>};
 
 type Spec = EngineService['Spec'];
 
@@ -32,18 +39,18 @@ function template(s: EngineService): {ForceUpdate?: number; ContainerSpec?: unkn
   return (s.Spec.TaskTemplate ?? {}) as {ForceUpdate?: number};
 }
 
-async function update(view: SwarmStackView, s: EngineService, spec: Spec): Promise<void> {
-  // No auth header: the engine keeps the registry credentials the deploy stored with the spec.
-  await engineCall(`update service "${s.Spec.Name}"`, () => (view.docker.getService(s.ID) as unknown as Updatable).update(undefined, {...spec, version: s.Version.Index}));
+/** Whether a stop of Spin's keeps this global service's tasks off every node. */
+export function stoppedGlobal(s: EngineService): boolean {
+  return Boolean(s.Spec.Mode?.Global) && s.Spec.Labels?.[STOPPED_GLOBAL] === 'true';
 }
 
-function refuseGlobal(list: [string, EngineService][], verb: 'stop' | 'start'): void {
-  const global = list.filter(([, s]) => s.Spec.Mode?.Global).map(([name]) => `"${name}"`);
-  if (global.length === 0) return;
-  const them = global.length === 1 ? `service ${global[0]} is` : `services ${global.join(', ')} are`;
-  throw new InvalidInputError(`${them} global (one task on every node), which Swarm cannot scale to 0: it cannot ${verb}; nothing was changed`, {
-    hint: `${verb} the other services by name (\`spin ${verb} SERVICE…\`), or remove the stack (\`spin rm\`); \`spin restart\` works on a global service`,
-  });
+function constraintsOf(spec: Spec): string[] {
+  return (spec.TaskTemplate as {Placement?: {Constraints?: string[]}} | undefined)?.Placement?.Constraints ?? [];
+}
+
+function withConstraints(spec: Spec, constraints: string[]): Spec {
+  const task = (spec.TaskTemplate ?? {}) as {Placement?: object};
+  return {...spec, TaskTemplate: {...task, Placement: {...task.Placement, Constraints: constraints}} as Spec['TaskTemplate']};
 }
 
 /** Waits until `done` holds for the stack's tasks, or fails after the timeout saying what it waited for. */
@@ -63,11 +70,16 @@ const running = (t: EngineTask) => t.DesiredState === 'running' && t.Status.Stat
 export async function stopSwarmServices(view: SwarmStackView, ref: StackRef, services: string[] | undefined, options: LifecycleOptions): Promise<void> {
   checkRef(ref);
   const list = [...(await selectedServices(view, ref, services))];
-  refuseGlobal(list, 'stop');
-  for (const [, s] of list) {
+  for (const [name, s] of list) {
+    if (s.Spec.Mode?.Global) {
+      if (stoppedGlobal(s)) continue;
+      const spec = withConstraints(s.Spec, [...constraintsOf(s.Spec), NO_NODE]);
+      await options.send(ref, name, {...spec, Labels: {...s.Spec.Labels, [STOPPED_GLOBAL]: 'true'}}, s);
+      continue;
+    }
     const replicas = s.Spec.Mode?.Replicated?.Replicas ?? 0;
     if (replicas === 0) continue;
-    await update(view, s, {...s.Spec, Mode: {Replicated: {Replicas: 0}}, Labels: {...s.Spec.Labels, [STOPPED_REPLICAS]: String(replicas)}});
+    await options.send(ref, name, {...s.Spec, Mode: {Replicated: {Replicas: 0}}, Labels: {...s.Spec.Labels, [STOPPED_REPLICAS]: String(replicas)}}, s);
   }
   const names = list.map(([name]) => name);
   await waitFor(view, ref, `stop ${names.join(', ')}`, options, (tasks) => names.every((n) => !(tasks.get(n) ?? []).some((t) => t.Status.State === 'running')));
@@ -76,9 +88,18 @@ export async function stopSwarmServices(view: SwarmStackView, ref: StackRef, ser
 export async function startSwarmServices(view: SwarmStackView, ref: StackRef, services: string[] | undefined, options: LifecycleOptions): Promise<void> {
   checkRef(ref);
   const list = [...(await selectedServices(view, ref, services))];
-  refuseGlobal(list, 'start');
+  /** Replicated services: the count to wait for. */
   const want = new Map<string, number>();
+  const globals: string[] = [];
   for (const [name, s] of list) {
+    if (s.Spec.Mode?.Global) {
+      globals.push(name);
+      if (!stoppedGlobal(s)) continue;
+      const labels = {...s.Spec.Labels};
+      delete labels[STOPPED_GLOBAL];
+      await options.send(ref, name, {...withConstraints(s.Spec, constraintsOf(s.Spec).filter((c) => c !== NO_NODE)), Labels: labels}, s);
+      continue;
+    }
     const replicas = s.Spec.Mode?.Replicated?.Replicas ?? 0;
     const stopped = Number(s.Spec.Labels?.[STOPPED_REPLICAS]);
     if (replicas > 0 || !Number.isSafeInteger(stopped) || stopped <= 0) {
@@ -88,10 +109,16 @@ export async function startSwarmServices(view: SwarmStackView, ref: StackRef, se
     }
     const labels = {...s.Spec.Labels};
     delete labels[STOPPED_REPLICAS];
-    await update(view, s, {...s.Spec, Mode: {Replicated: {Replicas: stopped}}, Labels: labels});
+    await options.send(ref, name, {...s.Spec, Mode: {Replicated: {Replicas: stopped}}, Labels: labels}, s);
     want.set(name, stopped);
   }
-  await waitFor(view, ref, `start ${[...want.keys()].join(', ')}`, options, (tasks) => [...want].every(([n, count]) => (tasks.get(n) ?? []).filter(running).length >= count));
+  // A global service has no count: Swarm makes one task per eligible node at once, so it is
+  // started when it has tasks and every one of them runs.
+  const names = [...want.keys(), ...globals];
+  await waitFor(view, ref, `start ${names.join(', ')}`, options, (tasks) => {
+    const live = (n: string) => (tasks.get(n) ?? []).filter((t) => t.DesiredState === 'running');
+    return [...want].every(([n, count]) => live(n).filter(running).length >= count) && globals.every((n) => live(n).length > 0 && live(n).every(running));
+  });
 }
 
 export async function restartSwarmServices(view: SwarmStackView, ref: StackRef, services: string[] | undefined, options: LifecycleOptions): Promise<void> {
@@ -100,7 +127,7 @@ export async function restartSwarmServices(view: SwarmStackView, ref: StackRef, 
   const forced = new Map<string, number>();
   for (const [name, s] of list) {
     const next = (template(s).ForceUpdate ?? 0) + 1;
-    await update(view, s, {...s.Spec, TaskTemplate: {...s.Spec.TaskTemplate, ForceUpdate: next} as Spec['TaskTemplate']});
+    await options.send(ref, name, {...s.Spec, TaskTemplate: {...s.Spec.TaskTemplate, ForceUpdate: next} as Spec['TaskTemplate']}, s);
     forced.set(name, next);
   }
   // Done when every task Swarm means to run is of the forced spec and running, and no older one runs.

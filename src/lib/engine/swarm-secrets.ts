@@ -7,9 +7,12 @@
 // failing on "secret in use". The old object stays while any task may still mount it and is pruned
 // only once the stack has converged: removing it earlier would leave a rollback nothing to mount.
 // The hash mixes in the project, stack, kind and name, so one tenant's object never shares its
-// name with another's, and the value itself is never in a name, a label or an error.
+// name with another's, and the value itself is never in a name, a label or an error. It is an HMAC
+// under a key only the agent holds (`swarm-names.key` in its data folder): anyone who can list the
+// cluster's secrets (every manager's operator) sees the names, and a plain hash of a short or
+// guessable value (a PIN, a dictionary password) could be found offline by hashing candidates.
 
-import {createHash} from 'node:crypto';
+import {createHmac} from 'node:crypto';
 
 import type Docker from 'dockerode';
 
@@ -32,11 +35,11 @@ export interface SwarmFile extends ServiceFile {
 }
 
 /**
- * The Swarm object name for a file's value. Deterministic, so a deploy of the same value finds the
+ * The Swarm object name for a file's value, under the agent's name key. Deterministic for one key, so a deploy of the same value finds the
  * object an earlier deploy made, and different for any other value, project, stack, kind or name.
  */
-export function swarmFileName(ref: StackRef, file: Pick<ServiceFile, 'kind' | 'name' | 'content'>): string {
-  const hash = createHash('sha256').update(`spin-swarm-${file.kind}\0${ref.project}\0${ref.stack}\0${file.name}\0`).update(file.content).digest('hex').slice(0, HASH_CHARS);
+export function swarmFileName(ref: StackRef, file: Pick<ServiceFile, 'kind' | 'name' | 'content'>, key: Buffer): string {
+  const hash = createHmac('sha256', key).update(`spin-swarm-${file.kind}\0${ref.project}\0${ref.stack}\0${file.name}\0`).update(file.content).digest('hex').slice(0, HASH_CHARS);
   // Swarm names start and end with a letter or digit; the compose name may end in `.`, `_` or `-`.
   const base = `${ref.project}_${ref.stack}_${file.name}`.slice(0, SWARM_NAME_MAX - HASH_CHARS - 1).replace(/[^A-Za-z0-9]+$/, '');
   return `${base}_${hash}`;
@@ -46,8 +49,8 @@ export function swarmFileName(ref: StackRef, file: Pick<ServiceFile, 'kind' | 'n
  * The secrets and configs a service mounts, named for the cluster. `strict` as in serviceFiles:
  * without values (a plan only) a missing one is no error.
  */
-export function swarmFiles(ref: StackRef, model: ComposeModel, service: string, secrets: Record<string, Buffer>, strict: boolean): SwarmFile[] {
-  return serviceFiles(model, service, secrets, strict).map((f) => ({...f, swarmName: swarmFileName(ref, f)}));
+export function swarmFiles(ref: StackRef, model: ComposeModel, service: string, secrets: Record<string, Buffer>, strict: boolean, key: Buffer): SwarmFile[] {
+  return serviceFiles(model, service, secrets, strict).map((f) => ({...f, swarmName: swarmFileName(ref, f, key)}));
 }
 
 /**

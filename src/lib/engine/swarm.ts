@@ -21,7 +21,8 @@ import {dependencyOrder, planDrift, planStack, publicPlan, type DetailedPlan, ty
 import {rolloutPlan, rolloutSettings, type RolloutSettings} from './rollout.ts';
 import {checkSwarmService, isSwarmJob, notSupported, overlayNetworkSpec, swarmNetworkName, swarmServiceSpec} from './swarm-spec.ts';
 import {swarmExec, type NodeEngines} from './swarm-exec.ts';
-import {restartSwarmServices, startSwarmServices, stopSwarmServices, type LifecycleOptions} from './swarm-lifecycle.ts';
+import {clusterVolumes} from './swarm-volume-list.ts';
+import {restartSwarmServices, startSwarmServices, stopSwarmServices, stoppedGlobal, type LifecycleOptions} from './swarm-lifecycle.ts';
 import {replicaTasks, swarmLogs, type SwarmStackView} from './swarm-logs.ts';
 import {guardSpec, poolConstraints, unschedulable, withPool, type PlacementPools} from './swarm-guard.ts';
 import {ensureFiles, fileReferences, pruneFiles, removeStackFiles, swarmFiles, type SwarmFile} from './swarm-secrets.ts';
@@ -48,6 +49,7 @@ import {
   type ServiceStatus,
   type StackRef,
   type StackStatus,
+  type VolumeListing,
 } from './types.ts';
 
 export interface SwarmOrchestratorOptions {
@@ -73,6 +75,11 @@ export interface SwarmOrchestratorOptions {
   volumes?: SwarmVolumePolicy;
   /** The cluster ingress, when the agent runs one: status shows each service's address on it. */
   ingress?: {domain: string; port?: number};
+  /**
+   * The key of the secret and config objects' names (swarm-secrets.ts): the same across the
+   * agent's restarts, or every deploy after one would roll every service that mounts a file.
+   */
+  nameKey: Buffer;
 }
 
 interface SwarmService {
@@ -131,6 +138,11 @@ const NODE_LOCAL_REMOVAL = 'removing volumes (each node keeps its own, and the m
 /** How long a new task may wait for a node its constraints allow before the rollout fails. */
 const UNPLACEABLE_MS = 5000;
 
+/** The image a service's tasks run (`repo@sha256:…` for the services Spin made). */
+function imageOf(s: EngineService): string {
+  return s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate ? (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '') : '';
+}
+
 export class SwarmOrchestrator implements Orchestrator {
   readonly name = 'swarm';
   private readonly docker: Docker;
@@ -144,6 +156,7 @@ export class SwarmOrchestrator implements Orchestrator {
   private readonly prepared = new WeakMap<PreparedDeploy, SwarmStack>();
   private readonly nodeEngines: NodeEngines | undefined;
   private readonly lifecycleTimeoutMs: number;
+  private readonly nameKey: Buffer;
 
   constructor(options: SwarmOrchestratorOptions) {
     this.docker = options.docker;
@@ -156,6 +169,7 @@ export class SwarmOrchestrator implements Orchestrator {
     this.nodeEngines = options.nodeEngines;
     this.lifecycleTimeoutMs = options.lifecycleTimeoutMs ?? 120_000;
     this.ingress = options.ingress;
+    this.nameKey = options.nameKey;
   }
 
   /** What the logs, exec and lifecycle modules read of a stack. */
@@ -164,7 +178,7 @@ export class SwarmOrchestrator implements Orchestrator {
   }
 
   private lifecycle(): LifecycleOptions {
-    return {clock: this.clock, pollMs: this.pollMs, timeoutMs: this.lifecycleTimeoutMs};
+    return {clock: this.clock, pollMs: this.pollMs, timeoutMs: this.lifecycleTimeoutMs, send: (ref, service, spec, old) => this.sendSpec(ref, service, spec, old, imageOf(old))};
   }
 
   nodes(): Promise<ClusterNode[]> {
@@ -209,7 +223,7 @@ export class SwarmOrchestrator implements Orchestrator {
           ? rolloutSettings(name, service, request.updateConfigs?.[name], ingress !== undefined, 'rollback_config')
           : rolloutSettings(name, service, service.deploy?.update_config, ingress !== undefined);
         const global = service.deploy?.mode === 'global';
-        const files = swarmFiles(ref, model, name, request.secrets ?? {}, request.secrets !== undefined);
+        const files = swarmFiles(ref, model, name, request.secrets ?? {}, request.secrets !== undefined, this.nameKey);
         const pool = poolConstraints(this.placement, ref.project);
         services.set(name, {
           name,
@@ -269,10 +283,11 @@ export class SwarmOrchestrator implements Orchestrator {
     const out: ExistingContainer[] = [];
     for (const s of await this.stackServices(ref)) {
       const labels = s.Spec.Labels ?? {};
-      const replicas = wantedCount(s) ?? 1;
+      // A stopped service runs nothing, so a deploy of the same model starts it again.
+      const replicas = s.Spec.Mode?.Global ? (stoppedGlobal(s) ? 0 : 1) : (wantedCount(s) ?? 1);
       const job = isJob(s);
       for (let n = 1; n <= replicas; n++) {
-        out.push({id: `${s.ID}/${n}`, name: `${s.Spec.Name}.${n}`, service: labels[LABELS.service] ?? '', replica: n, configHash: labels[LABELS.configHash] ?? '', imageId: s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate ? (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '') : '', state: 'running', oneShot: job});
+        out.push({id: `${s.ID}/${n}`, name: `${s.Spec.Name}.${n}`, service: labels[LABELS.service] ?? '', replica: n, configHash: labels[LABELS.configHash] ?? '', imageId: imageOf(s), state: 'running', oneShot: job});
       }
     }
     return out;
@@ -473,7 +488,7 @@ export class SwarmOrchestrator implements Orchestrator {
       const taskRevisions = replicas.map((r) => r.revision).filter((n): n is number => n !== undefined);
       const rev = taskRevisions.length > 0 ? Math.max(...taskRevisions) : Number(labels[LABELS.revision]);
       if (Number.isSafeInteger(rev)) revision = Math.max(revision ?? rev, rev);
-      const image = s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate ? (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '') : '';
+      const image = imageOf(s);
       const running = replicas.filter((r) => r.state === 'running').length;
       out.push({
         service: name,
@@ -561,12 +576,13 @@ export class SwarmOrchestrator implements Orchestrator {
     return swarmExec(this.view(), this.nodeEngines, ref, options);
   }
 
-  // A named volume lives on the node that ran the task, and the manager's API lists only its own
-  // node's: a list from here would miss most of them, and a removal could not reach them.
-  volumes(): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]> {
-    return Promise.reject(notSupported('listing volumes (each node keeps its own, and the manager lists only its own node\'s)'));
+  /** Every node's volumes the agent can read, each with its node, and the nodes it cannot read. */
+  volumes(project: string): Promise<VolumeListing> {
+    return clusterVolumes(this.docker, this.nodeEngines, this.secretsDir ?? '', project);
   }
 
+  // A removal is refused: a name can exist on several nodes, some out of the agent's reach, and
+  // removing the copies it reaches would pass for removing the volume.
   removeVolume(): Promise<void> {
     return Promise.reject(notSupported(NODE_LOCAL_REMOVAL));
   }

@@ -190,6 +190,22 @@ export interface DeployResult {
   failure?: FailureDetail;
 }
 
+/** A volume of a project, with the stacks that use it. */
+export interface ProjectVolume {
+  name: string;
+  driver: string;
+  createdAt?: string;
+  stacks: string[];
+  /** On a cluster: the address of the node that holds it (a name can exist on several nodes). */
+  node?: string;
+}
+
+export interface VolumeListing {
+  volumes: ProjectVolume[];
+  /** On a cluster: the nodes whose volumes are missing from the list, and why. */
+  unlisted?: {node: string; reason: string}[];
+}
+
 /** What `remove` did with the stack's volumes (nothing without `volumes`). */
 export interface RemoveReport {
   volumes: {
@@ -274,8 +290,8 @@ export interface Orchestrator {
   /** The logs as bytes (what `spin logs` reads); `logLines` (engine/logs.ts) makes lines of them. */
   logs(ref: StackRef, options: LogOptions): Promise<LogStream>;
   exec(ref: StackRef, options: ExecOptions): Promise<ExecSession>;
-  /** Project volumes on the engine. */
-  volumes(project: string): Promise<{name: string; driver: string; createdAt?: string; stacks: string[]}[]>;
+  /** The project's volumes: the engine's, or on a cluster those of every node the agent reaches. */
+  volumes(project: string): Promise<VolumeListing>;
   removeVolume(project: string, name: string): Promise<void>;
   /** A cluster's nodes with the number of Spin replicas each runs; absent on a single host. */
   nodes?(): Promise<ClusterNode[]>;

@@ -23,7 +23,7 @@ import {promisify} from 'node:util';
 import type Docker from 'dockerode';
 
 import {OperationError, UsageError} from '../errors.ts';
-import {engineCall, engineMessage, isNotFound} from '../engine/errors.ts';
+import {engineCall, engineMessage, isNotFound, statusOf} from '../engine/errors.ts';
 import {CaddyAdmin, childConfig, frontConfig} from './caddy.ts';
 import type {NetworkMember} from './swarm-routes.ts';
 
@@ -95,6 +95,31 @@ export async function proxyImage(docker: Docker, caddyBin: string, tmp: string):
   } finally {
     await rm(dir, {recursive: true, force: true});
   }
+}
+
+/**
+ * Removes the proxy images of other Caddy binaries (a Caddy upgraded on the host leaves the image of
+ * the old one behind, 40 MB each time). An image a container still uses is kept: the engine refuses
+ * to remove it, and that is not an error here. Returns the tags removed.
+ */
+export async function pruneProxyImages(docker: Docker, keep: string): Promise<string[]> {
+  const images = (await engineCall('list the ingress images', () => docker.listImages({filters: {label: [PROXY_LABEL]}}))) as {Id: string; RepoTags?: string[]}[];
+  const removed: string[] = [];
+  for (const image of images) {
+    const tags = (image.RepoTags ?? []).filter((t) => t.startsWith(`${IMAGE_REPO}:`));
+    if (tags.length === 0 || tags.includes(keep)) continue;
+    for (const tag of tags) {
+      const gone = await docker.getImage(tag).remove().then(
+        () => true,
+        (err: unknown) => {
+          if (isNotFound(err) || statusOf(err) === 409) return false;
+          throw new OperationError(`cannot remove the old ingress image ${tag}: ${engineMessage(err)}`, {cause: err});
+        },
+      );
+      if (gone) removed.push(tag);
+    }
+  }
+  return removed;
 }
 
 interface Inspected {
@@ -182,6 +207,8 @@ export class SwarmProxy extends CaddyAdmin implements NetworkMember {
       // A Caddy that cannot listen exits at once.
       await sleep(300);
       await started.until(async () => (await inspectByName(docker, f.id))?.State?.Running === true, FRONT);
+      // The containers of an older image were replaced just above: its image is free to go.
+      await pruneProxyImages(docker, image);
       return started;
     } catch (err) {
       for (const id of made) await docker.getContainer(id).remove({force: true}).catch(() => undefined);

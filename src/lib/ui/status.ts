@@ -162,10 +162,12 @@ export function renderSecrets(secrets: SecretJson[], options: RenderOptions): st
 }
 
 export function renderVolumes(volumes: VolumeJson[], options: RenderOptions): string {
+  // A NODE column only on a cluster, where one name can be on several nodes.
+  const nodes = volumes.some((v) => v.node !== undefined);
   const rows = [...volumes]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((v) => [v.name, v.driver, formatTime(v.createdAt, options.tty, options.now), [...v.stacks].sort().join(',') || '-']);
-  return renderTable(['NAME', 'DRIVER', 'CREATED', 'STACKS'], rows, options);
+    .sort((a, b) => a.name.localeCompare(b.name) || (a.node ?? '').localeCompare(b.node ?? ''))
+    .map((v) => [v.name, ...(nodes ? [v.node ?? '-'] : []), v.driver, formatTime(v.createdAt, options.tty, options.now), [...v.stacks].sort().join(',') || '-']);
+  return renderTable(['NAME', ...(nodes ? ['NODE'] : []), 'DRIVER', 'CREATED', 'STACKS'], rows, options);
 }
 
 /**

@@ -299,7 +299,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     // The stack's own volume, named as `spin config` names it (`vol_data`) within the project.
     assert.deepEqual(result.plan.create.volumes, [`${project}.vol_data`]);
     await run(ref, 'db', ['sh', '-c', 'echo kept > /data/f']);
-    const listed = await orch.volumes(project);
+    const listed = (await orch.volumes(project)).volumes;
     assert.deepEqual(listed.map((v) => [v.name, v.driver, v.stacks]), [[`${project}.vol_data`, 'local', ['vol']]]);
     await assert.rejects(orch.removeVolume(project, 'vol_data'), (err: unknown) => err instanceof EngineError && err.code === 'volume.in_use' && /volume ".*\.vol_data" is in use by ".*\.vol\.db\.1"/.test(err.message));
     await assert.rejects(orch.removeVolume(project, 'nope'), (err: unknown) => err instanceof EngineError && err.code === 'volume.not_found');
@@ -314,7 +314,7 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
     await deploy('vol', await model('vol', doc));
     assert.equal((await run(ref, 'db', ['cat', '/data/f'])).stdout, 'kept\n');
     await orch.remove(ref, {volumes: true});
-    assert.deepEqual(await orch.volumes(project), []);
+    assert.deepEqual(await orch.volumes(project), {volumes: []});
   });
 
   test('volumes are per stack; stacks deployed under the old project-wide names keep their volumes and data', async () => {
@@ -373,13 +373,13 @@ describe('DockerOrchestrator on the real engine', {concurrency: true}, () => {
       const fresh = await deployIn('fresh', doc);
       assert.deepEqual(fresh.plan.create.volumes, [`${p}.fresh_dbdata`]);
       assert.equal((await cat('fresh')).code, 1);
-      const listed = await orch.volumes(p);
+      const listed = (await orch.volumes(p)).volumes;
       assert.deepEqual(listed.map((v) => [v.name, v.stacks]), [[old, ['legacy', 'sharer']], [`${p}.fresh_dbdata`, ['fresh']]]);
 
       // `spin rm --volumes` of the stack that created it removes the old volume once no one mounts it.
       for (const stack of ['fresh', 'sharer']) await orch.remove(at(stack), {volumes: true});
       await orch.remove(at('legacy'), {volumes: true});
-      assert.deepEqual(await orch.volumes(p), []);
+      assert.deepEqual(await orch.volumes(p), {volumes: []});
     } finally {
       await cleanupProject(docker, p);
     }

@@ -43,7 +43,7 @@ after(async () => {
 
 test('rm --volumes removes the volumes only this stack uses, keeps one another stack uses, and says which and why', async () => {
   await deploy('a', {services: {db: {...SLEEPER, volumes: ['data:/data', 'cache:/cache']}}, volumes: {data: {}, cache: {}}});
-  const mine = (await orch.volumes(project)).filter((v) => v.stacks.includes('a')).map((v) => v.name).sort();
+  const mine = (await orch.volumes(project)).volumes.filter((v) => v.stacks.includes('a')).map((v) => v.name).sort();
   assert.equal(mine.length, 2, JSON.stringify(mine));
   const [cache, data] = mine;
   // Stack b mounts a's data volume as an external one of the project.

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import {mkdtemp, mkdir, writeFile} from 'node:fs/promises';
+import {appendFile, copyFile, mkdtemp, mkdir, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -14,6 +14,7 @@ import {after, before, describe, test} from 'node:test';
 
 
 import {LABELS} from '../../../src/lib/engine/types.ts';
+import {proxyImage, pruneProxyImages} from '../../../src/lib/ingress/swarm-proxy.ts';
 import {startAgent, type AgentProcess} from '../../helpers/agent.ts';
 import {runSpin, type RunResult} from '../../helpers/cli.ts';
 import {BUSYBOX_DOCKERFILE, buildImage, dockerClient, requireEngine, uniqueName} from '../../helpers/docker.ts';
@@ -300,6 +301,22 @@ describe('the ingress on a 3-node Swarm', () => {
     const proxy = (await swarm!.manager.getContainer('spin-ingress').inspect()) as {NetworkSettings: {Networks: Record<string, {NetworkID: string}>}};
     assert.ok(!Object.values(proxy.NetworkSettings.Networks).some((n) => n.NetworkID === net.Id));
     assert.equal((await get(hostB())).status, 404);
+  });
+
+  test('proxy images of another Caddy are removed; the one the proxy runs is kept, even when asked to go', async () => {
+    const [running] = await swarm!.manager.listContainers({filters: {label: ['org.spin.ingress.proxy']}});
+    const current = running.Image;
+    // Another Caddy binary (as after an upgrade of the host's): bytes after the ELF image change its hash, not what runs.
+    const other = join(root, 'caddy-older');
+    await copyFile('/usr/bin/caddy', other);
+    await appendFile(other, '\nan older build\n');
+    const old = await proxyImage(swarm!.manager, other, root);
+    assert.notEqual(old, current);
+    assert.deepEqual(await pruneProxyImages(swarm!.manager, current), [old]);
+    await assert.rejects(swarm!.manager.getImage(old).inspect(), /no such image/i);
+    // In use by the proxy's containers: the engine refuses, and that is no error.
+    assert.deepEqual(await pruneProxyImages(swarm!.manager, 'spin-ingress-caddy:none'), []);
+    await swarm!.manager.getImage(current).inspect();
   });
 
   test('an agent killed outright leaves the proxy serving; the next agent on the same data folder adopts it and drives it', async () => {

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import {execFile, spawn} from 'node:child_process';
-import {mkdtemp, writeFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
@@ -184,9 +184,38 @@ describe('operating a stack on a 3-node Swarm', () => {
     const addresses = await nodeIds();
     const task = (await runningTasks()).find((t) => addresses.get(t.NodeID) === lost.address)!;
     const r = await spin(['exec', '--stack', STACK, 'web', '--index', String(task.Slot), '--', 'hostname']);
-    expectCode(r, 1, 'spin exec on node 3');
+    // The agent cannot reach that node's engine: the unreachable exit code (6), not a generic 1.
+    expectCode(r, 6, 'spin exec on node 3');
     assert.match(r.stderr, new RegExp(`runs on node ${lost.address.replaceAll('.', '\\.')} .*no engine endpoint`));
     assert.match(r.stderr, /--swarm-node-engine/);
+  });
+
+  test('the agent asks each node engine which node it is at start: a swapped one stops it, a silent one is logged', async () => {
+    const [, node2, node3] = swarm!.nodes;
+    const tls = ['--swarm-node-tls-dir', swarm!.nodeTlsDir];
+    const args = ['--docker-host', managerUrl(swarm!), '--registry', swarm!.registry.host];
+    // Node 3's engine given as node 2's: exec would reach the wrong host, so the agent does not start.
+    const swapped = startAgent({dataDir: join(root, 'swapped-agent'), args: [...args, '--swarm-node-engine', `${node2.address}=${node3.engineUrl}`, ...tls]});
+    const refused = await swapped.then(
+      async (a) => {
+        await a.stop();
+        a.cleanup();
+        return undefined;
+      },
+      (err: Error) => err.message,
+    );
+    assert.ok(refused, 'the agent started with a swapped node engine');
+    assert.match(refused, new RegExp(`node engine ${node2.address.replaceAll('.', '\\.')}=.*this is the engine of node ${node3.address.replaceAll('.', '\\.')}`));
+
+    // A port nothing listens on, and a node the cluster does not have: logged, and the agent serves.
+    const silent = await startAgent({args: [...args, '--swarm-node-engine', `${node3.address}=tcp://${node3.address}:1`, '--swarm-node-engine', '10.255.255.254=tcp://10.255.255.254:2376', ...tls]});
+    try {
+      assert.match(silent.logs(), new RegExp(`node engine ${node3.address.replaceAll('.', '\\.')}=tcp://[^ ]+:1: .*exec in that node's tasks will fail`));
+      assert.match(silent.logs(), /node engine 10\.255\.255\.254=.*the cluster has no node with that ID or address/);
+    } finally {
+      await silent.stop();
+      silent.cleanup();
+    }
   });
 
   test('--tail 2 gives the last 2 lines of each replica', async () => {
@@ -252,6 +281,38 @@ describe('operating a stack on a 3-node Swarm', () => {
     assert.equal(restarted.length, 3);
     const before = new Set(started.map((t) => t.ID));
     assert.ok(restarted.every((t) => !before.has(t.ID)), 'every task replaced');
+  });
+
+  test('a global service stops (no task on any node), starts on every node again, and a deploy of the same file starts it too', async () => {
+    const dir = join(root, 'global');
+    await mkdir(dir, {recursive: true});
+    const probe = {image, init: true, cap_drop: ['ALL'], command: ['sh', '-c', 'exec sleep 3600'], deploy: {mode: 'global'}};
+    await writeFile(join(dir, 'compose.yaml'), JSON.stringify({services: {probe}}, null, 2) + '\n');
+    const inGlobal = (args: string[]) => runSpin([...args, '--stack', 'glob'], {cwd: dir, env});
+    const running = async () => {
+      const tasks = (await swarm!.manager.listTasks({filters: {label: [`${LABELS.project}=${project}`, `${LABELS.stack}=glob`], 'desired-state': ['running']}})) as Task[];
+      return tasks.filter((t) => t.Status.State === 'running');
+    };
+    try {
+      expectCode(await inGlobal(['deploy', '--timeout', '120s']), 0, 'spin deploy of the global service');
+      assert.equal(new Set((await running()).map((t) => t.NodeID)).size, 3, 'one task on each node');
+
+      expectCode(await inGlobal(['stop']), 0, 'spin stop');
+      assert.equal((await running()).length, 0);
+      const ps = await inGlobal(['ps', '--json']);
+      expectCode(ps, 0, 'spin ps');
+      const status = JSON.parse(ps.stdout) as {services: {service: string; desired: number; running: number}[]};
+      assert.deepEqual(status.services.map((x) => [x.service, x.desired, x.running]), [['probe', 0, 0]]);
+
+      expectCode(await inGlobal(['start']), 0, 'spin start');
+      assert.equal(new Set((await running()).map((t) => t.NodeID)).size, 3, 'one task on each node again');
+
+      expectCode(await inGlobal(['stop']), 0, 'spin stop, again');
+      expectCode(await inGlobal(['deploy', '--timeout', '120s']), 0, 'spin deploy of the unchanged file');
+      assert.equal(new Set((await running()).map((t) => t.NodeID)).size, 3, 'the deploy started it on each node');
+    } finally {
+      await inGlobal(['rm', '--yes']);
+    }
   });
 
   test('a killed worker\'s replicas come back on the other nodes, and spin ps says so', async () => {

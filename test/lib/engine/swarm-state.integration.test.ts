@@ -7,6 +7,7 @@
 // `after` removes the cluster, the agent's data and the local image tags, even when a test fails.
 
 import assert from 'node:assert/strict';
+import {statSync} from 'node:fs';
 import {mkdir, mkdtemp, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -222,6 +223,7 @@ describe('state on a 3-node Swarm', () => {
   test('an agent killed mid-rollout comes back with that revision interrupted, no other added, and the stack on its last good spec', async () => {
     const before = await runningTasks(open, 'vault');
     const hash = before[0].Spec.ContainerSpec.Labels[LABELS.configHash];
+    const [secret] = await stackSecrets(open, 'vault');
     const dir = join(root, 'vault-slow');
     // Healthy only after 30 s: the rollout is still running when the agent dies.
     await writeStack(open, dir, {...vault, services: {web: {...vault.services.web, command: ['sh', '-c', 'sleep 30; ' + httpd.command[2]]}}});
@@ -250,6 +252,11 @@ describe('state on a 3-node Swarm', () => {
     }
     assert.deepEqual(tasks.map((t) => t.Spec.ContainerSpec.Labels[LABELS.configHash]), [hash]);
     assert.equal(await inTask(tasks[0], ['cat', '/run/secrets/token'], '1000:1000'), 'second-value');
+    // The restarted agent names the same value the same (its name key is kept in its data folder,
+    // 0600): the secret object from before the crash is the one mounted, no new one was made.
+    const mounted = (tasks[0].Spec.ContainerSpec as {Secrets?: {SecretName: string}[]}).Secrets?.map((x) => x.SecretName);
+    assert.deepEqual(mounted, [secret.Spec.Name]);
+    assert.equal(statSync(join(agent!.dataDir, 'swarm-names.key')).mode & 0o777, 0o600);
   });
 
   test('a pooled project runs only on its pool, even when the user asks for another node', async (t) => {
@@ -339,10 +346,29 @@ describe('state on a 3-node Swarm', () => {
     assert.equal((await history(open, 'caps')).revisions.length, 2);
   });
 
-  test('spin volume ls says why it cannot list a cluster\'s volumes', async () => {
+  test('spin volume ls reads every node it has an engine for, shows each volume\'s node, and names the nodes it cannot read', async () => {
+    const [manager, node2, node3] = swarm!.nodes;
+    // This agent has no node engines: only the manager's volumes, and nodes 2 and 3 named.
+    const before = await spin(open, ['volume', 'ls', '--json']);
+    expectCode(before, 0, 'spin volume ls --json');
+    const listed = JSON.parse(before.stdout) as {volumes: {name: string; node: string; stacks: string[]}[]; unlisted: {node: string; reason: string}[]};
+    assert.ok(listed.volumes.every((v) => v.node === manager.address), JSON.stringify(listed.volumes));
+    assert.deepEqual(listed.unlisted.map((u) => u.node).sort(), [node2.address, node3.address].sort());
+    assert.match(listed.unlisted[0].reason, /no engine endpoint .*--swarm-node-engine/);
+
+    // Given node 3's engine (where the pinned db task keeps its data), its volume is listed with its node.
+    agentArgs = [...agentArgs, '--swarm-node-engine', `${node3.address}=${node3.engineUrl}`, '--swarm-node-tls-dir', swarm!.nodeTlsDir];
+    await restartAgent('SIGTERM');
     const r = await spin(open, ['volume', 'ls']);
-    expectCode(r, 1, 'spin volume ls');
-    assert.match(r.stderr, /each node keeps its own/);
+    expectCode(r, 0, 'spin volume ls');
+    assert.match(r.stdout, /^NAME +NODE +DRIVER +CREATED +STACKS$/m);
+    assert.match(r.stdout, new RegExp(`^${open}\\.db_data +${node3.address.replaceAll('.', '\\.')} +local +.* db$`, 'm'));
+    assert.match(r.stderr, new RegExp(`warning: volumes of node ${node2.address.replaceAll('.', '\\.')} are not listed`));
+    assert.doesNotMatch(r.stderr, new RegExp(`node ${node3.address.replaceAll('.', '\\.')} are not listed`));
+    // Removing stays refused on a cluster: a copy may be on a node out of reach.
+    const rm = await spin(open, ['volume', 'rm', 'db_data', '--yes']);
+    expectCode(rm, 1, 'spin volume rm on a cluster');
+    assert.match(rm.stderr, /each node keeps its own/);
   });
 
   test('spin rm removes the stack\'s secrets and configs, and no other stack\'s', async () => {

@@ -2,6 +2,7 @@
 // the project's node pool on every spec, and which volumes a moving service may not mount.
 
 import assert from 'node:assert/strict';
+import {createHash} from 'node:crypto';
 import {test} from 'node:test';
 
 import {loadDocument} from '../../../src/lib/compose/load.ts';
@@ -30,24 +31,36 @@ function spec(m: ComposeModel, service = 'web', r = ref) {
   return swarmServiceSpec(s, {ref: r, service, revision: 1, configHash: 'h', image: DIGEST, rollout: rolloutSettings(service, s, s.deploy?.update_config, false)});
 }
 
+const KEY = Buffer.alloc(32, 7);
+
 test('a secret is named by its value: same value same name, any other value, stack, project or kind another', () => {
   const file = {kind: 'secret' as const, name: 'db_password', content: Buffer.from('s3cret')};
-  const name = swarmFileName(ref, file);
+  const name = swarmFileName(ref, file, KEY);
   assert.match(name, /^genomics_portal_db_password_[0-9a-f]{16}$/);
-  assert.equal(swarmFileName(ref, {...file, content: Buffer.from('s3cret')}), name);
+  assert.equal(swarmFileName(ref, {...file, content: Buffer.from('s3cret')}, Buffer.from(KEY)), name);
   const others = [
-    swarmFileName(ref, {...file, content: Buffer.from('s3cret2')}),
-    swarmFileName({...ref, stack: 'other'}, file),
-    swarmFileName({...ref, project: 'physics'}, file),
-    swarmFileName(ref, {...file, kind: 'config'}),
+    swarmFileName(ref, {...file, content: Buffer.from('s3cret2')}, KEY),
+    swarmFileName({...ref, stack: 'other'}, file, KEY),
+    swarmFileName({...ref, project: 'physics'}, file, KEY),
+    swarmFileName(ref, {...file, kind: 'config'}, KEY),
   ];
   assert.equal(new Set([name, ...others]).size, 5);
   assert.ok(!name.includes('s3cret'), 'the value is not in the name');
 });
 
+test('the name is keyed: without the agent\'s key, hashing a guessed value does not find it', () => {
+  const file = {kind: 'secret' as const, name: 'pin', content: Buffer.from('1234')};
+  const name = swarmFileName(ref, file, KEY);
+  const hash = name.slice(name.lastIndexOf('_') + 1);
+  // What an attacker who can list the cluster's secrets could compute for each guess.
+  const unkeyed = createHash('sha256').update(`spin-swarm-secret\0${ref.project}\0${ref.stack}\0pin\0`).update('1234').digest('hex').slice(0, 16);
+  assert.notEqual(hash, unkeyed);
+  assert.notEqual(swarmFileName(ref, file, Buffer.alloc(32, 8)), name, 'another key, another name');
+});
+
 test('a long project, stack and secret name is shortened to Swarm\'s 64 characters, ending in a letter or digit before the hash', () => {
   const long = {project: 'p'.repeat(63), stack: 's'.repeat(63)};
-  const name = swarmFileName(long, {kind: 'secret', name: 'x_', content: Buffer.from('v')});
+  const name = swarmFileName(long, {kind: 'secret', name: 'x_', content: Buffer.from('v')}, KEY);
   assert.ok(name.length <= 64, `${name.length} characters`);
   assert.match(name, /^[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9]_[0-9a-f]{16}$/);
 });
@@ -65,7 +78,7 @@ test('secrets mount at /run/secrets/NAME by default, at the target given, with u
     secrets: {token: {file: './token'}, key: {file: './key'}},
     configs: {conf: {content: 'a=1\n'}},
   });
-  const files = swarmFiles(ref, m, 'web', {token: Buffer.from('t'), key: Buffer.from('k')}, true);
+  const files = swarmFiles(ref, m, 'web', {token: Buffer.from('t'), key: Buffer.from('k')}, true, KEY);
   const ids = new Map(files.map((f, i) => [f.swarmName, `id${i}`]));
   const refs = fileReferences(files, ids);
   assert.deepEqual(
@@ -81,9 +94,9 @@ test('secrets mount at /run/secrets/NAME by default, at the target given, with u
 
 test('a secret with no value is refused before anything is made, and the error does not quote any value', async () => {
   const m = await model({services: {web: {image: 'app', secrets: ['token']}}, secrets: {token: {file: './token'}}});
-  assert.throws(() => swarmFiles(ref, m, 'web', {}, true), (err: unknown) => err instanceof InvalidInputError && /secret "token" used by service "web" has no value/.test(err.message));
+  assert.throws(() => swarmFiles(ref, m, 'web', {}, true, KEY), (err: unknown) => err instanceof InvalidInputError && /secret "token" used by service "web" has no value/.test(err.message));
   // A plan only: no values, no error.
-  assert.equal(swarmFiles(ref, m, 'web', {}, false).length, 1);
+  assert.equal(swarmFiles(ref, m, 'web', {}, false, KEY).length, 1);
 });
 
 test('the project\'s pool is ANDed with the user\'s constraints: a user constraint narrows, never replaces', async () => {

@@ -178,10 +178,10 @@ describe('the agent on a 3-node Swarm', () => {
     assert.deepEqual(await stackObjects(swarm!.manager, 'odd'), {services: 0, networks: 0, secrets: 0});
   });
 
-  test('what the swarm backend does not do yet says so, with its own error', async () => {
-    const r = await spin(['volume', 'ls'], root);
-    expectCode(r, 1, 'spin volume ls');
-    assert.match(r.stderr, /listing volumes \(each node keeps its own, and the manager lists only its own node's\) is not supported with the swarm orchestrator/);
+  test('what the swarm backend does not do says so, with its own error', async () => {
+    const r = await spin(['volume', 'rm', 'data', '--yes'], root);
+    expectCode(r, 1, 'spin volume rm');
+    assert.match(r.stderr, /removing volumes \(each node keeps its own, and the manager reaches only its own node's\) is not supported with the swarm orchestrator/);
   });
 
   test('spin agent node ls lists the 3 nodes by ID and address, with --json', async () => {

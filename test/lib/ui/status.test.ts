@@ -158,6 +158,11 @@ describe('list rendering', () => {
     assert.equal(renderSecrets([{name: 'tls-key', size: 3072, createdAt: '2025-06-01T11:00:00Z', updatedAt: '2025-06-01T11:59:30Z'}], PIPED), 'NAME      SIZE   CREATED                UPDATED\ntls-key   3072   2025-06-01T11:00:00Z   2025-06-01T11:59:30Z\n');
     assert.match(renderSecrets([{name: 'k', size: 3072, createdAt: '2025-06-01T11:00:00Z', updatedAt: '2025-06-01T11:59:30Z'}], TTY), /3\.0 KiB .*1 hour ago .*30 seconds ago/);
     assert.equal(renderVolumes([{name: 'portal_data', driver: 'local', stacks: ['portal']}, {name: 'old', driver: 'local', stacks: []}], PIPED), 'NAME          DRIVER   CREATED   STACKS\nold           local    -         -\nportal_data   local    -         portal\n');
+    // On a cluster: a NODE column, one row per node that holds a copy of the name.
+    assert.equal(
+      renderVolumes([{name: 'p.data', driver: 'local', stacks: ['db'], node: '10.0.0.3'}, {name: 'p.data', driver: 'local', stacks: [], node: '10.0.0.2'}], PIPED),
+      'NAME     NODE       DRIVER   CREATED   STACKS\np.data   10.0.0.2   local    -         -\np.data   10.0.0.3   local    -         db\n',
+    );
     const contexts = [
       {name: 'dev', url: 'http://127.0.0.1:7878', current: false},
       {name: 'prod', url: 'https://spin.example.org', user: 'alice', project: 'genomics', current: true},

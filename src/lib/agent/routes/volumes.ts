@@ -7,8 +7,11 @@ import {addRoute, audited, type AgentContext} from './context.ts';
 export function volumeRoutes(app: FastifyInstance, ctx: AgentContext): void {
   addRoute(app, ctx, 'get', '/v1/projects/{project}/volumes', async (request) => {
     const {project} = request.params as {project: string};
-    const volumes = await ctx.orchestrator.volumes(project);
-    return {volumes: volumes.map((v) => ({name: v.name, driver: v.driver, ...(v.createdAt ? {createdAt: v.createdAt} : {}), stacks: v.stacks}))};
+    const {volumes, unlisted} = await ctx.orchestrator.volumes(project);
+    return {
+      volumes: volumes.map((v) => ({name: v.name, driver: v.driver, ...(v.createdAt ? {createdAt: v.createdAt} : {}), stacks: v.stacks, ...(v.node ? {node: v.node} : {})})),
+      ...(unlisted?.length ? {unlisted} : {}),
+    };
   });
 
   addRoute(app, ctx, 'delete', '/v1/projects/{project}/volumes/{volume}', async (request) => {
