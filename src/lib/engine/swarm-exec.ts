@@ -180,7 +180,8 @@ export async function swarmExec(view: SwarmStackView, nodes: NodeEngines | undef
   }
   const tasks = (await view.tasks(ref)).get(options.service) ?? [];
   const live = tasks.filter((t) => t.DesiredState === 'running');
-  const found = replicaTasks(live, Boolean(service.Spec.Mode?.Global)).find((r) => r.replica === index);
+  const mode = service.Spec.Mode;
+  const found = replicaTasks(live, Boolean(mode?.Global || mode?.GlobalJob), Boolean(mode?.ReplicatedJob)).find((r) => r.replica === index);
   const name = `${service.Spec.Name}.${index}`;
   if (!found) throw new EngineError('service.not_found', `service "${options.service}" has no replica ${index} in stack ${stack}`, {hint: 'list the replicas with `spin ps`'});
   const task = found.task;

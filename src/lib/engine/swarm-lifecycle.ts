@@ -3,12 +3,15 @@
 // scales it back to that count. A global service (one task on every eligible node) has no count to
 // scale: stop gives it a placement constraint no node meets, so Swarm removes its tasks, and start
 // takes that constraint away again. restart bumps ForceUpdate so Swarm replaces every task under the
-// service's own update_config (a rolling restart, health-gated like a deploy). Every changed spec
+// service's own update_config (a rolling restart, health-gated like a deploy). A one-shot (a Swarm
+// job) is run again by start and restart, as a single host starts a one-shot's exited container
+// again; stop leaves an ended one alone and refuses one still running (Swarm cannot stop a job's
+// tasks short of removing it). Every changed spec
 // goes through the orchestrator's one way to the cluster (`send`: the stack's labels and the
 // project's node pool checked and added again), and each command waits until the cluster did it,
 // so it returns with the change made.
 
-import {TimeoutError} from '../errors.ts';
+import {OperationError, TimeoutError} from '../errors.ts';
 import {checkRef} from './naming.ts';
 import {selectedServices, type SwarmStackView} from './swarm-logs.ts';
 import type {EngineService, EngineTask} from './swarm.ts';
@@ -67,10 +70,49 @@ async function waitFor(view: SwarmStackView, ref: StackRef, what: string, option
 
 const running = (t: EngineTask) => t.DesiredState === 'running' && t.Status.State === 'running';
 
+/** A one-shot (swarm-spec.ts's isSwarmJob): a Swarm job, whose tasks run to completion. */
+function isJob(s: EngineService): boolean {
+  return Boolean(s.Spec.Mode?.ReplicatedJob || s.Spec.Mode?.GlobalJob);
+}
+
+/** How many tasks one run of a job has: its completions, or at least one on some node for a global job. */
+function jobTasks(s: EngineService): number {
+  return s.Spec.Mode?.ReplicatedJob?.TotalCompletions ?? 1;
+}
+
+/** Sends the spec again with ForceUpdate bumped: Swarm replaces every task (a job runs again). Returns the new ForceUpdate. */
+async function force(ref: StackRef, name: string, s: EngineService, options: LifecycleOptions): Promise<number> {
+  const next = (template(s).ForceUpdate ?? 0) + 1;
+  await options.send(ref, name, {...s.Spec, TaskTemplate: {...s.Spec.TaskTemplate, ForceUpdate: next} as Spec['TaskTemplate']}, s);
+  return next;
+}
+
+const forcedBy = (next: number) => (t: EngineTask) => (t.Spec as {ForceUpdate?: number}).ForceUpdate === next;
+
+/** A job run again: done once each of its new tasks runs or has ended (a one-shot is started, not waited for, as on one host). */
+function jobRerun(tasks: EngineTask[], next: number, want: number): boolean {
+  const fresh = tasks.filter(forcedBy(next));
+  return fresh.length >= want && fresh.every((t) => t.Status.State === 'running' || !['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting'].includes(t.Status.State));
+}
+
+/**
+ * A job's tasks cannot be stopped short of removing the service (a changed spec runs it again): a
+ * job still running is refused, one that has ended has nothing to stop.
+ */
+function refuseRunningJobs(ref: StackRef, list: [string, EngineService][], tasks: Map<string, EngineTask[]>): void {
+  const busy = list.filter(([name, s]) => isJob(s) && (tasks.get(name) ?? []).some((t) => t.Status.State === 'running')).map(([name]) => `"${name}"`);
+  if (busy.length === 0) return;
+  throw new OperationError(`${busy.length === 1 ? `one-shot service ${busy[0]} is` : `one-shot services ${busy.join(', ')} are`} still running, and Swarm cannot stop a job's tasks without removing it; nothing was changed`, {
+    hint: `wait until it has ended (\`spin ps\`), then stop; or remove the stack (\`spin rm --stack ${ref.stack}\`)`,
+  });
+}
+
 export async function stopSwarmServices(view: SwarmStackView, ref: StackRef, services: string[] | undefined, options: LifecycleOptions): Promise<void> {
   checkRef(ref);
   const list = [...(await selectedServices(view, ref, services))];
+  refuseRunningJobs(ref, list, await view.tasks(ref));
   for (const [name, s] of list) {
+    if (isJob(s)) continue;
     if (s.Spec.Mode?.Global) {
       if (stoppedGlobal(s)) continue;
       const spec = withConstraints(s.Spec, [...constraintsOf(s.Spec), NO_NODE]);
@@ -88,10 +130,18 @@ export async function stopSwarmServices(view: SwarmStackView, ref: StackRef, ser
 export async function startSwarmServices(view: SwarmStackView, ref: StackRef, services: string[] | undefined, options: LifecycleOptions): Promise<void> {
   checkRef(ref);
   const list = [...(await selectedServices(view, ref, services))];
+  const tasksNow = await view.tasks(ref);
   /** Replicated services: the count to wait for. */
   const want = new Map<string, number>();
   const globals: string[] = [];
+  /** Jobs run again, as a single host starts a one-shot's exited container again: their new ForceUpdate. */
+  const jobs = new Map<string, {next: number; want: number}>();
   for (const [name, s] of list) {
+    if (isJob(s)) {
+      if ((tasksNow.get(name) ?? []).some((t) => t.Status.State === 'running')) continue;
+      jobs.set(name, {next: await force(ref, name, s, options), want: jobTasks(s)});
+      continue;
+    }
     if (s.Spec.Mode?.Global) {
       globals.push(name);
       if (!stoppedGlobal(s)) continue;
@@ -114,28 +164,30 @@ export async function startSwarmServices(view: SwarmStackView, ref: StackRef, se
   }
   // A global service has no count: Swarm makes one task per eligible node at once, so it is
   // started when it has tasks and every one of them runs.
-  const names = [...want.keys(), ...globals];
+  const names = [...want.keys(), ...globals, ...jobs.keys()];
   await waitFor(view, ref, `start ${names.join(', ')}`, options, (tasks) => {
     const live = (n: string) => (tasks.get(n) ?? []).filter((t) => t.DesiredState === 'running');
-    return [...want].every(([n, count]) => live(n).filter(running).length >= count) && globals.every((n) => live(n).length > 0 && live(n).every(running));
+    return (
+      [...want].every(([n, count]) => live(n).filter(running).length >= count) &&
+      globals.every((n) => live(n).length > 0 && live(n).every(running)) &&
+      [...jobs].every(([n, j]) => jobRerun(tasks.get(n) ?? [], j.next, j.want))
+    );
   });
 }
 
 export async function restartSwarmServices(view: SwarmStackView, ref: StackRef, services: string[] | undefined, options: LifecycleOptions): Promise<void> {
   checkRef(ref);
   const list = [...(await selectedServices(view, ref, services))];
-  const forced = new Map<string, number>();
-  for (const [name, s] of list) {
-    const next = (template(s).ForceUpdate ?? 0) + 1;
-    await options.send(ref, name, {...s.Spec, TaskTemplate: {...s.Spec.TaskTemplate, ForceUpdate: next} as Spec['TaskTemplate']}, s);
-    forced.set(name, next);
-  }
-  // Done when every task Swarm means to run is of the forced spec and running, and no older one runs.
+  const forced = new Map<string, {next: number; job?: number}>();
+  for (const [name, s] of list) forced.set(name, {next: await force(ref, name, s, options), ...(isJob(s) ? {job: jobTasks(s)} : {})});
+  // Done when every task Swarm means to run is of the forced spec and running, and no older one
+  // runs; a job, when its new run has started (or already ended).
   await waitFor(view, ref, `restart ${[...forced.keys()].join(', ')}`, options, (tasks) =>
-    [...forced].every(([n, next]) => {
+    [...forced].every(([n, {next, job}]) => {
       const all = tasks.get(n) ?? [];
+      if (job !== undefined) return jobRerun(all, next, job);
       const current = all.filter((t) => t.DesiredState === 'running');
-      const fresh = (t: EngineTask) => (t.Spec as {ForceUpdate?: number}).ForceUpdate === next;
+      const fresh = forcedBy(next);
       return current.every((t) => fresh(t) && t.Status.State === 'running') && !all.some((t) => !fresh(t) && t.Status.State === 'running');
     }),
   );

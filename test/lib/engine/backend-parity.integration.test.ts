@@ -209,6 +209,15 @@ async function runningImages(b: Backend): Promise<string[]> {
   return containers.map((c) => byId.get(c.ImageID) ?? c.ImageID);
 }
 
+/** Polls `check` until it returns a value, or fails with `what` after `ms`. */
+async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
+  for (const end = Date.now() + ms; ; await sleep(500)) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > end) assert.fail(`${what}: not within ${ms / 1000} s`);
+  }
+}
+
 /** `spin ps --json` once every replica of the stack runs healthy (a restart on a single host returns before that). */
 async function psHealthy(b: Backend, ms = 60_000): Promise<Status> {
   const end = Date.now() + ms;
@@ -404,6 +413,17 @@ describe('the same behaviour on one host and on a 3-node Swarm', () => {
     const followed = await Promise.race([spin(b, ['logs', '-f', '--stack', 'job']), sleep(30_000).then(() => assert.fail(`${b.name}: spin logs -f did not return within 30 s`))]);
     expectCode(b, followed, 0, 'spin logs -f (one-shot)');
     assert.equal(followed.stdout.split('\n').filter(Boolean).length, 6, followed.stdout);
+    // stop has nothing to stop in an ended one-shot; start runs it again (a single host starts its
+    // exited containers, Swarm runs the job again): each replica logs its lines anew.
+    expectCode(b, await spin(b, ['stop', '--stack', 'job']), 0, 'spin stop (an ended one-shot)');
+    const restartedAt = new Date(Date.now() - 1000).toISOString();
+    expectCode(b, await spin(b, ['start', '--stack', 'job']), 0, 'spin start (runs the one-shot again)');
+    const rerun = await until(`${b.name}: both replicas logged again`, 60_000, async () => {
+      const r = await spin(b, ['logs', '--stack', 'job', '--json']);
+      const fresh = (ndjson(r) as {replica: number; line: string; timestamp: string}[]).filter((l) => l.timestamp >= restartedAt);
+      return fresh.filter((l) => l.line === 'line 3').length === 2 ? fresh.map((l) => `${l.replica} ${l.line}`).sort() : undefined;
+    });
+    assert.deepEqual(rerun, lines);
     const failingDir = await writeStack(b, 'job-fails', {services: {job: job(3)}});
     const failed = await spin(b, ['deploy', '--timeout', '90s', '--json'], {cwd: failingDir});
     expectCode(b, failed, 1, 'spin deploy (a one-shot that exits 3)');

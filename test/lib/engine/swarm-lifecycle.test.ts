@@ -23,8 +23,14 @@ function cluster(services: EngineService[]) {
   const updates: {id: string; service: string; spec: EngineService['Spec']}[] = [];
   const tasks = (s: EngineService): EngineTask[] => {
     const placement = (s.Spec.TaskTemplate as {Placement?: {Constraints?: string[]}}).Placement;
-    const n = placement?.Constraints?.includes(NO_NODE) ? 0 : s.Spec.Mode?.Global ? 3 : (s.Spec.Mode?.Replicated?.Replicas ?? 0);
     const force = (s.Spec.TaskTemplate as {ForceUpdate?: number}).ForceUpdate;
+    const job = s.Spec.Mode?.ReplicatedJob;
+    if (job) {
+      // A job's run: its tasks ended (or still running, as the service's label says).
+      const state = s.Spec.Labels?.['test.job'] ?? 'complete';
+      return Array.from({length: job.TotalCompletions ?? 1}, (_, i) => ({ID: `${s.ID}-${force}-${i}`, ServiceID: s.ID, Slot: i, DesiredState: state === 'running' ? 'running' : 'complete', Spec: {ForceUpdate: force}, Status: {State: state}}));
+    }
+    const n = placement?.Constraints?.includes(NO_NODE) ? 0 : s.Spec.Mode?.Global ? 3 : (s.Spec.Mode?.Replicated?.Replicas ?? 0);
     return Array.from({length: n}, (_, i) => ({ID: `${s.ID}-${i}`, ServiceID: s.ID, Slot: i + 1, DesiredState: 'running', Spec: {ForceUpdate: force}, Status: {State: 'running'}}));
   };
   const view: SwarmStackView = {
@@ -103,4 +109,26 @@ test('a change the cluster does not carry out ends in a timeout that says what i
   // Tasks that never pick up the restart.
   const stuck: SwarmStackView = {...view, tasks: () => Promise.resolve(new Map([['web', [{ID: 't', ServiceID: web.ID, Slot: 1, DesiredState: 'running', Spec: {ForceUpdate: 2}, Status: {State: 'running'}}]]]))};
   await assert.rejects(restartSwarmServices(stuck, ref, ['web'], {...options, timeoutMs: 20}), /did not restart web within/);
+});
+
+test('a one-shot job: stop leaves an ended one alone and refuses a running one; start and restart run it again', async () => {
+  const migrate = service('migrate', {ReplicatedJob: {MaxConcurrent: 2, TotalCompletions: 2}});
+  const {view, updates, options} = cluster([service('web', {Replicated: {Replicas: 2}}), migrate]);
+  await stopSwarmServices(view, ref, undefined, options);
+  assert.deepEqual(updates.map((u) => u.service), ['web'], 'an ended job has nothing to stop, and its mode is never changed');
+
+  await startSwarmServices(view, ref, undefined, options);
+  const rerun = updates.filter((u) => u.service === 'migrate');
+  assert.equal(rerun.length, 1, 'start runs the ended job again');
+  assert.equal((rerun[0].spec.TaskTemplate as {ForceUpdate?: number}).ForceUpdate, 3);
+  assert.deepEqual(rerun[0].spec.Mode, {ReplicatedJob: {MaxConcurrent: 2, TotalCompletions: 2}});
+
+  await restartSwarmServices(view, ref, ['migrate'], options);
+  assert.equal((updates.at(-1)!.spec.TaskTemplate as {ForceUpdate?: number}).ForceUpdate, 4);
+
+  migrate.Spec.Labels = {...migrate.Spec.Labels, 'test.job': 'running'};
+  const sent = updates.length;
+  await assert.rejects(stopSwarmServices(view, ref, undefined, options), /one-shot service "migrate" is still running.*nothing was changed/);
+  await startSwarmServices(view, ref, ['migrate'], options);
+  assert.equal(updates.length, sent, 'a running job is neither stopped nor started again');
 });
