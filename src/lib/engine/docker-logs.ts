@@ -45,7 +45,16 @@ export interface LogTarget {
    * followed log ends when it stops; a Swarm task's, served by the manager, never ends.)
    */
   finished?: boolean;
+  /**
+   * Asked every second while following: whether the replica has ended since. A container's
+   * followed log ends by itself when it stops; a Swarm task's does not, so its follow ends when
+   * this says so (after a last second for its final lines).
+   */
+  ended?: () => Promise<boolean>;
 }
+
+/** How often a followed target's `ended` is asked, and how long its log is still read after. */
+const ENDED_POLL_MS = 1000;
 
 /**
  * The engine's log streams of the targets as one LogStream. Each log is read as a stream even
@@ -71,12 +80,16 @@ export async function readLogs(docker: Docker, targets: LogTarget[], options: Lo
       const raw = (await engineCall(`read the logs of ${c.what}`, () => logStream(docker, c.path, query))) as NodeJS.ReadableStream & {destroy?: () => void};
       streams.push(raw);
       if (options.signal?.aborted) stopAll();
+      let closed = false;
+      const watcher = query.follow && c.ended ? watchEnd(c.ended, raw, () => (closed = true)) : undefined;
       return (async function* () {
         try {
           yield* containerChunks(raw as AsyncIterable<Buffer>, tty, index);
         } catch (err) {
           // A stream destroyed on purpose ends quietly.
-          if (!options.signal?.aborted) throw engineError(err, `read the logs of ${c.what}`);
+          if (!options.signal?.aborted && !closed) throw engineError(err, `read the logs of ${c.what}`);
+        } finally {
+          watcher?.stop();
         }
       })();
     }),
@@ -93,6 +106,31 @@ export async function readLogs(docker: Docker, targets: LogTarget[], options: Lo
     }
   }
   return {sources: targets.map((c) => ({service: c.service, replica: c.replica})), chunks: chunks()};
+}
+
+/** Ends a followed log once `ended` says its replica has ended, a poll interval later for the last lines. */
+function watchEnd(ended: () => Promise<boolean>, raw: {destroy?: () => void}, closing: () => void): {stop(): void} {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const tick = async () => {
+    const done = await ended().catch(() => false);
+    if (stopped) return;
+    timer = setTimeout(
+      () => {
+        if (!done) return void tick();
+        closing();
+        raw.destroy?.();
+      },
+      ENDED_POLL_MS,
+    );
+  };
+  timer = setTimeout(() => void tick(), ENDED_POLL_MS);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** GET a logs endpoint as a stream, following or not (dockerode buffers it when not following). */

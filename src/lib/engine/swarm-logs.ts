@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 
 import {InvalidInputError} from '../errors.ts';
 import {readLogs} from './docker-logs.ts';
+import {isNotFound} from './errors.ts';
 import {checkRef} from './naming.ts';
 import type {EngineService, EngineTask} from './swarm.ts';
 import {LABELS, type LogOptions, type LogStream, type StackRef} from './types.ts';
@@ -70,6 +71,8 @@ export async function swarmLogs(view: SwarmStackView, ref: StackRef, options: Lo
         what: `task "${s.Spec.Name}.${replica}"`,
         path: `/tasks/${task.ID}/logs`,
         finished: ENDED.has(task.Status.State),
+        // A task removed meanwhile (its service updated away or removed) has ended too.
+        ended: () => view.docker.getTask(task.ID).inspect().then((t: EngineTask) => ENDED.has(t.Status.State), (err: unknown) => isNotFound(err)),
         tty: () => Promise.resolve(tty),
       }));
     });

@@ -424,6 +424,13 @@ describe('the same behaviour on one host and on a 3-node Swarm', () => {
       return fresh.filter((l) => l.line === 'line 3').length === 2 ? fresh.map((l) => `${l.replica} ${l.line}`).sort() : undefined;
     });
     assert.deepEqual(rerun, lines);
+    // A one-shot that ends while its log is followed: the follow returns with its last line.
+    const slowDir = await writeStack(b, 'job-slow', {services: {job: {...job(0), deploy: {replicas: 1}, command: ['sh', '-c', 'echo begin; sleep 4; echo end']}}});
+    expectCode(b, await spin(b, ['deploy', '--timeout', '90s'], {cwd: slowDir}), 0, 'spin deploy (a one-shot of 4 s)');
+    const slow = await Promise.race([spin(b, ['logs', '-f', '--stack', 'job-slow']), sleep(60_000).then(() => assert.fail(`${b.name}: spin logs -f did not return when the one-shot ended`))]);
+    expectCode(b, slow, 0, 'spin logs -f (a one-shot ending meanwhile)');
+    assert.match(slow.stdout, /begin\n.*end\n$/s);
+    expectCode(b, await spin(b, ['rm', '--yes', '--stack', 'job-slow']), 0, 'spin rm (job-slow)');
     const failingDir = await writeStack(b, 'job-fails', {services: {job: job(3)}});
     const failed = await spin(b, ['deploy', '--timeout', '90s', '--json'], {cwd: failingDir});
     expectCode(b, failed, 1, 'spin deploy (a one-shot that exits 3)');
