@@ -132,13 +132,15 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
     return found && found.username !== undefined ? {username: found.username, password: found.password ?? ''} : undefined;
   };
   const kind = await orchestratorKind(options.orchestrator ?? 'detect', docker);
-  const ingress = await startIngress(options, docker, kind);
-  const allowedPorts = policy.disabled_rules.includes('ports') ? undefined : policy.ports.allowed;
+  // Everything that can refuse the start comes before the ingress, which starts a proxy.
   const engineFlags = options.swarmNodeEngines ?? {};
   if (kind === 'docker' && (engineFlags.entries?.length || engineFlags.file !== undefined || engineFlags.tlsDir !== undefined)) {
     throw new UsageError('--swarm-node-engine, --swarm-node-engines and --swarm-node-tls-dir are for a Swarm cluster, and this agent drives one host', {hint: 'leave them out, or start the agent against a Swarm manager (--orchestrator swarm)'});
   }
   const nodeEngines = kind === 'swarm' ? await checkedNodeEngines(engineFlags, docker) : undefined;
+  const nameKey = kind === 'swarm' ? await swarmNameKey(options.dataDir) : undefined;
+  const ingress = await startIngress(options, docker, kind);
+  const allowedPorts = policy.disabled_rules.includes('ports') ? undefined : policy.ports.allowed;
   const orchestrator: Orchestrator =
     kind === 'swarm'
       ? new (await import('../engine/swarm.ts')).SwarmOrchestrator({
@@ -146,7 +148,7 @@ export async function startAgent(options: AgentServerOptions): Promise<RunningAg
           registryAuth,
           secretsDir,
           placement: policy.placement,
-          nameKey: await swarmNameKey(options.dataDir),
+          nameKey: nameKey!,
           nodeEngines: nodeEngines?.engines,
           ...(ingress ? {ingress: {domain: ingress.domain, port: ingress.port}} : {}),
           volumes: {sharedDrivers: policy.volumes.shared_drivers, pinLabels: policy.placement.pin_labels},
@@ -255,11 +257,6 @@ async function startDashboard(appOptions: AppOptions, where: {host: string; port
   return {app, port: typeof address === 'object' && address ? address.port : where.port};
 }
 
-/**
- * The backend asked for, or the one the engine calls for: an active Swarm manager is driven as a
- * cluster (its services would otherwise be invisible to a single-host agent), anything else as
- * one host. An engine that does not answer is left to the orchestrator's ping to report.
- */
 /** The key of the Swarm secret and config names, kept (0600) beside the database so it outlives restarts. */
 async function swarmNameKey(dataDir: string): Promise<Buffer> {
   const [{prepareDataDir}, {loadOrCreateKey}] = await Promise.all([import('./store.ts'), import('./crypto.ts')]);
@@ -285,6 +282,11 @@ async function checkedNodeEngines(given: NonNullable<AgentServerOptions['swarmNo
   return {engines, checks};
 }
 
+/**
+ * The backend asked for, or the one the engine calls for: an active Swarm manager is driven as a
+ * cluster (its services would otherwise be invisible to a single-host agent), anything else as
+ * one host. An engine that does not answer is left to the orchestrator's ping to report.
+ */
 async function orchestratorKind(wanted: 'docker' | 'swarm' | 'detect', docker: Docker): Promise<'docker' | 'swarm'> {
   if (wanted !== 'detect') return wanted;
   try {

@@ -195,7 +195,9 @@ describe('operating a stack on a 3-node Swarm', () => {
     const tls = ['--swarm-node-tls-dir', swarm!.nodeTlsDir];
     const args = ['--docker-host', managerUrl(swarm!), '--registry', swarm!.registry.host];
     // Node 3's engine given as node 2's: exec would reach the wrong host, so the agent does not start.
-    const swapped = startAgent({dataDir: join(root, 'swapped-agent'), args: [...args, '--swarm-node-engine', `${node2.address}=${node3.engineUrl}`, ...tls]});
+    // With the cluster ingress asked for: the refusal comes before any proxy container is made.
+    const ingress = ['--ingress-listen', `${swarm!.nodes[0].address}:18099`];
+    const swapped = startAgent({dataDir: join(root, 'swapped-agent'), args: [...args, ...ingress, '--swarm-node-engine', `${node2.address}=${node3.engineUrl}`, ...tls], timeoutMs: 120_000});
     const refused = await swapped.then(
       async (a) => {
         await a.stop();
@@ -206,6 +208,7 @@ describe('operating a stack on a 3-node Swarm', () => {
     );
     assert.ok(refused, 'the agent started with a swapped node engine');
     assert.match(refused, new RegExp(`node engine ${node2.address.replaceAll('.', '\\.')}=.*this is the engine of node ${node3.address.replaceAll('.', '\\.')}`));
+    assert.deepEqual(await swarm!.manager.listContainers({all: true, filters: {label: ['org.spin.ingress.proxy']}}), [], 'no ingress proxy left on the manager');
 
     // A port nothing listens on, and a node the cluster does not have: logged, and the agent serves.
     const silent = await startAgent({args: [...args, '--swarm-node-engine', `${node3.address}=tcp://${node3.address}:1`, '--swarm-node-engine', '10.255.255.254=tcp://10.255.255.254:2376', ...tls]});
