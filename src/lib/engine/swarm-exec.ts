@@ -13,7 +13,7 @@ import {fileError, InvalidInputError, OperationError, UnreachableError, UsageErr
 import {EngineError, engineCall} from './errors.ts';
 import {startExec} from './exec.ts';
 import {checkRef} from './naming.ts';
-import {nodeAddresses} from './swarm-nodes.ts';
+import {nodeAddresses, nodeAnswer} from './swarm-nodes.ts';
 import {replicaTasks, selectedServices, type SwarmStackView} from './swarm-logs.ts';
 import type {ExecOptions, ExecSession, StackRef} from './types.ts';
 
@@ -125,21 +125,13 @@ export interface NodeEngineCheck {
   message: string;
 }
 
-const CHECK_TIMEOUT_MS = 5000;
-
 /** The engine's Swarm node ID, or the reason it gave none. */
 async function engineNodeId(docker: Docker): Promise<{id: string} | {error: string}> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS);
-  });
   try {
-    const info = (await Promise.race([docker.info(), timeout])) as {Swarm?: {NodeID?: string}};
+    const info = (await nodeAnswer(docker.info())) as {Swarm?: {NodeID?: string}};
     return {id: info.Swarm?.NodeID ?? ''};
   } catch (err) {
     return {error: err instanceof Error ? err.message : String(err)};
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -180,8 +172,7 @@ export async function swarmExec(view: SwarmStackView, nodes: NodeEngines | undef
   }
   const tasks = (await view.tasks(ref)).get(options.service) ?? [];
   const live = tasks.filter((t) => t.DesiredState === 'running');
-  const mode = service.Spec.Mode;
-  const found = replicaTasks(live, Boolean(mode?.Global || mode?.GlobalJob), Boolean(mode?.ReplicatedJob)).find((r) => r.replica === index);
+  const found = replicaTasks(live, service.Spec.Mode).find((r) => r.replica === index);
   const name = `${service.Spec.Name}.${index}`;
   if (!found) throw new EngineError('service.not_found', `service "${options.service}" has no replica ${index} in stack ${stack}`, {hint: 'list the replicas with `spin ps`'});
   const task = found.task;

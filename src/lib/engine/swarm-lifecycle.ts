@@ -13,7 +13,7 @@
 
 import {OperationError, TimeoutError} from '../errors.ts';
 import {checkRef} from './naming.ts';
-import {selectedServices, type SwarmStackView} from './swarm-logs.ts';
+import {isJob, selectedServices, taskEnded, type SwarmStackView} from './swarm-logs.ts';
 import type {EngineService, EngineTask} from './swarm.ts';
 import type {StackRef} from './types.ts';
 
@@ -70,11 +70,6 @@ async function waitFor(view: SwarmStackView, ref: StackRef, what: string, option
 
 const running = (t: EngineTask) => t.DesiredState === 'running' && t.Status.State === 'running';
 
-/** A one-shot (swarm-spec.ts's isSwarmJob): a Swarm job, whose tasks run to completion. */
-function isJob(s: EngineService): boolean {
-  return Boolean(s.Spec.Mode?.ReplicatedJob || s.Spec.Mode?.GlobalJob);
-}
-
 /** How many tasks one run of a job has: its completions, or at least one on some node for a global job. */
 function jobTasks(s: EngineService): number {
   return s.Spec.Mode?.ReplicatedJob?.TotalCompletions ?? 1;
@@ -92,7 +87,7 @@ const forcedBy = (next: number) => (t: EngineTask) => (t.Spec as {ForceUpdate?: 
 /** A job run again: done once each of its new tasks runs or has ended (a one-shot is started, not waited for, as on one host). */
 function jobRerun(tasks: EngineTask[], next: number, want: number): boolean {
   const fresh = tasks.filter(forcedBy(next));
-  return fresh.length >= want && fresh.every((t) => t.Status.State === 'running' || !['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting'].includes(t.Status.State));
+  return fresh.length >= want && fresh.every((t) => t.Status.State === 'running' || taskEnded(t));
 }
 
 /**

@@ -15,6 +15,15 @@ import {LABELS, type LogOptions, type LogStream, type StackRef} from './types.ts
 /** Task states no task leaves: its container has exited, or never ran. */
 const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
 
+export function taskEnded(t: EngineTask): boolean {
+  return ENDED.has(t.Status.State);
+}
+
+/** A one-shot (swarm-spec.ts's isSwarmJob): a Swarm job, whose tasks run to completion. */
+export function isJob(s: EngineService): boolean {
+  return Boolean(s.Spec.Mode?.ReplicatedJob || s.Spec.Mode?.GlobalJob);
+}
+
 /** What the swarm modules read of a stack: its services, and its tasks by Spin service name. */
 export interface SwarmStackView {
   docker: Docker;
@@ -33,7 +42,9 @@ export interface ReplicaTask {
  * newest task that got a container, so a replica replaced after a crash or a lost node shows its
  * replacement, and a stopped replica still shows its last log.
  */
-export function replicaTasks(tasks: EngineTask[], global: boolean, job = false): ReplicaTask[] {
+export function replicaTasks(tasks: EngineTask[], mode: EngineService['Spec']['Mode']): ReplicaTask[] {
+  const global = Boolean(mode?.Global || mode?.GlobalJob);
+  const job = Boolean(mode?.ReplicatedJob);
   const newest = new Map<string, EngineTask>();
   for (const t of tasks) {
     if (!t.Status.ContainerStatus?.ContainerID) continue;
@@ -65,14 +76,14 @@ export async function swarmLogs(view: SwarmStackView, ref: StackRef, options: Lo
     .flatMap(([name, s]) => {
       // The manager sends a TTY service's log raw, like a container's.
       const tty = Boolean(s.Spec.TaskTemplate && 'ContainerSpec' in s.Spec.TaskTemplate && s.Spec.TaskTemplate.ContainerSpec?.TTY === true);
-      return replicaTasks(tasks.get(name) ?? [], Boolean(s.Spec.Mode?.Global || s.Spec.Mode?.GlobalJob), Boolean(s.Spec.Mode?.ReplicatedJob)).map(({replica, task}) => ({
+      return replicaTasks(tasks.get(name) ?? [], s.Spec.Mode).map(({replica, task}) => ({
         service: name,
         replica,
         what: `task "${s.Spec.Name}.${replica}"`,
         path: `/tasks/${task.ID}/logs`,
-        finished: ENDED.has(task.Status.State),
+        finished: taskEnded(task),
         // A task removed meanwhile (its service updated away or removed) has ended too.
-        ended: () => view.docker.getTask(task.ID).inspect().then((t: EngineTask) => ENDED.has(t.Status.State), (err: unknown) => isNotFound(err)),
+        ended: () => view.docker.getTask(task.ID).inspect().then((t: EngineTask) => taskEnded(t), (err: unknown) => isNotFound(err)),
         tty: () => Promise.resolve(tty),
       }));
     });

@@ -39,6 +39,25 @@ interface EngineNode {
   ManagerStatus?: {Leader?: boolean; Addr?: string};
 }
 
+/** How long a node's own engine may take to answer before it counts as not answering. */
+const NODE_ANSWER_MS = 5000;
+
+/**
+ * A call to a node's own engine, or an error after 5 s: a node that is down must not hold up what
+ * asks every node (the start-up check of node engines, the cluster's volume list).
+ */
+export async function nodeAnswer<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${NODE_ANSWER_MS / 1000} s`)), NODE_ANSWER_MS);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function engineNodes(docker: Docker): Promise<EngineNode[]> {
   return (await engineCall('list the cluster\'s nodes', () => docker.listNodes())) as EngineNode[];
 }

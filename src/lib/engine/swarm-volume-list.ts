@@ -10,23 +10,8 @@ import {projectVolumes} from './docker-volumes.ts';
 import {engineCall, engineMessage} from './errors.ts';
 import {checkRef} from './naming.ts';
 import type {NodeEngines} from './swarm-exec.ts';
-import {nodeAddresses} from './swarm-nodes.ts';
+import {nodeAddresses, nodeAnswer} from './swarm-nodes.ts';
 import type {ProjectVolume, VolumeListing} from './types.ts';
-
-/** A node that does not answer in this time is reported unlisted, not waited for. */
-const NODE_TIMEOUT_MS = 5000;
-
-async function withTimeout<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${NODE_TIMEOUT_MS / 1000} s`)), NODE_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export async function clusterVolumes(manager: Docker, engines: NodeEngines | undefined, secretsDir: string, project: string): Promise<VolumeListing> {
   checkRef({project, stack: 'x'});
@@ -42,7 +27,7 @@ export async function clusterVolumes(manager: Docker, engines: NodeEngines | und
         return;
       }
       try {
-        for (const v of await withTimeout(projectVolumes({docker, secretsDir}, project))) volumes.push({...v, node});
+        for (const v of await nodeAnswer(projectVolumes({docker, secretsDir}, project))) volumes.push({...v, node});
       } catch (err) {
         unlisted.push({node, reason: `node ${node}'s engine: ${engineMessage(err)}`});
       }

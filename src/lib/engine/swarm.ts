@@ -23,7 +23,7 @@ import {checkSwarmService, isSwarmJob, notSupported, overlayNetworkSpec, swarmNe
 import {swarmExec, type NodeEngines} from './swarm-exec.ts';
 import {clusterVolumes} from './swarm-volume-list.ts';
 import {restartSwarmServices, startSwarmServices, stopSwarmServices, stoppedGlobal, type LifecycleOptions} from './swarm-lifecycle.ts';
-import {replicaTasks, swarmLogs, type SwarmStackView} from './swarm-logs.ts';
+import {isJob, replicaTasks, swarmLogs, type SwarmStackView} from './swarm-logs.ts';
 import {guardSpec, poolConstraints, unschedulable, withPool, type PlacementPools} from './swarm-guard.ts';
 import {ensureFiles, fileReferences, pruneFiles, removeStackFiles, swarmFiles, type SwarmFile} from './swarm-secrets.ts';
 import {checkSwarmVolumes, swarmMounts, type SwarmVolumePolicy} from './swarm-volumes.ts';
@@ -479,7 +479,7 @@ export class SwarmOrchestrator implements Orchestrator {
       // no replica any more, and a crashed one is shown by the task that takes its slot. A job's
       // tasks are meant to finish: its replicas are the newest task of each slot of its spec, run or done.
       const live = isJob(s)
-        ? replicaTasks((tasks.get(name) ?? []).filter((t) => t.Spec.ContainerSpec?.Labels?.[LABELS.configHash] === labels[LABELS.configHash]), Boolean(s.Spec.Mode?.GlobalJob), true)
+        ? replicaTasks((tasks.get(name) ?? []).filter((t) => t.Spec.ContainerSpec?.Labels?.[LABELS.configHash] === labels[LABELS.configHash]), s.Spec.Mode)
         : (tasks.get(name) ?? []).filter((t) => t.DesiredState === 'running').map((task, i) => ({replica: task.Slot ?? i + 1, task}));
       const replicas = live.map(({replica, task}) => replicaStatus(s, task, replica, addresses)).sort((a, b) => a.replica - b.replica);
       // The revision its replicas run, as on a single host: a scale records a revision and
@@ -586,10 +586,6 @@ export class SwarmOrchestrator implements Orchestrator {
   removeVolume(): Promise<void> {
     return Promise.reject(notSupported(NODE_LOCAL_REMOVAL));
   }
-}
-
-function isJob(s: EngineService): boolean {
-  return Boolean(s.Spec.Mode?.ReplicatedJob || s.Spec.Mode?.GlobalJob);
 }
 
 /** How many replicas the service asks for; undefined for a global one (one per eligible node). */

@@ -86,12 +86,12 @@ function task(id: string, slot: number | undefined, node: string, createdAt: str
 test('replica tasks: the newest task with a container per slot, numbered by slot', () => {
   const got = replicaTasks(
     [task('a', 2, 'n1', '2024-01-01T00:00:01Z'), task('b', 1, 'n2', '2024-01-01T00:00:01Z'), task('c', 2, 'n3', '2024-01-01T00:00:05Z'), task('d', 3, 'n1', '2024-01-01T00:00:09Z', false)],
-    false,
+    {Replicated: {Replicas: 3}},
   );
   assert.deepEqual(got.map((r) => [r.replica, r.task.ID]), [[1, 'b'], [2, 'c']]);
 });
 
 test('replica tasks: a global service\'s tasks are numbered by node', () => {
-  const got = replicaTasks([task('x', undefined, 'n2', '2024-01-01T00:00:01Z'), task('y', undefined, 'n1', '2024-01-01T00:00:01Z'), task('z', undefined, 'n2', '2024-01-01T00:00:03Z')], true);
+  const got = replicaTasks([task('x', undefined, 'n2', '2024-01-01T00:00:01Z'), task('y', undefined, 'n1', '2024-01-01T00:00:01Z'), task('z', undefined, 'n2', '2024-01-01T00:00:03Z')], {Global: {}});
   assert.deepEqual(got.map((r) => [r.replica, r.task.ID]), [[1, 'y'], [2, 'z']]);
 });

@@ -9,6 +9,6 @@ function done(id: string, slot: number, createdAt: string): EngineTask {
 }
 
 test('replica tasks: a job\'s slots count from 0, its replicas from 1 like any service\'s; the newest run of a slot stands for it', () => {
-  const got = replicaTasks([done('a', 0, '2024-01-01T00:00:01Z'), done('b', 1, '2024-01-01T00:00:01Z'), done('c', 0, '2024-01-01T00:00:05Z')], false, true);
+  const got = replicaTasks([done('a', 0, '2024-01-01T00:00:01Z'), done('b', 1, '2024-01-01T00:00:01Z'), done('c', 0, '2024-01-01T00:00:05Z')], {ReplicatedJob: {}});
   assert.deepEqual(got.map((r) => [r.replica, r.task.ID]), [[1, 'c'], [2, 'b']]);
 });
